@@ -1,0 +1,297 @@
+"""The app's tables, identical on SQLite and PostgreSQL.
+
+Times are timezone-aware and read back in UTC on both backends. Money is ``Decimal`` in ``NUMERIC``
+columns.
+Message content is stored as it was *after* PII redaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, LargeBinary, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+MONEY = Numeric(18, 10)
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    ADMIN = "admin"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    email: str = Field(unique=True, index=True)
+    role: Role = Field(default=Role.CUSTOMER, index=True)
+    phone: str | None = None
+    city: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ConversationStatus(StrEnum):
+    ACTIVE = "active"
+    ESCALATED = "escalated"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
+
+
+class Conversation(SQLModel, table=True):
+    __tablename__ = "conversations"
+
+    id: str = Field(primary_key=True, max_length=36)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    title: str = ""
+    status: ConversationStatus = Field(default=ConversationStatus.ACTIVE, index=True)
+    assigned_agent_id: int | None = Field(default=None, foreign_key="users.id")
+    route: str | None = None
+    experiment: str | None = None
+    variant: str | None = None
+    flagged: bool = Field(default=False, index=True)
+    flag_reasons: list[str] = _json_list()
+    quality_score: float | None = None
+    total_cost_usd: Decimal = Field(default=Decimal(0), sa_type=MONEY)
+    pii_redactions: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class MessageRole(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(foreign_key="conversations.id", index=True, max_length=36)
+    role: MessageRole
+    content: str
+    author_id: int | None = Field(default=None, foreign_key="users.id")
+    model: str | None = None
+    provider: str | None = None
+    simulated: bool | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: Decimal | None = Field(default=None, sa_type=MONEY)
+    latency_ms: float | None = None
+    trace_id: str | None = Field(default=None, index=True, max_length=32)
+    citations: list[dict[str, Any]] = _json_list()
+    tool_calls: list[dict[str, Any]] = _json_list()
+    quality_score: float | None = None
+    error: str | None = None
+    summary_through_id: int | None = None
+    """On a summary message (role ``system``): the last message id the summary replaces."""
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Feedback(SQLModel, table=True):
+    __tablename__ = "feedback"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="messages.id", index=True)
+    conversation_id: str = Field(foreign_key="conversations.id", index=True, max_length=36)
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    score: int
+    """+1 for thumbs up, -1 for thumbs down."""
+    comment: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    PENDING = "pending"
+    RESOLVED = "resolved"
+
+
+class TicketPriority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Ticket(SQLModel, table=True):
+    """An escalation to a human: made by the ``create_ticket`` tool or an agent."""
+
+    __tablename__ = "tickets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str | None = Field(default=None, foreign_key="conversations.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    subject: str
+    description: str = ""
+    status: TicketStatus = Field(default=TicketStatus.OPEN, index=True)
+    priority: TicketPriority = TicketPriority.NORMAL
+    created_at: datetime = Field(default_factory=utcnow)
+    resolved_at: datetime | None = None
+
+
+class OrderStatus(StrEnum):
+    PROCESSING = "processing"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    DELAYED = "delayed"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, index=True, max_length=20)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    status: OrderStatus = Field(index=True)
+    carrier: str | None = None
+    tracking_number: str | None = None
+    eta: date | None = None
+    items: list[dict[str, Any]] = _json_list()
+    amount: Decimal = Field(sa_type=Numeric(12, 2))
+    currency: str = "USD"
+    shipping_city: str | None = None
+    placed_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AppointmentSlot(SQLModel, table=True):
+    __tablename__ = "appointment_slots"
+    __table_args__ = (UniqueConstraint("service", "location", "starts_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    service: str = Field(index=True)
+    location: str
+    starts_at: datetime = Field(index=True)
+    duration_min: int
+    capacity: int = 1
+
+
+class BookingStatus(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+
+class Booking(SQLModel, table=True):
+    __tablename__ = "bookings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slot_id: int = Field(foreign_key="appointment_slots.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    status: BookingStatus = Field(default=BookingStatus.BOOKED, index=True)
+    notes: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DocumentStatus(StrEnum):
+    PENDING = "pending"
+    INDEXED = "indexed"
+    FAILED = "failed"
+
+
+class KbDocument(SQLModel, table=True):
+    """A file in the knowledge base. ``scope`` is ``global`` or a conversation id."""
+
+    __tablename__ = "kb_documents"
+    __table_args__ = (UniqueConstraint("scope", "content_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    filename: str
+    mime_type: str
+    content_hash: str = Field(index=True, max_length=64)
+    size_bytes: int
+    page_count: int = 0
+    chunk_count: int = 0
+    status: DocumentStatus = Field(default=DocumentStatus.PENDING, index=True)
+    error: str | None = None
+    source: str = "upload"
+    """``seed``, ``upload`` or ``conversation``."""
+    scope: str = Field(default="global", index=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    indexed_at: datetime | None = None
+
+
+class KbDocumentFile(SQLModel, table=True):
+    """The original bytes of a knowledge-base document, kept apart so listings stay light."""
+
+    __tablename__ = "kb_document_files"
+
+    document_id: int = Field(foreign_key="kb_documents.id", primary_key=True)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class PiiAuditEvent(SQLModel, table=True):
+    """One redaction: what kind of data was removed, where and when — never the value."""
+
+    __tablename__ = "pii_audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str | None = Field(default=None, index=True, max_length=36)
+    pii_type: str = Field(index=True)
+    """``CARD``, ``SSN``, ``EMAIL``, ``PHONE``, ``IBAN``, ``IP``, ``API_KEY``, ``PASSWORD``."""
+    location: str
+    """Where it was found: ``user_message``, ``document``, ``tool_result``, ``agent_message``…"""
+    count: int = 1
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Experiment(SQLModel, table=True):
+    """An A/B experiment: named variants (a model, a route or a prompt) with traffic weights."""
+
+    __tablename__ = "experiments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    description: str = ""
+    variants: list[dict[str, Any]] = _json_list()
+    """``[{"name": "control", "weight": 50, "route": ["gpt-4o-mini"], "prompt": null}, …]``"""
+    active: bool = Field(default=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ExperimentAssignment(SQLModel, table=True):
+    """The variant a user got in an experiment; kept so the user stays in it."""
+
+    __tablename__ = "experiment_assignments"
+    __table_args__ = (UniqueConstraint("experiment_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    experiment_id: int = Field(foreign_key="experiments.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    variant: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RateLimitHit(SQLModel, table=True):
+    """A message refused because its user was over the rate limit."""
+
+    __tablename__ = "rate_limit_hits"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    retry_after_s: float
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,0 +1,265 @@
+"""One typed settings object for the whole app.
+
+Priority, highest first:
+
+1. keyword arguments (tests: ``Settings(database=DatabaseSettings(url=...))``);
+2. environment variables — the well-known flat names in ``ENV_NAMES`` (``DATABASE_URL``,
+   ``OPENAI_API_KEY``…) and, for every other field, ``SECTION__FIELD`` (``ROUTER__MAX_ATTEMPTS=5``);
+3. root-level keys of ``.streamlit/secrets.toml`` under the same names (Streamlit copies them into
+   the environment too; reading the file here keeps ``core/`` free of ``st.secrets``);
+4. the defaults below, which need no server and no key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from core.errors import SettingsError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+
+# Flat names people already use, mapped to (section, field).
+ENV_NAMES: dict[str, tuple[str, str]] = {
+    "DATA_DIR": ("app", "data_dir"),
+    "APP_ENVIRONMENT": ("app", "environment"),
+    "DATABASE_URL": ("database", "url"),
+    "TRACE_STORE_URL": ("tracing", "store_url"),
+    "OTEL_EXPORTER_OTLP_ENDPOINT": ("tracing", "otlp_endpoint"),
+    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": ("tracing", "capture_content"),
+    "OTEL_SERVICE_NAME": ("tracing", "service_name"),
+    "QDRANT_URL": ("vectors", "qdrant_url"),
+    "QDRANT_API_KEY": ("vectors", "qdrant_api_key"),
+    "REDIS_URL": ("cache", "redis_url"),
+    "OPENAI_API_KEY": ("providers", "openai_api_key"),
+    "ANTHROPIC_API_KEY": ("providers", "anthropic_api_key"),
+    "AZURE_OPENAI_API_KEY": ("providers", "azure_openai_api_key"),
+    "AZURE_OPENAI_ENDPOINT": ("providers", "azure_openai_endpoint"),
+    "OPENAI_API_VERSION": ("providers", "azure_api_version"),
+    "SIMULATOR_SPEED": ("providers", "simulator_speed"),
+}
+
+
+class AppSettings(BaseModel):
+    data_dir: Path = PROJECT_ROOT / "data"
+    environment: str = "demo"
+    seed_on_start: bool = True
+    store_timezone: str = "America/Los_Angeles"
+    """Where the shop's stores are: appointment hours are wall-clock times there."""
+
+
+class DatabaseSettings(BaseModel):
+    url: str | None = None
+    """SQLAlchemy URL of the app database; unset → SQLite file ``<data_dir>/app.db``."""
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        return _check_scheme(value, ("sqlite", "postgresql", "postgres"))
+
+
+class TracingSettings(BaseModel):
+    store_url: str | None = None
+    """Trace store URL; unset → the app database (``DATABASE_URL`` or the SQLite file)."""
+    service_name: str = "support-observatory"
+    otlp_endpoint: str | None = None
+    capture_content: bool = False
+    sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    buffer_spans: int = Field(default=20_000, gt=0)
+    export_interval_ms: int = Field(default=500, gt=0)
+    compress_after_days: int = Field(default=7, gt=0)
+    drop_after_days: int = Field(default=90, gt=0)
+
+    @field_validator("store_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        return _check_scheme(value, ("sqlite", "postgresql", "postgres"))
+
+
+class VectorSettings(BaseModel):
+    qdrant_url: str | None = None
+    """Qdrant server; unset → local mode in ``<data_dir>/qdrant``."""
+    qdrant_api_key: SecretStr | None = None
+    collection: str = "support_kb"
+    embedding_model: str = "all-MiniLM-L6-v2"
+    """``all-MiniLM-L6-v2`` (offline, shipped) or ``text-embedding-3-small`` (OpenAI key)."""
+    chunk_tokens: int = Field(default=500, gt=50)
+    chunk_overlap: int = Field(default=80, ge=0)
+    top_k: int = Field(default=5, gt=0)
+    relevance_threshold: float = 0.25
+    max_upload_mb: float = Field(default=20.0, gt=0)
+
+    @field_validator("qdrant_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        return _check_scheme(value, ("http", "https"))
+
+
+class CacheSettings(BaseModel):
+    redis_url: str | None = None
+    """Redis server; unset → an in-process cache."""
+    ttl_seconds: int = Field(default=3600, gt=0)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        return _check_scheme(value, ("redis", "rediss", "unix"))
+
+
+class ProviderSettings(BaseModel):
+    openai_api_key: SecretStr | None = None
+    anthropic_api_key: SecretStr | None = None
+    azure_openai_api_key: SecretStr | None = None
+    azure_openai_endpoint: str | None = None
+    azure_api_version: str = "2024-10-21"
+    azure_deployments: dict[str, str] = Field(default_factory=dict)
+    """Azure deployment name → model name, e.g. ``{"support-gpt4o": "gpt-4o"}``."""
+    simulator_speed: float = Field(default=1.0, ge=0.0)
+    """1.0 streams at the catalogue's pace; 0 answers instantly (tests, benchmarks)."""
+    simulator_seed: int = 7
+    request_timeout_s: float = Field(default=30.0, gt=0)
+
+
+class RouterSettings(BaseModel):
+    default_route: list[str] = Field(
+        default_factory=lambda: ["gpt-4o-mini", "claude-3-5-haiku", "gpt-3.5-turbo"]
+    )
+    max_attempts_per_model: int = Field(default=2, ge=1)
+    backoff_base_s: float = Field(default=0.5, ge=0)
+    backoff_max_s: float = Field(default=8.0, ge=0)
+    breaker_failure_threshold: int = Field(default=3, ge=1)
+    breaker_reset_s: float = Field(default=30.0, gt=0)
+
+
+class EngineSettings(BaseModel):
+    context_budget_share: float = Field(default=0.6, gt=0, le=1)
+    max_tool_rounds: int = Field(default=4, ge=1)
+    rate_limit_per_minute: int = Field(default=20, gt=0)
+    rate_limit_burst: int = Field(default=10, gt=0)
+    max_message_chars: int = Field(default=8_000, gt=0)
+    low_quality_threshold: float = Field(default=0.5, ge=0, le=1)
+
+
+class Settings(BaseSettings):
+    """Everything the app can be told. Construct with keywords to override in tests."""
+
+    model_config = SettingsConfigDict(
+        env_nested_delimiter="__", extra="ignore", case_sensitive=False, frozen=True
+    )
+
+    app: AppSettings = Field(default_factory=AppSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
+    vectors: VectorSettings = Field(default_factory=VectorSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    providers: ProviderSettings = Field(default_factory=ProviderSettings)
+    router: RouterSettings = Field(default_factory=RouterSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            _FlatNamesSource(settings_cls, os.environ),
+            env_settings,
+            _FlatNamesSource(settings_cls, _read_secrets_file(SECRETS_FILE)),
+        )
+
+    @property
+    def database_url(self) -> str:
+        """The app database URL actually used."""
+        return self.database.url or f"sqlite:///{self.app.data_dir / 'app.db'}"
+
+    @property
+    def trace_store_url(self) -> str:
+        """The trace store URL actually used (the app database unless set apart)."""
+        return self.tracing.store_url or self.database_url
+
+    @property
+    def qdrant_path(self) -> Path:
+        return self.app.data_dir / "qdrant"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings, turning any invalid value into one ``SettingsError`` sentence."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        name = _env_name_for(where)
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{name} is not valid: {message}.") from exc
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ``***``, for showing on a page or in a log."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _check_scheme(value: str | None, schemes: tuple[str, ...]) -> str | None:
+    if value is None or not value.strip():
+        return None
+    scheme = urlsplit(value.strip()).scheme.split("+", 1)[0].lower()
+    if scheme not in schemes:
+        allowed = ", ".join(f"{s}://" for s in schemes)
+        raise ValueError(f"{redact_url(value)!r} should start with one of {allowed}")
+    return value.strip()
+
+
+def _env_name_for(location: str) -> str:
+    section, _, field = location.partition(".")
+    field = field.split(".", 1)[0]
+    for env_name, target in ENV_NAMES.items():
+        if target == (section, field):
+            return env_name
+    return f"{section.upper()}__{field.upper()}" if field else section.upper()
+
+
+def _read_secrets_file(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"{path} could not be read as TOML: {exc}.") from exc
+    return {key: str(value) for key, value in data.items() if not isinstance(value, dict)}
+
+
+class _FlatNamesSource(PydanticBaseSettingsSource):
+    """Reads the flat names of ``ENV_NAMES`` from a mapping into nested sections."""
+
+    def __init__(self, settings_cls: type[BaseSettings], values: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self._values = {key.upper(): value for key, value in values.items()}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        nested: dict[str, dict[str, Any]] = {}
+        for env_name, (section, field) in ENV_NAMES.items():
+            value = self._values.get(env_name)
+            if value is not None and value != "":
+                nested.setdefault(section, {})[field] = value
+        return nested

@@ -1,0 +1,1 @@
+"""Demo data for Support Observatory: ``python -m seed`` loads it (idempotently)."""
