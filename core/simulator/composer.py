@@ -1,0 +1,123 @@
+"""Composing the simulated model's reply from what the request carries.
+
+In order: a forced tool call; JSON mode / structured output; a summary when one is asked for;
+an answer from tool results; a tool call when the user's words match an offered tool; a
+greeting; an answer quoting and citing the ``<sources>`` passages; otherwise an honest "I don't
+have that information" with an offer of a human. The same request and ``rng`` give the same reply.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from datetime import date
+
+from core.simulator.extract import find_today
+from core.simulator.intents import decide_tool_call
+from core.simulator.messages import Reply, SimRequest
+from core.simulator.sources import Evidence, parse_sources, select_evidence
+from core.simulator.structured import compose_json
+from core.simulator.summarise import is_summary_request, summarise_request
+from core.simulator.tool_answers import describe_tool_result
+from core.tokens import count_tokens
+
+_GREETING = re.compile(
+    r"^\s*(hi|hello|hey|hiya|good (morning|afternoon|evening)|greetings)\b[\s!.,]*"
+    r"(there|team|northwind)?[\s!.,]*$",
+    re.IGNORECASE,
+)
+_THANKS = re.compile(r"^\s*(thanks|thank you|cheers|great,? thanks)\b[^?]*$", re.IGNORECASE)
+MIN_EVIDENCE_SCORE = 1.5
+"""Below this the sources do not really answer the question, and the reply says so."""
+_OPENERS = ("", "Good question. ", "Happy to help. ", "Thanks for asking. ")
+_CLOSERS = (
+    "",
+    " Is there anything else I can help with?",
+    " Let me know if you have any other questions.",
+)
+_HUMAN_OFFER = (
+    "Our live agents are available Monday–Friday 8:00–20:00 ET and Saturday 9:00–17:00 ET "
+    "if you'd like me to connect you."
+)
+
+
+def compose_reply(request: SimRequest, *, today: date, rng: random.Random) -> Reply:
+    """The reply a helpful support model would give to ``request``, deterministic for ``rng``.
+
+    Relative dates ("next Tuesday") count from the date the system prompt gives as today, if
+    any, else from ``today``.
+    """
+    today = find_today(request.system) or today
+    if request.forced_tool is not None:
+        decision = decide_tool_call(request, today, rng)
+        if decision is not None and decision.calls:
+            return Reply(tool_uses=decision.calls)
+    if request.wants_json:
+        return _limit(request, json.dumps(compose_json(request, today), ensure_ascii=False))
+    if is_summary_request(request):
+        return _limit(request, summarise_request(request))
+    results = request.tool_results()
+    if results:
+        return _limit(request, _answer_from_tools(results, rng))
+    decision = decide_tool_call(request, today, rng)
+    if decision is not None and decision.earlier_result is not None:
+        return _limit(request, _answer_from_tools([decision.earlier_result], rng))
+    if decision is not None:
+        return Reply(tool_uses=decision.calls) if decision.calls else Reply(text=decision.question)
+    return _limit(request, _answer_text(request, rng))
+
+
+def _answer_text(request: SimRequest, rng: random.Random) -> str:
+    question = request.last_user_text()
+    if _GREETING.match(question):
+        return rng.choice(
+            (
+                "Hello! Thanks for contacting Northwind Outfitters. How can I help you today?",
+                "Hi there! I'm the Northwind Outfitters assistant. What can I help you with?",
+            )
+        )
+    if _THANKS.match(question):
+        return "You're welcome! Is there anything else I can help you with?"
+    evidence = select_evidence(question, parse_sources(request.system), limit=3)
+    if evidence and max(item.score for item in evidence) >= MIN_EVIDENCE_SCORE:
+        return _cited_answer(evidence, rng)
+    return (
+        "I'm sorry, I don't have information about that in our help centre, so I don't want to "
+        f"guess. {_HUMAN_OFFER}"
+    )
+
+
+def _cited_answer(evidence: list[Evidence], rng: random.Random) -> str:
+    first, *rest = evidence
+    lead = rng.choice(("According to", "As explained in", "Per"))
+    title = first.source.title.split(" — ")[0]
+    sentences = [f"{lead} “{title}”: {_cite(first)}"]
+    sentences.extend(_cite(item) for item in rest)
+    return rng.choice(_OPENERS) + " ".join(sentences) + rng.choice(_CLOSERS)
+
+
+def _cite(evidence: Evidence) -> str:
+    sentence = evidence.sentence.rstrip()
+    ending = sentence[-1] if sentence[-1] in ".!?" else "."
+    body = sentence.rstrip(".!?")
+    return f"{body} [{evidence.source.number}]{ending}"
+
+
+def _answer_from_tools(results: list[tuple[str, str]], rng: random.Random) -> str:
+    described = " ".join(describe_tool_result(name, text) for name, text in results)
+    return described + rng.choice(_CLOSERS)
+
+
+def _limit(request: SimRequest, text: str) -> Reply:
+    if request.max_tokens is None or count_tokens(text, request.model) <= request.max_tokens:
+        return Reply(text=text)
+    words = text.split(" ")
+    low, high = 0, len(words)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if count_tokens(" ".join(words[:middle]), request.model) <= request.max_tokens:
+            low = middle
+        else:
+            high = middle - 1
+    return Reply(text=" ".join(words[:low]), truncated=True)

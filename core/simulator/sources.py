@@ -1,0 +1,156 @@
+"""Reading the ``<sources>`` block of a system prompt and picking the sentences that answer.
+
+The block is the knowledge base's format::
+
+    <sources>
+    [1] Returns policy — p.2
+    text…
+
+    [2] Shipping
+    text…
+    </sources>
+
+Sentences are ranked by lexical overlap with the question (word prefixes weighted by rarity
+across all sentences), which is enough to quote the right lines of a short retrieved set.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from core.simulator.words import STOPWORDS
+
+_BLOCK = re.compile(r"<sources>(.*?)</sources>", re.DOTALL | re.IGNORECASE)
+_HEADER = re.compile(r"^\[(\d+)\]\s*(.*)$", re.MULTILINE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n{2,}|\n(?=\s*[-*•]\s)|\n(?=#)")
+_PARAPHRASES = {
+    "send back": "return",
+    "sending back": "return",
+    "bring back": "return",
+    "money back": "refund",
+    "my money": "refund",
+    "reimburs": "refund",
+    "deliver": "shipping",
+    "arrive": "shipping",
+    "postage": "shipping",
+    "ship": "shipping",
+    "cost": "price fee",
+    "how much": "price fee cost",
+    "open": "hours",
+    "talk to": "agent",
+    "speak to": "agent",
+    "person": "agent",
+    "human": "agent",
+    "broke": "warranty repair",
+    "broken": "warranty repair",
+    "faulty": "warranty defect",
+    "swap": "exchange",
+    "wrong size": "exchange size",
+    "member": "trail club",
+    "book": "appointment",
+    "carrier": "ship",
+    "slot": "appointment",
+    "fitting": "appointment fitting",
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    number: int
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One sentence chosen to answer, with the source it came from."""
+
+    source: Source
+    sentence: str
+    score: float
+    position: int
+
+
+def parse_sources(system: str) -> list[Source]:
+    """The numbered passages of the first ``<sources>`` block, in order; empty when none."""
+    block = _BLOCK.search(system)
+    if block is None:
+        return []
+    body = block.group(1)
+    headers = list(_HEADER.finditer(body))
+    sources = []
+    for index, header in enumerate(headers):
+        end = headers[index + 1].start() if index + 1 < len(headers) else len(body)
+        text = body[header.end() : end].strip()
+        sources.append(Source(int(header.group(1)), header.group(2).strip(), text))
+    return sources
+
+
+def strip_sources(system: str) -> str:
+    """The system prompt without its ``<sources>`` block."""
+    return _BLOCK.sub("", system).strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of prose or Markdown, with heading marks, bullets and emphasis removed."""
+    pieces = []
+    for raw in _SENTENCE_END.split(text):
+        cleaned = re.sub(r"^\s*(#+|[-*•]|\d+\.)\s*", "", raw.strip())
+        cleaned = re.sub(r"\*\*|__|`", "", cleaned)
+        cleaned = " ".join(cleaned.split())
+        if len(cleaned) > 12 and not cleaned.endswith(":"):
+            pieces.append(cleaned)
+    return pieces
+
+
+def select_evidence(question: str, sources: list[Source], limit: int = 3) -> list[Evidence]:
+    """Up to ``limit`` sentences that share the most (rare) words with the question, in the
+    order the sources give them, leaving out weak matches (under half the best score) and
+    near-identical sentences."""
+    candidates = [(source, s) for source in sources for s in split_sentences(source.text)]
+    if not candidates:
+        return []
+    wanted = content_stems(expand_question(question))
+    frequency = Counter(stem for _, s in candidates for stem in content_stems(s))
+    total = len(candidates)
+    scored = []
+    for position, (source, sentence) in enumerate(candidates):
+        overlap = wanted & content_stems(sentence)
+        score = sum(math.log(1 + total / frequency[stem]) for stem in overlap)
+        if score > 0:
+            scored.append((score, -position, Evidence(source, sentence, score, position)))
+    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    chosen: list[Evidence] = []
+    floor = scored[0][0] * 0.5 if scored else 0.0
+    for _, _, evidence in (item for item in scored if item[0] >= floor):
+        if all(_distinct(evidence.sentence, other.sentence) for other in chosen):
+            chosen.append(evidence)
+        if len(chosen) == limit:
+            break
+    return sorted(chosen, key=lambda evidence: evidence.position)
+
+
+def expand_question(question: str) -> str:
+    """The question with everyday phrases ("send back", "money back") followed by the words
+    help-centre articles use for them ("return", "refund")."""
+    lowered = question.lower()
+    extra = [
+        words
+        for phrase, words in _PARAPHRASES.items()
+        if all(re.search(rf"\b{part}", lowered) for part in phrase.split())
+    ]
+    return " ".join([question, *extra])
+
+
+def content_stems(text: str) -> set[str]:
+    """Five-letter prefixes of the non-trivial words (a crude stemmer: refund ~ refunds)."""
+    words = re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower())
+    return {word[:5] for word in words if word not in STOPWORDS and len(word) > 1}
+
+
+def _distinct(first: str, second: str) -> bool:
+    a, b = content_stems(first), content_stems(second)
+    return not a or not b or len(a & b) / min(len(a), len(b)) < 0.8

@@ -1,0 +1,322 @@
+"""The simulator as an httpx2 transport: routing, faults, composition and real-time pacing.
+
+Hand it to the official SDKs through ``http_client=httpx2.Client(transport=...)`` (or
+``httpx2.AsyncClient``). Paths served::
+
+    POST /v1/chat/completions                           OpenAI chat (JSON or SSE)
+    POST /v1/embeddings                                 OpenAI embeddings
+    POST /openai/deployments/{d}/chat/completions       Azure OpenAI chat
+    POST /openai/deployments/{d}/embeddings             Azure OpenAI embeddings
+    POST /v1/messages                                   Anthropic messages (JSON or SSE)
+    POST /v1/messages/count_tokens                      Anthropic token count
+
+Prompt caching is billed as the providers do (see ``caching``). Latency follows the catalogue
+profile (time to first chunk, then tokens per second, with jitter), multiplied by ``speed``:
+1 is real time, 0 never sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import httpx2
+import numpy as np
+
+from core.simulator import anthropic_wire, effects, openai_wire
+from core.simulator.caching import PromptCache
+from core.simulator.composer import compose_reply
+from core.simulator.faults import Fault, FaultKind, FaultPlan
+from core.simulator.messages import Provider
+from core.simulator.profiles import ModelNotFound, ModelProfile, resolve_model
+from core.simulator.recorder import RequestRecorder
+from core.simulator.routes import Operation, Route, route_of
+from core.simulator.values import STORE_ZONE
+from core.simulator.wire import IdSource, WireResponse
+
+Embedder = Callable[[Sequence[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class _Timed:
+    """A response with its simulated delays (already scaled by speed)."""
+
+    wire: WireResponse
+    delays: tuple[float, ...]
+    timeout: bool = False
+
+
+class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
+    """An offline stand-in for the OpenAI, Azure OpenAI and Anthropic HTTP APIs."""
+
+    def __init__(
+        self,
+        *,
+        speed: float,
+        seed: int,
+        faults: FaultPlan | None,
+        recorder: RequestRecorder | None,
+        deployments: Mapping[str, str],
+        embedder: Embedder | None,
+        sleep: Callable[[float], None],
+        async_sleep: Callable[[float], Awaitable[None]],
+        today: Callable[[], date],
+    ) -> None:
+        self.speed = max(0.0, speed)
+        self.seed = seed
+        self.faults = faults if faults is not None else FaultPlan(seed=seed)
+        self.recorder = recorder if recorder is not None else RequestRecorder()
+        self._deployments = dict(deployments)
+        self._embedder = embedder
+        self._sleep = sleep
+        self._async_sleep = async_sleep
+        self._today = today
+        self._ids = IdSource(seed)
+        self._cache = PromptCache()
+        self._timing = random.Random(f"timing:{seed}")
+        self._timing_lock = threading.Lock()
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        """Answer one request from a sync client, sleeping for the simulated latency."""
+        request.read()
+        timed = self._answer(request)
+        if timed.timeout:
+            self._pause(timed.delays[0])
+            raise httpx2.ReadTimeout(
+                "The simulated provider did not answer in time.", request=request
+            )
+        if not timed.wire.streaming:
+            self._pause(sum(timed.delays))
+        return self._response(timed, request)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        """Answer one request from an async client, awaiting the simulated latency."""
+        await request.aread()
+        timed = self._answer(request)
+        if timed.timeout:
+            await self._async_pause(timed.delays[0])
+            raise httpx2.ReadTimeout(
+                "The simulated provider did not answer in time.", request=request
+            )
+        if not timed.wire.streaming:
+            await self._async_pause(sum(timed.delays))
+        return self._response(timed, request)
+
+    def _response(self, timed: _Timed, request: httpx2.Request) -> httpx2.Response:
+        wire = timed.wire
+        if wire.streaming:
+            stream = _PacedStream(timed, self._pause, self._async_pause)
+            return httpx2.Response(
+                wire.status, headers=wire.headers, stream=stream, request=request
+            )
+        content = b"".join(chunk.data for chunk in wire.chunks)
+        return httpx2.Response(wire.status, headers=wire.headers, content=content, request=request)
+
+    def _pause(self, seconds: float) -> None:
+        if seconds > 0:
+            self._sleep(seconds)
+
+    async def _async_pause(self, seconds: float) -> None:
+        if seconds > 0:
+            await self._async_sleep(seconds)
+
+    def _answer(self, request: httpx2.Request) -> _Timed:
+        route = route_of(request.url.path)
+        if route is None:
+            return self._instant(404, Provider.OPENAI, f"No simulated API at {request.url.path}.")
+        try:
+            body = json.loads(request.content or b"{}")
+        except ValueError:
+            return self._instant(400, route.provider, "The request body is not valid JSON.")
+        headers = {key: value for key, value in request.headers.items()}
+        self.recorder.record(request.method, request.url.path, headers, body)
+        model = route.deployment or str(body.get("model", ""))
+        try:
+            profile = resolve_model(model, route.provider, self._deployments)
+        except ModelNotFound:
+            return self._instant(404, route.provider, f"The model `{model}` does not exist.")
+        if route.operation is Operation.COUNT_TOKENS:
+            return _Timed(anthropic_wire.render_count(body, profile.name), (0.0,))
+        if (route.operation is Operation.EMBEDDINGS) != (profile.kind == "embedding"):
+            wanted = "an embedding" if route.operation is Operation.EMBEDDINGS else "a chat"
+            message = f"`{model}` is not {wanted} model; pick one from the catalogue."
+            return self._instant(400, route.provider, message)
+        names = frozenset({model, profile.name, profile.response_model})
+        outcome = self.faults.draw(route.provider.value, names)
+        if outcome.failure is not None and not _is_content_fault(outcome.failure):
+            return self._failure(outcome.failure, route, profile, outcome.extra_delay_s)
+        wire = self._render(route, body, profile, outcome.failure)
+        return self._timed(wire, profile, outcome.extra_delay_s)
+
+    def _render(
+        self, route: Route, body: dict[str, Any], profile: ModelProfile, fault: Fault | None
+    ) -> WireResponse:
+        if route.operation is Operation.EMBEDDINGS:
+            vectors = self._embed(openai_wire.parse_embedding_inputs(body))
+            return openai_wire.render_embeddings(
+                body,
+                vectors,
+                model=profile.response_model,
+                native=profile.embedding_dimensions,
+                ids=self._ids,
+            )
+        if route.provider is Provider.ANTHROPIC:
+            request = anthropic_wire.parse_messages(body)
+        else:
+            request = openai_wire.parse_chat(body, route.provider)
+        rng = random.Random(f"{self.seed}:{_digest(body)}")
+        reply = compose_reply(request, today=self._today(), rng=rng)
+        if fault is not None and effects.affects_content(fault.kind, request, reply):
+            reply = effects.break_content(fault.kind, request, reply)
+            fault = None
+        model = profile.response_model
+        if route.provider is Provider.ANTHROPIC:
+            cache = self._cache.anthropic_use(model, body)
+            uncached = anthropic_wire.input_tokens(body, model) - cache.read - cache.created
+            wire = anthropic_wire.render_message(
+                request,
+                reply,
+                model=model,
+                ids=self._ids,
+                input_count=max(0, uncached),
+                cache_read=cache.read,
+                cache_creation=cache.created,
+            )
+        else:
+            tokens = openai_wire.prompt_tokens(body, model)
+            cached = self._cache.openai_use(model, body).read
+            wire = openai_wire.render_chat(
+                request,
+                reply,
+                model=model,
+                ids=self._ids,
+                input_tokens=tokens,
+                cached_tokens=cached,
+            )
+        return wire if fault is None else effects.break_envelope(fault.kind, wire)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if self._embedder is None:
+            from core.kb.embedder import get_local_embedder
+
+            self._embedder = get_local_embedder().embed
+        return np.asarray(self._embedder(texts), dtype=np.float32)
+
+    def _failure(self, fault: Fault, route: Route, profile: ModelProfile, extra_s: float) -> _Timed:
+        render = anthropic_wire.render_error if route.anthropic else openai_wire.render_error
+        if fault.kind is FaultKind.TIMEOUT:
+            empty = render(504, "timeout", self._ids)
+            return _Timed(empty, ((fault.delay_s + extra_s) * self.speed,), timeout=True)
+        if fault.kind is FaultKind.RATE_LIMIT:
+            headers = {
+                "retry-after": f"{fault.retry_after_s:g}",
+                "retry-after-ms": str(int(fault.retry_after_s * 1000)),
+            }
+            message = f"Rate limit reached for {profile.name}. Please try again later."
+            wire = render(429, message, self._ids, headers)
+        else:
+            wire = render(
+                fault.status_code, "The server had an error processing your request.", self._ids
+            )
+        return _Timed(wire, ((extra_s + profile.ttft_ms / 4000) * self.speed,))
+
+    def _instant(self, status: int, provider: Provider, message: str) -> _Timed:
+        render = (
+            anthropic_wire.render_error
+            if provider is Provider.ANTHROPIC
+            else openai_wire.render_error
+        )
+        return _Timed(render(status, message, self._ids), (0.0,))
+
+    def _timed(self, wire: WireResponse, profile: ModelProfile, extra_s: float) -> _Timed:
+        with self._timing_lock:
+            first = profile.first_chunk_s(self._timing) + extra_s
+            per_token = profile.per_token_s(self._timing)
+        if not wire.streaming:
+            generation = wire.output_tokens * per_token
+            return _Timed(wire, (first * self.speed, generation * self.speed))
+        delays = [chunk.tokens * per_token * self.speed for chunk in wire.chunks]
+        if delays:
+            delays[0] += first * self.speed
+        return _Timed(wire, tuple(delays))
+
+
+class _PacedStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
+    """A response body that releases each chunk after its simulated delay."""
+
+    def __init__(
+        self,
+        timed: _Timed,
+        pause: Callable[[float], None],
+        async_pause: Callable[[float], Awaitable[None]],
+    ) -> None:
+        self._timed = timed
+        self._pause = pause
+        self._async_pause = async_pause
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk, delay in zip(self._timed.wire.chunks, self._timed.delays, strict=True):
+            self._pause(delay)
+            yield chunk.data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk, delay in zip(self._timed.wire.chunks, self._timed.delays, strict=True):
+            await self._async_pause(delay)
+            yield chunk.data
+
+
+def create_simulator_transport(
+    *,
+    speed: float,
+    seed: int,
+    faults: FaultPlan | None = None,
+    recorder: RequestRecorder | None = None,
+    deployments: Mapping[str, str] | None = None,
+    embedder: Embedder | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    today: Callable[[], date] | None = None,
+) -> SimulatorTransport:
+    """An httpx2 transport answering like OpenAI, Azure OpenAI and Anthropic, offline.
+
+    ``speed`` scales simulated latency (1 = the catalogue's real-time profile, 0 = no sleeping);
+    ``seed`` makes answers reproducible (same request + seed → same answer); ``faults`` injects
+    failures; ``recorder`` keeps every request body; ``deployments`` maps Azure deployment names
+    to catalogue models; ``embedder`` turns texts into vectors (default: the local
+    all-MiniLM-L6-v2 model, loaded on first use); ``sleep``/``async_sleep``/``today`` are
+    injectable for tests.
+    """
+    return SimulatorTransport(
+        speed=speed,
+        seed=seed,
+        faults=faults,
+        recorder=recorder,
+        deployments=deployments or {},
+        embedder=embedder,
+        sleep=sleep,
+        async_sleep=async_sleep,
+        today=today or _store_today,
+    )
+
+
+def _is_content_fault(fault: Fault) -> bool:
+    return fault.kind in (FaultKind.MALFORMED_JSON, FaultKind.SCHEMA_VIOLATION)
+
+
+def _digest(body: dict[str, Any]) -> str:
+    """Hash of the request without its delivery options, so streaming or not answers alike."""
+    content = {k: v for k, v in body.items() if k not in ("stream", "stream_options")}
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _store_today() -> date:
+    return datetime.now(STORE_ZONE).date()
