@@ -1,0 +1,245 @@
+"""What the OpenAI and Anthropic instrumentations share: one CLIENT span per call, priced at end.
+
+Contract: a failure inside telemetry is logged and swallowed; the caller's result and the
+caller's exceptions pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Protocol, TypeVar
+
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.util.types import AttributeValue
+
+from observability import attributes as attr
+from observability.pricing import PriceStatus, price_span_attributes
+
+logger = logging.getLogger("observability.instrumentation")
+
+CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+INSTRUMENTED_MARK = "_observatory_instrumented"
+REDACTION_FAILED = "[withheld: redaction failed]"
+SCALARS = (str, bool, int, float)
+Attributes = dict[str, AttributeValue]
+T = TypeVar("T")
+
+
+class Redactor(Protocol):
+    """Turns text that may hold personal data into text that does not."""
+
+    def __call__(self, text: str) -> str:
+        """Return ``text`` with personal data replaced."""
+        ...
+
+
+class Recorder(Protocol):
+    """Reads a provider's stream chunks into span attributes (see ``streams``)."""
+
+    def observe(self, chunk: Any) -> bool:
+        """Record one chunk; ``False`` hides it from the caller (a usage chunk we asked for)."""
+        ...
+
+    def attributes(self) -> Attributes:
+        """The response attributes gathered so far."""
+        ...
+
+
+@dataclass(frozen=True)
+class ContentPolicy:
+    """Whether prompts and answers go on spans, and the redactor they pass through first."""
+
+    capture: bool = False
+    redactor: Redactor | None = None
+
+
+def capture_from_env() -> bool:
+    """``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`` read as a boolean (default off)."""
+    return os.environ.get(CAPTURE_ENV, "").strip().lower() in {"true", "1", "yes", "on"}
+
+
+@cache
+def default_redactor() -> Redactor | None:
+    """The built-in PII redactor, or ``None`` (content is then not captured) if unavailable."""
+    try:
+        from observability.redaction import default_redactor as redactor
+    except ImportError:
+        logger.warning("observability.redaction is missing: message content will not be captured")
+        return None
+    return redactor
+
+
+@dataclass(frozen=True)
+class Instrumentation:
+    """The collaborators one instrumented client's wrappers share."""
+
+    tracer_provider: trace.TracerProvider
+    provider_name: str
+    server_address: str | None
+    server_port: int | None
+    simulated: bool
+    capture: bool | None = None
+    redactor: Redactor | None = None
+    tracer: Tracer = field(init=False)
+
+    def __post_init__(self) -> None:
+        tracer = self.tracer_provider.get_tracer("observability.instrumentation")
+        object.__setattr__(self, "tracer", tracer)
+
+    def content_policy(self) -> ContentPolicy:
+        """This call's policy: explicit arguments, else the Observatory's, else the environment."""
+        inherited = getattr(self.tracer_provider, "content_policy", None)
+        if not isinstance(inherited, ContentPolicy):
+            inherited = ContentPolicy(capture=capture_from_env())
+        capture = inherited.capture if self.capture is None else self.capture
+        redactor = self.redactor or inherited.redactor or default_redactor()
+        return ContentPolicy(capture=capture and redactor is not None, redactor=redactor)
+
+
+@dataclass
+class Call:
+    """One traced call in flight: its span and every attribute set so far (for pricing)."""
+
+    span: Span
+    attributes: Attributes
+    policy: ContentPolicy
+    started: float = field(default_factory=time.perf_counter)
+    ended: bool = False
+
+    def redact(self, text: str) -> str:
+        """``text`` through the redactor; a failing redactor withholds the text, never leaks it."""
+        if self.policy.redactor is None:
+            return ""
+        try:
+            return self.policy.redactor(text)
+        except Exception:
+            logger.exception("redactor failed; message content withheld")
+            return REDACTION_FAILED
+
+
+def start_call(inst: Instrumentation, operation: str, model: str, request: Attributes) -> Call:
+    """Start the CLIENT span ``{operation} {model}`` with the request attributes."""
+    attributes: Attributes = {
+        attr.OPERATION_NAME: operation,
+        attr.PROVIDER_NAME: inst.provider_name,
+        attr.REQUEST_MODEL: model,
+        **request,
+    }
+    if inst.server_address:
+        attributes[attr.SERVER_ADDRESS] = inst.server_address
+    if inst.server_port:
+        attributes[attr.SERVER_PORT] = inst.server_port
+    if inst.simulated:
+        attributes[attr.SIMULATED] = True
+    span = inst.tracer.start_span(
+        f"{operation} {model}".strip(), kind=SpanKind.CLIENT, attributes=attributes
+    )
+    return Call(span=span, attributes=attributes, policy=inst.content_policy())
+
+
+def finish_call(call: Call, response: Attributes) -> None:
+    """Set the response attributes and the price, then end the span (once)."""
+    if call.ended:
+        return
+    call.ended = True
+    try:
+        call.attributes.update(response)
+        price = price_span_attributes(call.attributes)
+        response[attr.COST_STATUS] = price.status.value
+        if price.status is PriceStatus.PRICED and price.cost_usd is not None:
+            response[attr.COST_USD] = float(price.cost_usd)
+        call.span.set_attributes(response)
+    finally:
+        call.span.end()
+
+
+def fail_call(call: Call, exc: BaseException, response: Attributes | None = None) -> None:
+    """Mark the span ERROR with ``error.type`` and the exception, then end it. Never raises."""
+    if call.ended:
+        return
+    try:
+        call.span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:500]))
+        call.span.set_attribute(attr.ERROR_TYPE, error_type(exc))
+        call.span.record_exception(exc)
+        safely(finish_call, call, response or {})
+    except Exception:
+        logger.exception("telemetry failed while recording an error")
+        safely(call.span.end)
+
+
+def error_type(exc: BaseException) -> str:
+    """``error.type``: the HTTP status (``"429"``), ``"timeout"``, or the exception class name."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return str(status)
+    if isinstance(exc, TimeoutError) or "timeout" in type(exc).__name__.lower():
+        return "timeout"
+    return type(exc).__qualname__
+
+
+def safely(function: Callable[..., T], *args: Any) -> T | None:
+    """Run a telemetry step; log and swallow its failure."""
+    try:
+        return function(*args)
+    except Exception:
+        logger.exception("telemetry failed; the call itself is unaffected")
+        return None
+
+
+def content_json(value: Any) -> str:
+    """Captured content as the JSON string the GenAI conventions put on a span."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def text_of(content: Any) -> str:
+    """The text of a message's content: a string, or the text parts of a list of parts."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    pieces = []
+    for part in content:
+        text = part.get("text") if isinstance(part, Mapping) else getattr(part, "text", None)
+        if isinstance(text, str):
+            pieces.append(text)
+    return "\n".join(pieces)
+
+
+def usage_count(value: Any) -> int | None:
+    """A token count from an SDK usage field (``None`` when absent)."""
+    return value if type(value) is int else None
+
+
+def put(attributes: Attributes, key: str, value: Any) -> None:
+    """Set ``key`` when ``value`` is a usable attribute value (skip ``None``)."""
+    if value is None:
+        return
+    if isinstance(value, SCALARS):
+        attributes[key] = value
+    elif isinstance(value, list | tuple) and value:
+        attributes[key] = tuple(str(item) for item in value)
+
+
+def mark_instrumented(target: Any) -> bool:
+    """Mark ``target`` instrumented; ``False`` if it already was (instrumenting is idempotent)."""
+    if getattr(target, INSTRUMENTED_MARK, False):
+        return False
+    setattr(target, INSTRUMENTED_MARK, True)
+    return True
+
+
+def server_of(client: Any) -> tuple[str | None, int | None, bool]:
+    """Host, port and whether the client talks to the simulator (``*.invalid`` host)."""
+    url = getattr(client, "base_url", None)
+    host = getattr(url, "host", None)
+    port = getattr(url, "port", None)
+    host = host if isinstance(host, str) and host else None
+    port = port if isinstance(port, int) else None
+    return host, port, bool(host and host.endswith(".invalid"))

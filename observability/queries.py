@@ -1,0 +1,360 @@
+"""Analytics over the trace store, as pandas DataFrames; the same answers on SQLite,
+PostgreSQL and TimescaleDB.
+
+q = TraceQueries(engine)
+q.usage_over_time(Window.last(timedelta(days=7)), Bucket.HOUR, Dimension.MODEL)
+q.latency_percentiles(window, Dimension.PROVIDER)      # p50/p95/p99 and time to first chunk
+q.reliability(window); q.top_spenders(window, Dimension.USER, limit=10); q.summary(window)
+q.list_traces(TraceFilters(provider="openai", text="refund"), page=1, page_size=50)
+q.trace_spans(trace_id)                                 # every span, with depth and offset
+
+Aggregates read the rollups (whole minutes or hours: a window's edges snap outward to the
+rollup's grain); percentiles come from a fixed latency histogram (four bins per doubling,
+linear inside a bin: within ±10 % of the exact value). Each ``*_select`` method returns the
+composable SQLAlchemy ``Select`` its DataFrame method runs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import ColumnElement, Engine, Select, Table, Text, and_, exists, func, select
+from sqlalchemy.sql.expression import Executable
+
+from observability.store.dialect import StoreDialect, truncate_time
+from observability.store.rollups import call_metrics, dimension_columns, rollup_filter
+from observability.store.schema import (
+    DURATION_BINS,
+    LATENCY_BOUNDS_MS,
+    TTFC_BINS,
+    UtcDateTime,
+    rollup_hour,
+    rollup_minute,
+    rollup_spenders,
+    spans,
+    traces,
+)
+
+MINUTE_ROLLUP_UP_TO = timedelta(hours=6)
+"""Windows up to this long read the per-minute rollup; longer ones the per-hour rollup."""
+USAGE = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cost_usd")
+
+
+class Bucket(StrEnum):
+    """Time bucket of an over-time series."""
+
+    MINUTE = "minute"
+    HOUR = "hour"
+    DAY = "day"
+
+
+class Dimension(StrEnum):
+    """What to group by."""
+
+    PROVIDER = "provider"
+    MODEL = "model"
+    EXPERIMENT = "experiment"
+    VARIANT = "variant"
+    SCENARIO = "scenario"
+    USER = "user_id"
+    CONVERSATION = "conversation_id"
+
+    @property
+    def per_person(self) -> bool:
+        """User and conversation live in their own rollup (without latency histograms)."""
+        return self in (Dimension.USER, Dimension.CONVERSATION)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A time range ``[start, end)`` in UTC."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def last(cls, span: timedelta, *, now: datetime | None = None) -> Window:
+        """The ``span`` up to ``now`` (default: the current time)."""
+        end = now or datetime.now(UTC)
+        return cls(end - span, end)
+
+
+@dataclass(frozen=True)
+class TraceFilters:
+    """Trace-list filters; ``None`` means any. ``text`` searches span names and attributes."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    provider: str | None = None
+    model: str | None = None
+    status: str | None = None
+    """``"error"`` (any span failed) or ``"ok"``."""
+    conversation_id: str | None = None
+    user_id: str | None = None
+    min_cost_usd: float | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class TracePage:
+    """One page of the trace list, newest first."""
+
+    traces: pd.DataFrame
+    page: int
+    page_size: int
+    has_more: bool
+
+
+class QueryError(ValueError):
+    """A query was asked for something it cannot answer; the message says what to change."""
+
+
+class TraceQueries:
+    """The analytics queries over one trace store."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        sqlite = engine.dialect.name == "sqlite"
+        self._dialect = StoreDialect.SQLITE if sqlite else StoreDialect.POSTGRESQL
+
+    def usage_select(
+        self, window: Window, bucket: Bucket, group_by: Dimension | None = None
+    ) -> Select[Any]:
+        """Requests, tokens and cost per ``bucket`` (and group)."""
+        if bucket is Bucket.MINUTE and group_by is not None and group_by.per_person:
+            return self._usage_from_spans(window, group_by)
+        table = self._rollup(group_by, rollup_minute if bucket is Bucket.MINUTE else rollup_hour)
+        time: ColumnElement[Any] = table.c.bucket
+        if bucket is Bucket.DAY:
+            time = truncate_time(self._dialect, table.c.bucket, "day", UtcDateTime())
+        groups = [time.label("bucket"), *([table.c[group_by.value]] if group_by else [])]
+        grain = Bucket.MINUTE if table is rollup_minute else Bucket.HOUR
+        return (
+            select(*groups, *(func.sum(table.c[m]).label(m) for m in USAGE))
+            .where(*_in_window(table.c.bucket, window, grain))
+            .group_by(*groups)
+            .order_by(*groups)
+        )
+
+    def usage_over_time(
+        self, window: Window, bucket: Bucket = Bucket.HOUR, group_by: Dimension | None = None
+    ) -> pd.DataFrame:
+        """Columns: bucket (UTC), [group], requests, input/output/cache-read tokens, cost_usd."""
+        frame = self._frame(self.usage_select(window, bucket, group_by))
+        frame["bucket"] = pd.to_datetime(frame["bucket"], utc=True)
+        return frame
+
+    def latency_percentiles(
+        self, window: Window, group_by: Dimension | None = None
+    ) -> pd.DataFrame:
+        """Columns: [group], requests, p50/p95/p99_ms, ttfc_p50/p95/p99_ms (NaN without data)."""
+        table = self._call_rollup(window, group_by)
+        bins = [func.sum(table.c[b]).label(b) for b in (*DURATION_BINS, *TTFC_BINS)]
+        frame = self._grouped(table, window, group_by, ["requests"], bins)
+        for prefix, names in (("", DURATION_BINS), ("ttfc_", TTFC_BINS)):
+            counts = frame[list(names)].to_numpy(dtype=float)
+            for q in (50, 95, 99):
+                frame[f"{prefix}p{q}_ms"] = [histogram_percentile(row, q / 100) for row in counts]
+        return frame.drop(columns=[*DURATION_BINS, *TTFC_BINS])
+
+    def reliability(self, window: Window, group_by: Dimension | None = None) -> pd.DataFrame:
+        """Columns: [group], requests, errors, error_rate, attempts, retries, retry_rate,
+        fallbacks, fallback_rate (rates are shares of requests or attempts; NaN when none)."""
+        table = self._call_rollup(window, group_by)
+        sums = ["requests", "errors", "attempts", "retries", "fallbacks"]
+        frame = self._grouped(table, window, group_by, sums, [])
+        frame["error_rate"] = _share(frame["errors"], frame["requests"])
+        frame["retry_rate"] = _share(frame["retries"], frame["attempts"])
+        frame["fallback_rate"] = _share(frame["fallbacks"], frame["attempts"])
+        return frame
+
+    def top_spenders(
+        self, window: Window, by: Dimension = Dimension.USER, limit: int = 10
+    ) -> pd.DataFrame:
+        """The ``limit`` users or conversations that cost most: [by], cost_usd, requests, tokens."""
+        if not by.per_person:
+            raise QueryError("top_spenders ranks users or conversations; pick one of those.")
+        table, key = rollup_spenders, rollup_spenders.c[by.value]
+        cost = func.sum(table.c.cost_usd)
+        query = (
+            select(key, cost.label("cost_usd"),
+                   *(func.sum(table.c[m]).label(m) for m in USAGE if m != "cost_usd"))
+            .where(*_in_window(table.c.bucket, window, Bucket.HOUR), key != "")
+            .group_by(key)
+            .order_by(cost.desc(), key)
+            .limit(limit)
+        )  # fmt: skip
+        return self._frame(query)
+
+    def summary(self, window: Window) -> pd.DataFrame:
+        """One row of KPI totals: requests, errors, error_rate, tokens, cost_usd, unpriced,
+        p95_ms, users, conversations."""
+        table = self._call_rollup(window, None)
+        sums = ["requests", "errors", "unpriced", "input_tokens", "output_tokens", "cost_usd"]
+        bins = [func.sum(table.c[b]).label(b) for b in DURATION_BINS]
+        frame = self._grouped(table, window, None, sums, bins)
+        counts = frame[list(DURATION_BINS)].to_numpy(dtype=float)
+        frame = frame.drop(columns=list(DURATION_BINS))
+        frame["p95_ms"] = [histogram_percentile(row, 0.95) for row in counts]
+        frame["error_rate"] = _share(frame["errors"], frame["requests"])
+        people = rollup_spenders.c
+        distinct = select(
+            func.count(func.distinct(people.user_id)).filter(people.user_id != "").label("users"),
+            func.count(func.distinct(people.conversation_id))
+            .filter(people.conversation_id != "")
+            .label("conversations"),
+        ).where(*_in_window(people.bucket, window, Bucket.HOUR))
+        return pd.concat([frame, self._frame(distinct)], axis=1).fillna({"cost_usd": 0.0})
+
+    def traces_select(self, filters: TraceFilters) -> Select[Any]:
+        """Traces matching ``filters``, newest first (trace id breaks ties)."""
+        t = traces.c
+        where: list[ColumnElement[bool]] = []
+        if filters.start is not None:
+            where.append(t.start_time >= filters.start)
+        if filters.end is not None:
+            where.append(t.start_time < filters.end)
+        if filters.status == "error":
+            where.append(t.error_count > 0)
+        elif filters.status == "ok":
+            where.append(t.error_count == 0)
+        for column, value in ((t.conversation_id, filters.conversation_id),
+                              (t.user_id, filters.user_id)):  # fmt: skip
+            if value is not None:
+                where.append(column == value)
+        if filters.min_cost_usd is not None:
+            where.append(t.cost_usd >= filters.min_cost_usd)
+        where += _span_conditions(filters)
+        return select(traces).where(*where).order_by(t.start_time.desc(), t.trace_id.desc())
+
+    def list_traces(
+        self, filters: TraceFilters | None = None, page: int = 1, page_size: int = 50
+    ) -> TracePage:
+        """Page ``page`` (from 1) of matching traces: ids, times, duration_ms, status, counts,
+        tokens, cost, first provider/model, conversation and user."""
+        if page < 1 or page_size < 1:
+            raise QueryError("page and page_size start at 1.")
+        query = self.traces_select(filters or TraceFilters())
+        frame = self._frame(query.limit(page_size + 1).offset((page - 1) * page_size))
+        for column in ("start_time", "end_time"):
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+        frame["duration_ms"] = (frame["end_time"] - frame["start_time"]).dt.total_seconds() * 1e3
+        frame["status"] = np.where(frame["error_count"] > 0, "error", "ok")
+        has_more = len(frame) > page_size
+        return TracePage(frame.head(page_size).reset_index(drop=True), page, page_size, has_more)
+
+    def trace_spans(self, trace_id: str) -> pd.DataFrame:
+        """Every span of one trace by start time, with ``depth`` and ``offset_ms`` for a
+        waterfall, and ``attributes``/``events`` as Python objects."""
+        query = select(spans).where(spans.c.trace_id == trace_id).order_by(spans.c.start_time)
+        frame = self._frame(query)
+        if frame.empty:
+            return frame
+        parents = dict(zip(frame["span_id"], frame["parent_span_id"], strict=True))
+        frame["depth"] = [_depth(span_id, parents) for span_id in frame["span_id"]]
+        frame["start_time"] = pd.to_datetime(frame["start_time"], utc=True)
+        origin = frame["start_time"].min()
+        frame["offset_ms"] = (frame["start_time"] - origin).dt.total_seconds() * 1e3
+        for column in ("attributes", "events"):
+            frame[column] = [json.loads(v) if isinstance(v, str) else v for v in frame[column]]
+        return frame
+
+    def _usage_from_spans(self, window: Window, group_by: Dimension) -> Select[Any]:
+        time = truncate_time(self._dialect, spans.c.start_time, "minute", UtcDateTime())
+        key = dimension_columns()[group_by.value]
+        metrics = {m.name: m for m in call_metrics(histograms=False)}
+        groups = [time.label("bucket"), key.label(group_by.value)]
+        return (
+            select(*groups, *(metrics[m] for m in USAGE))
+            .where(rollup_filter(), *_in_window(spans.c.start_time, window, Bucket.MINUTE))
+            .group_by(*groups)
+            .order_by(*groups)
+        )
+
+    def _rollup(self, group_by: Dimension | None, calls: Table) -> Table:
+        return rollup_spenders if group_by is not None and group_by.per_person else calls
+
+    def _call_rollup(self, window: Window, group_by: Dimension | None) -> Table:
+        if group_by is not None and group_by.per_person:
+            raise QueryError("Latency and reliability group by provider, model, experiment, "
+                             "variant or scenario, not by user or conversation.")  # fmt: skip
+        short = window.end - window.start <= MINUTE_ROLLUP_UP_TO
+        return rollup_minute if short else rollup_hour
+
+    def _grouped(
+        self,
+        table: Table,
+        window: Window,
+        group_by: Dimension | None,
+        sums: list[str],
+        extra: list[Any],
+    ) -> pd.DataFrame:
+        grain = Bucket.MINUTE if table is rollup_minute else Bucket.HOUR
+        keys = [table.c[group_by.value]] if group_by else []
+        query = (
+            select(*keys, *(func.coalesce(func.sum(table.c[s]), 0).label(s) for s in sums), *extra)
+            .where(*_in_window(table.c.bucket, window, grain))
+            .group_by(*keys)
+            .order_by(*keys)
+        )
+        return self._frame(query)
+
+    def _frame(self, query: Executable) -> pd.DataFrame:
+        with self._engine.connect() as conn:
+            result = conn.execute(query)
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def histogram_percentile(counts: Any, q: float) -> float:
+    """The ``q`` quantile (0–1) of a latency histogram, linear inside the bin; NaN if empty."""
+    total = float(np.sum(counts))
+    if total <= 0:
+        return float("nan")
+    rank = q * total
+    cumulative = np.cumsum(counts)
+    index = int(np.searchsorted(cumulative, rank, side="left"))
+    index = min(index, len(counts) - 1)
+    low = 0.0 if index == 0 else LATENCY_BOUNDS_MS[index - 1]
+    high = LATENCY_BOUNDS_MS[index] if index < len(LATENCY_BOUNDS_MS) else low
+    before = cumulative[index] - counts[index]
+    inside = counts[index]
+    return float(low + (high - low) * ((rank - before) / inside if inside else 1.0))
+
+
+def _in_window(column: Any, window: Window, grain: Bucket) -> list[ColumnElement[bool]]:
+    start = window.start.astimezone(UTC).replace(second=0, microsecond=0)
+    if grain is Bucket.HOUR:
+        start = start.replace(minute=0)
+    return [column >= start, column < window.end]
+
+
+def _span_conditions(filters: TraceFilters) -> list[ColumnElement[bool]]:
+    s = spans.c
+    conditions: list[ColumnElement[bool]] = []
+    for column, value in ((s.provider, filters.provider), (s.request_model, filters.model)):
+        if value is not None:
+            conditions.append(exists().where(s.trace_id == traces.c.trace_id, column == value))
+    if filters.text:
+        pattern = f"%{filters.text}%"
+        text_match = s.name.ilike(pattern) | s.attributes.cast(Text()).ilike(pattern)
+        conditions.append(exists().where(and_(s.trace_id == traces.c.trace_id, text_match)))
+    return conditions
+
+
+def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
+    return part.astype(float) / whole.astype(float).where(whole > 0)
+
+
+def _depth(span_id: str, parents: dict[str, Any]) -> int:
+    depth, seen = 0, {span_id}
+    parent = parents.get(span_id)
+    while isinstance(parent, str) and parent in parents and parent not in seen:
+        seen.add(parent)
+        depth, parent = depth + 1, parents[parent]
+    return depth

@@ -1,0 +1,75 @@
+"""The trace store: spans written off the request path to SQLite, PostgreSQL or TimescaleDB.
+
+processor = create_store_processor("sqlite:///data/traces.db")
+tracer_provider.add_span_processor(processor)
+processor.stats()   # ExportStats(written=…, pending=…, dropped=…, last_error=…)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Engine
+
+from observability.store.database import prepare_store
+from observability.store.dialect import StoreDialect, create_store_engine
+from observability.store.errors import TraceStoreError
+from observability.store.exporter import ExportStats, StoreSpanProcessor
+from observability.store.writer import SqlSpanWriter
+
+
+class LazyStoreWriter:
+    """Prepares the store on the first write (so a store that is down at start-up only delays
+    writing), then writes through ``SqlSpanWriter``."""
+
+    def __init__(self, engine: Engine, *, compress_after_days: int, drop_after_days: int) -> None:
+        self._engine = engine
+        self._options = {
+            "compress_after_days": compress_after_days,
+            "drop_after_days": drop_after_days,
+        }
+        self._writer: SqlSpanWriter | None = None
+        self._lock = threading.Lock()
+
+    def write(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Write one batch, creating the schema first if this is the first batch."""
+        with self._lock:
+            if self._writer is None:
+                dialect = prepare_store(self._engine, **self._options)
+                self._writer = SqlSpanWriter(self._engine, dialect)
+        self._writer.write(rows)
+
+
+def create_store_processor(
+    store_url: str,
+    *,
+    buffer_spans: int = 20_000,
+    export_interval_ms: int = 500,
+    compress_after_days: int = 7,
+    drop_after_days: int = 90,
+) -> StoreSpanProcessor:
+    """A span processor writing to the store at ``store_url`` (``sqlite:///…`` or
+    ``postgresql[+psycopg]://…``); tables are created idempotently on the first write.
+
+    Raises ``TraceStoreError`` only for a URL it cannot use; an unreachable store is retried.
+    """
+    engine = create_store_engine(store_url)
+    writer = LazyStoreWriter(
+        engine, compress_after_days=compress_after_days, drop_after_days=drop_after_days
+    )
+    return StoreSpanProcessor(
+        writer, buffer_spans=buffer_spans, export_interval_ms=export_interval_ms
+    )
+
+
+__all__ = [
+    "ExportStats",
+    "StoreDialect",
+    "StoreSpanProcessor",
+    "TraceStoreError",
+    "create_store_engine",
+    "create_store_processor",
+    "prepare_store",
+]

@@ -1,0 +1,215 @@
+"""``StoreSpanProcessor``: finished spans go into a bounded buffer; one background thread
+writes them to the trace store in batches and retries while the store is away.
+
+Why not ``BatchSpanProcessor``: it drops a batch as soon as its exporter fails and drops new
+spans on a full queue with one log line and no count. Here a failed batch stays at the head of
+the buffer and is retried with backoff; only spans arriving while the buffer is full are
+dropped, and each one is counted in ``stats()`` and reported in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
+
+from observability.store.rows import span_to_row
+from observability.store.writer import SpanWriter
+
+logger = logging.getLogger("observability.store")
+_PERMANENT = (IntegrityError, DataError, ProgrammingError, ValueError, TypeError)
+"""Failures that retrying the same batch cannot cure: the batch is counted as dropped."""
+
+
+@dataclass(frozen=True)
+class ExportStats:
+    """Spans written to the store, waiting in the buffer, and dropped (with the last error)."""
+
+    written: int
+    pending: int
+    dropped: int
+    last_error: str | None
+
+
+class StoreSpanProcessor(SpanProcessor):
+    """Buffers finished spans (at most ``buffer_spans``) and writes them off the request path.
+
+    ``start_thread=False`` leaves draining to ``export_batch()`` calls (for tests: no sleeps).
+    """
+
+    def __init__(
+        self,
+        writer: SpanWriter,
+        *,
+        buffer_spans: int = 20_000,
+        batch_size: int = 5_000,
+        export_interval_ms: int = 500,
+        max_backoff_s: float = 30.0,
+        shutdown_timeout_ms: int = 5_000,
+        start_thread: bool = True,
+        row_of: Callable[[ReadableSpan], dict[str, Any]] = span_to_row,
+    ) -> None:
+        self._writer = writer
+        self._bound = buffer_spans
+        self._batch_size = batch_size
+        self._interval_s = export_interval_ms / 1000.0
+        self._max_backoff_s = max_backoff_s
+        self._shutdown_timeout_ms = shutdown_timeout_ms
+        self._row_of = row_of
+        self._buffer: deque[ReadableSpan] = deque()
+        self._inflight: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._idle = threading.Condition(self._lock)
+        self._stopping = False
+        self._written = 0
+        self._dropped = 0
+        self._dropping = False
+        self._failures = 0
+        self._last_error: str | None = None
+        self._thread: threading.Thread | None = None
+        if start_thread:
+            self._thread = threading.Thread(target=self._run, name="trace-store", daemon=True)
+            self._thread.start()
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        """Nothing to do when a span starts."""
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Queue ``span``; if the buffer is full, count it as dropped (O(1), never blocks)."""
+        with self._lock:
+            if self._stopping:
+                return
+            if len(self._buffer) + len(self._inflight) >= self._bound:
+                self._dropped += 1
+                if not self._dropping:
+                    self._dropping = True
+                    logger.warning(
+                        "trace store buffer full (%d spans): dropping new spans until the "
+                        "store catches up (last error: %s)", self._bound, self._last_error,
+                    )  # fmt: skip
+                return
+            self._buffer.append(span)
+            full = len(self._buffer) >= self._batch_size
+        if full:
+            self._wake.set()
+
+    def stats(self) -> ExportStats:
+        """Counts so far: written, pending (buffered or being written), dropped, last error."""
+        with self._lock:
+            pending = len(self._buffer) + len(self._inflight)
+            return ExportStats(self._written, pending, self._dropped, self._last_error)
+
+    def export_batch(self) -> bool:
+        """Write one batch now; ``True`` if it was written (or nothing was waiting)."""
+        with self._lock:
+            rows = self._inflight
+            taken = [] if rows else list(islice(self._buffer, self._batch_size))
+        if taken:
+            rows = self._convert(taken)
+            with self._lock:
+                for _ in taken:
+                    self._buffer.popleft()
+                self._inflight = rows
+        return self._write(rows) if rows else True
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Wait until everything buffered is written; ``False`` if that took longer."""
+        if self._thread is None:
+            while self.stats().pending:
+                if not self.export_batch():
+                    return False
+            return True
+        self._wake.set()
+        with self._idle:
+            return self._idle.wait_for(
+                lambda: not self._buffer and not self._inflight, timeout_millis / 1000.0
+            )
+
+    def shutdown(self) -> None:
+        """Write what is buffered (for up to ``shutdown_timeout_ms``), then stop; spans left
+        unwritten are counted as dropped."""
+        self.force_flush(self._shutdown_timeout_ms)
+        with self._lock:
+            self._stopping = True
+            lost = len(self._buffer) + len(self._inflight)
+            self._dropped += lost
+            self._buffer.clear()
+            self._inflight = []
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if lost:
+            logger.warning("trace store shut down with %d spans unwritten (dropped)", lost)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._delay())
+            self._wake.clear()
+            with self._lock:
+                if self._stopping:
+                    return
+            while self.stats().pending and self.export_batch():
+                pass
+
+    def _delay(self) -> float:
+        if not self._failures:
+            return self._interval_s
+        return float(min(self._max_backoff_s, self._interval_s * 2 ** min(self._failures, 16)))
+
+    def _convert(self, taken: list[ReadableSpan]) -> list[dict[str, Any]]:
+        rows = []
+        for span in taken:
+            try:
+                rows.append(self._row_of(span))
+            except Exception as exc:
+                self._count_dropped(1, exc)
+        return rows
+
+    def _write(self, rows: list[dict[str, Any]]) -> bool:
+        try:
+            self._writer.write(rows)
+        except _PERMANENT as exc:
+            self._count_dropped(len(rows), exc)
+            with self._lock:
+                self._inflight = []
+            return True
+        except Exception as exc:
+            with self._lock:
+                self._failures += 1
+                first = self._failures == 1
+                self._last_error = _describe(exc)
+            if first:
+                logger.warning(
+                    "trace store unavailable, keeping spans to retry: %s", _describe(exc)
+                )
+            return False
+        with self._lock:
+            self._written += len(rows)
+            self._inflight = []
+            if self._failures or self._dropping:
+                logger.info("trace store writing again (%d spans dropped so far)", self._dropped)
+            self._failures = 0
+            self._dropping = False
+            self._idle.notify_all()
+        return True
+
+    def _count_dropped(self, count: int, exc: Exception) -> None:
+        with self._lock:
+            self._dropped += count
+            self._last_error = _describe(exc)
+        logger.error("trace store dropped %d span(s) it cannot write: %s", count, _describe(exc))
+
+
+def _describe(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    return f"{type(original).__name__}: {lines[0]}" if lines else type(original).__name__

@@ -1,0 +1,180 @@
+"""The trace store's tables, in SQLAlchemy Core: one schema for SQLite, PostgreSQL and TimescaleDB.
+
+``spans`` holds every span; ``traces`` one row per trace; the rollups hold per-minute and
+per-hour sums of LLM calls (maintained on write, or continuous aggregates on TimescaleDB) so
+the analytics queries read thousands of rows, not millions. Missing dimension values are stored
+in rollups as ``''`` so that upserts find their row (NULLs never conflict).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+
+LATENCY_BOUNDS_MS: tuple[float, ...] = tuple(16.0 * 2 ** (i / 4) for i in range(57))
+"""Upper bounds of the latency histogram bins: 16 ms … 262 s, four bins per doubling (±19 %)."""
+HISTOGRAM_BINS = len(LATENCY_BOUNDS_MS) + 1
+DURATION_BINS = tuple(f"d{i:02d}" for i in range(HISTOGRAM_BINS))
+TTFC_BINS = tuple(f"t{i:02d}" for i in range(HISTOGRAM_BINS))
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A UTC timestamp: ``timestamptz`` on PostgreSQL, naive-UTC text on SQLite; always aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store in UTC (naive on SQLite, which has no time zones)."""
+        if value is None:
+            return None
+        value = value.astimezone(UTC) if value.tzinfo else value
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value.replace(tzinfo=UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Read back as an aware UTC datetime."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JsonText = Text().with_variant(JSONB(), "postgresql")
+"""JSON written as text once (COPY and SQLite take it as is); JSONB on PostgreSQL."""
+Money = Numeric(18, 10, asdecimal=False)
+
+metadata = MetaData()
+
+spans = Table(
+    "spans",
+    metadata,
+    Column("trace_id", String(32), primary_key=True),
+    Column("span_id", String(16), primary_key=True),
+    Column("start_time", UtcDateTime, primary_key=True),
+    Column("parent_span_id", String(16)),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16)),
+    Column("service", Text),
+    Column("end_time", UtcDateTime),
+    Column("duration_ms", Float),
+    Column("status", String(8), nullable=False),
+    Column("status_message", Text),
+    Column("operation", String(64)),
+    Column("provider", String(64)),
+    Column("request_model", String(128)),
+    Column("response_model", String(128)),
+    Column("input_tokens", BigInteger),
+    Column("output_tokens", BigInteger),
+    Column("cache_read_tokens", BigInteger),
+    Column("cache_write_tokens", BigInteger),
+    Column("cost_usd", Money),
+    Column("cost_status", String(16)),
+    Column("ttfc_ms", Float),
+    Column("error_type", String(128)),
+    Column("conversation_id", String(128)),
+    Column("user_id", String(128)),
+    Column("experiment", String(128)),
+    Column("variant", String(128)),
+    Column("scenario", String(128)),
+    Column("attempt", Integer),
+    Column("fallback_reason", String(64)),
+    Column("cache_hit", Boolean),
+    Column("simulated", Boolean),
+    Column("attributes", JsonText),
+    Column("events", JsonText),
+)
+Index("ix_spans_start_time", spans.c.start_time)
+Index("ix_spans_conversation", spans.c.conversation_id)
+
+SPAN_COLUMNS: tuple[str, ...] = tuple(c.name for c in spans.columns)
+
+traces = Table(
+    "traces",
+    metadata,
+    Column("trace_id", String(32), primary_key=True),
+    Column("start_time", UtcDateTime, nullable=False),
+    Column("end_time", UtcDateTime, nullable=False),
+    Column("root_name", Text),
+    Column("service", Text),
+    Column("span_count", Integer, nullable=False),
+    Column("call_count", Integer, nullable=False),
+    Column("error_count", Integer, nullable=False),
+    Column("input_tokens", BigInteger, nullable=False),
+    Column("output_tokens", BigInteger, nullable=False),
+    Column("cost_usd", Money),
+    Column("provider", String(64)),
+    Column("model", String(128)),
+    Column("conversation_id", String(128)),
+    Column("user_id", String(128)),
+)
+Index("ix_traces_start_time", traces.c.start_time, traces.c.trace_id)
+Index("ix_traces_conversation", traces.c.conversation_id)
+Index("ix_traces_user", traces.c.user_id)
+
+CALL_DIMENSIONS = ("provider", "model", "experiment", "variant", "scenario")
+"""Keys of the per-minute/per-hour call rollups (besides ``bucket``)."""
+SPENDER_DIMENSIONS = ("user_id", "conversation_id")
+"""Keys of the per-hour spender rollup (besides ``bucket``)."""
+SUM_METRICS = (
+    "requests",
+    "errors",
+    "unpriced",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+    "duration_ms_sum",
+    "ttfc_count",
+    "ttfc_ms_sum",
+    "attempts",
+    "retries",
+    "fallbacks",
+    "cache_hits",
+)
+
+
+def _metric_column(name: str) -> Column[Any]:
+    column_type = Money if name == "cost_usd" else Float if name.endswith("_sum") else BigInteger
+    return Column(name, column_type, nullable=False, default=0)
+
+
+def _rollup(name: str, keys: tuple[str, ...], *, histograms: bool) -> Table:
+    bins = DURATION_BINS + TTFC_BINS if histograms else ()
+    table = Table(
+        name,
+        metadata,
+        Column("bucket", UtcDateTime, primary_key=True),
+        *(Column(key, String(128), primary_key=True, default="") for key in keys),
+        *(_metric_column(metric) for metric in SUM_METRICS),
+        *(Column(b, Integer, nullable=False, default=0) for b in bins),
+    )
+    Index(f"ix_{name}_bucket", table.c.bucket)
+    return table
+
+
+rollup_minute = _rollup("span_rollup_minute", CALL_DIMENSIONS, histograms=True)
+rollup_hour = _rollup("span_rollup_hour", CALL_DIMENSIONS, histograms=True)
+rollup_spenders = _rollup("span_rollup_spender_hour", SPENDER_DIMENSIONS, histograms=False)
+ROLLUPS = (rollup_minute, rollup_hour, rollup_spenders)
+ROLLUP_COLUMNS: dict[str, tuple[str, ...]] = {t.name: tuple(t.c.keys()) for t in ROLLUPS}
+PLAIN_TABLES = (spans, traces, *ROLLUPS)

@@ -1,0 +1,106 @@
+"""The store processor: spans reach the database, and a store that is away never loses spans
+within the buffer bound nor drops any without counting them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from bench._spans import generate_spans
+from observability.store import LazyStoreWriter, create_store_engine, create_store_processor
+from observability.store.exporter import StoreSpanProcessor
+from observability.store.schema import spans, traces
+
+
+class FlakyWriter:
+    """A writer that fails while ``down`` is set, else keeps the rows it was given."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.down = True
+        self.error = error or OperationalError("COPY", {}, Exception("connection refused"))
+        self.rows: list[dict[str, Any]] = []
+
+    def write(self, rows: Sequence[dict[str, Any]]) -> None:
+        if self.down:
+            raise self.error
+        self.rows.extend(rows)
+
+
+def test_spans_and_traces_reach_the_store(database_url: str) -> None:
+    processor = create_store_processor(database_url, export_interval_ms=10)
+    sent = list(generate_spans(300, seed=3))
+    for span in sent:
+        processor.on_end(span)
+    assert processor.force_flush(20_000)
+    processor.shutdown()
+    engine = create_store_engine(database_url)
+    with engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(spans)).scalar_one()
+        trace_count = conn.execute(select(func.count()).select_from(traces)).scalar_one()
+        events = conn.execute(select(spans.c.events).where(spans.c.status == "error")).first()
+    engine.dispose()
+    assert stored == len(sent)
+    assert trace_count == len({s.context.trace_id for s in sent if s.context})
+    assert events is not None and "retry" in str(events[0])
+    assert processor.stats().written == len(sent)
+    assert processor.stats().dropped == 0
+
+
+def test_store_down_then_back_loses_nothing_within_the_bound() -> None:
+    writer = FlakyWriter()
+    processor = StoreSpanProcessor(writer, buffer_spans=100, batch_size=30, start_thread=False)
+    for span in generate_spans(80, seed=1):
+        processor.on_end(span)
+    assert processor.export_batch() is False
+    waiting = processor.stats()
+    assert waiting.written == 0 and waiting.dropped == 0 and waiting.pending >= 80
+    assert waiting.last_error is not None and "connection refused" in waiting.last_error
+    writer.down = False
+    assert processor.force_flush()
+    assert len(writer.rows) == waiting.pending
+    assert processor.stats().pending == 0
+
+
+def test_spans_beyond_the_bound_are_counted_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    writer = FlakyWriter()
+    processor = StoreSpanProcessor(writer, buffer_spans=50, batch_size=20, start_thread=False)
+    sent = list(generate_spans(120, seed=2))
+    for span in sent:
+        processor.on_end(span)
+    processor.export_batch()
+    stats = processor.stats()
+    assert stats.pending == 50
+    assert stats.dropped == len(sent) - 50
+    assert "buffer full" in caplog.text
+    writer.down = False
+    assert processor.force_flush()
+    assert len(writer.rows) == 50 and processor.stats().dropped == len(sent) - 50
+
+
+def test_batch_the_store_rejects_is_dropped_and_counted() -> None:
+    writer = FlakyWriter(IntegrityError("COPY", {}, Exception("duplicate key")))
+    processor = StoreSpanProcessor(writer, batch_size=1_000, start_thread=False)
+    for span in generate_spans(10, seed=4):
+        processor.on_end(span)
+    assert processor.export_batch() is True
+    stats = processor.stats()
+    assert stats.pending == 0 and stats.dropped >= 10
+    assert stats.last_error is not None and "duplicate key" in stats.last_error
+
+
+def test_unreachable_store_does_not_block_span_end() -> None:
+    engine = create_store_engine("postgresql://nobody@127.0.0.1:1/none")
+    writer = LazyStoreWriter(engine, compress_after_days=7, drop_after_days=90)
+    processor = StoreSpanProcessor(
+        writer, buffer_spans=10, export_interval_ms=10, shutdown_timeout_ms=50
+    )
+    for span in generate_spans(30, seed=5):
+        processor.on_end(span)
+    assert processor.force_flush(50) is False
+    processor.shutdown()
+    assert processor.stats().written == 0
+    assert processor.stats().dropped >= 20
