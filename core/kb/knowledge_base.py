@@ -1,0 +1,264 @@
+"""The knowledge base: ingest files, keep them in step with Qdrant, search them.
+
+A document is a ``KbDocument`` row (plus its bytes) and its chunks in the collection of the
+embedding model in use. Ingest order: read and chunk and embed (where bad files are refused),
+then the row, then the vectors, then the row marked indexed — so a refused or failed file leaves
+what was already indexed untouched. Same bytes in the same scope are not embedded again; a new
+version of a file (same scope, source and filename) replaces the old one once it is indexed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from opentelemetry import trace
+from sqlalchemy import Engine
+
+from core.db.models import DocumentStatus, KbDocument
+from core.errors import DocumentRejected, KnowledgeBaseError
+from core.kb import documents
+from core.kb.chunking import Chunk, chunk_pages
+from core.kb.embedder import LocalEmbedder
+from core.kb.embeddings import TextEmbedding
+from core.kb.extract import Extracted, FileKind, extract
+from core.kb.fusion import DEFAULT_FUSION, Fusion, SearchMode, rank
+from core.kb.retrieval import (
+    SearchHit,
+    format_sources,
+    record_results,
+    retrieval_attributes,
+    to_hit,
+)
+from core.kb.sparse import document_vector, query_vector
+from core.kb.vector_store import VectorStore
+from core.settings import VectorSettings
+
+Progress = Callable[[float, str], None]
+"""Called with the share done (0–1) and what is happening."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    document_id: int
+    chunks: int
+    pages: int
+    unchanged: bool
+    notes: tuple[str, ...] = ()
+    """Things the user should know, e.g. that a file was read as Windows-1252."""
+
+
+class KnowledgeBase:
+    """Documents in the app database, their chunks in Qdrant; safe to share between threads."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        store: VectorStore,
+        embedding: TextEmbedding,
+        tokenizer: LocalEmbedder,
+        settings: VectorSettings,
+        tracer: trace.Tracer,
+        capture_content: bool = False,
+        fusion: Fusion = DEFAULT_FUSION,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.embedding = embedding
+        self.settings = settings
+        self.fusion = fusion
+        self._tokenizer = tokenizer
+        self._capture = capture_content
+        self._tracer = tracer
+        self._ingest_lock = threading.Lock()
+
+    @property
+    def collection(self) -> str:
+        """The Qdrant collection in use (named after the embedding model)."""
+        return self.store.collection
+
+    def ingest(
+        self,
+        filename: str,
+        data: bytes,
+        *,
+        source: str = "upload",
+        scope: str = "global",
+        title: str | None = None,
+        progress: Progress | None = None,
+    ) -> IngestResult:
+        """Index one file; raises ``DocumentRejected`` with a sentence for files we refuse."""
+        say = progress or _quiet
+        content_hash = hashlib.sha256(data).hexdigest()
+        with self._ingest_lock:
+            known = documents.find_by_hash(self.engine, scope, content_hash)
+            if known is not None and self._is_current(known):
+                say(1.0, f"{filename} is unchanged; nothing to do.")
+                return IngestResult(_id(known), known.chunk_count, known.page_count, True)
+            say(0.05, f"Reading {filename}…")
+            extracted = self._read(filename, data)
+            chunks = self._chunk(filename, extracted)
+            say(0.2, f"Embedding {len(chunks)} chunks of {filename}…")
+            new = documents.NewDocument(
+                title=title or extracted.title,
+                filename=filename,
+                mime_type=extracted.kind.value,
+                content_hash=content_hash,
+                data=data,
+                source=source,
+                scope=scope,
+            )
+            row = known or documents.add_document(self.engine, new)
+            self._store(row, chunks, len(extracted.pages))
+            say(0.9, f"Saved {filename}.")
+            for old in documents.find_same_name(self.engine, new, _id(row)):
+                self._remove(_id(old))
+            say(1.0, f"Indexed {filename}: {len(chunks)} chunks.")
+            return IngestResult(_id(row), len(chunks), len(extracted.pages), False, extracted.notes)
+
+    def list_documents(self, scope: str | None = None) -> list[KbDocument]:
+        """Every document (of one scope), newest first."""
+        return documents.list_documents(self.engine, scope)
+
+    def delete_document(self, document_id: int) -> None:
+        """Remove a document, its bytes and all its chunks."""
+        documents.get_document(self.engine, document_id)
+        with self._ingest_lock:
+            self._remove(document_id)
+
+    def reindex(self, document_id: int | None = None) -> int:
+        """Embed one document (or all) again from the stored bytes; returns how many succeeded.
+
+        A stored file that is now refused is marked failed with the reason, not raised.
+        """
+        with self._ingest_lock:
+            rows = (
+                [documents.get_document(self.engine, document_id)]
+                if document_id is not None
+                else documents.list_documents(self.engine)
+            )
+            done = 0
+            for row in rows:
+                data = documents.read_content(self.engine, _id(row))
+                try:
+                    extracted = self._read(row.filename, data)
+                    chunks = self._chunk(row.filename, extracted)
+                except DocumentRejected as exc:
+                    documents.mark_failed(self.engine, _id(row), str(exc))
+                    continue
+                self._store(row, chunks, len(extracted.pages))
+                done += 1
+            return done
+
+    def search(
+        self,
+        query: str,
+        *,
+        top_k: int | None = None,
+        scope: str | None = None,
+        scopes: Sequence[str] | None = None,
+        mode: SearchMode | str = SearchMode.HYBRID,
+    ) -> list[SearchHit]:
+        """The best chunks for ``query``, best first, above the relevance threshold.
+
+        ``scope`` limits the search to one scope, ``scopes`` to several (e.g. ``("global",
+        conversation_id)``); neither searches everything. ``mode`` is ``hybrid``, ``dense`` or
+        ``keyword``. The threshold (``vectors.relevance_threshold``) applies to the dense cosine
+        score, except in keyword mode.
+        """
+        mode = SearchMode(mode)
+        limit = top_k or self.settings.top_k
+        wanted = [scope] if scope is not None else (list(scopes) if scopes is not None else None)
+        attributes = retrieval_attributes(self.collection, mode, self.fusion.value, limit)
+        with self._tracer.start_as_current_span(
+            f"retrieval {self.collection}", kind=trace.SpanKind.CLIENT, attributes=attributes
+        ) as span:
+            hits = self._search(query, limit, wanted, mode) if query.strip() else []
+            record_results(span, query, hits, capture_content=self._capture)
+            return hits
+
+    def format_sources(self, hits: Sequence[SearchHit]) -> str:
+        """The ``<sources>`` block for a system prompt (see ``core.kb.retrieval``)."""
+        return format_sources(hits)
+
+    def close(self) -> None:
+        """Release the vector store (local mode: unlock its folder)."""
+        self.store.close()
+
+    def _search(
+        self, query: str, limit: int, scopes: list[str] | None, mode: SearchMode
+    ) -> list[SearchHit]:
+        dense = self.embedding.embed([query])[0]
+        candidates = self.store.candidates(
+            dense, query_vector(query), limit=max(4 * limit, 20), scopes=scopes
+        )
+        threshold = self.settings.relevance_threshold if mode is not SearchMode.KEYWORD else None
+        ranked = rank(candidates, mode, self.fusion)
+        hits = [
+            to_hit(candidate, score)
+            for candidate, score in ranked
+            if threshold is None or candidate.dense_score >= threshold
+        ]
+        return hits[:limit]
+
+    def _is_current(self, row: KbDocument) -> bool:
+        indexed = row.status is DocumentStatus.INDEXED
+        return indexed and self.store.count(_id(row)) == row.chunk_count
+
+    def _read(self, filename: str, data: bytes) -> Extracted:
+        return extract(filename, data, max_mb=self.settings.max_upload_mb)
+
+    def _chunk(self, filename: str, extracted: Extracted) -> list[Chunk]:
+        chunks = chunk_pages(
+            extracted.pages,
+            self._tokenizer.token_offsets,
+            chunk_tokens=self.settings.chunk_tokens,
+            overlap=self.settings.chunk_overlap,
+            markdown=extracted.kind is FileKind.MARKDOWN,
+        )
+        if not chunks:
+            raise DocumentRejected(f"{filename} has no text to index.")
+        return chunks
+
+    def _store(self, row: KbDocument, chunks: list[Chunk], pages: int) -> None:
+        document_id = _id(row)
+        texts = [f"{row.title}\n{chunk.text}" for chunk in chunks]
+        try:
+            dense = self.embedding.embed(texts)
+            payloads = [_payload(row, chunk) for chunk in chunks]
+            self.store.delete_document(document_id)
+            self.store.upsert(document_id, payloads, dense, [document_vector(t) for t in texts])
+        except KnowledgeBaseError as exc:
+            documents.mark_failed(self.engine, document_id, str(exc))
+            raise
+        documents.mark_indexed(self.engine, document_id, pages=pages, chunks=len(chunks))
+
+    def _remove(self, document_id: int) -> None:
+        self.store.delete_document(document_id)
+        documents.remove_document(self.engine, document_id)
+
+
+def _payload(row: KbDocument, chunk: Chunk) -> dict[str, object]:
+    return {
+        "title": row.title,
+        "filename": row.filename,
+        "scope": row.scope,
+        "page": chunk.page,
+        "heading": chunk.heading,
+        "start": chunk.start,
+        "end": chunk.end,
+        "text": chunk.text,
+    }
+
+
+def _id(row: KbDocument) -> int:
+    if row.id is None:
+        raise KnowledgeBaseError("A knowledge-base document has no id; it was never saved.")
+    return row.id
+
+
+def _quiet(_share: float, _message: str) -> None:
+    return None

@@ -1,0 +1,73 @@
+"""Every kind of file we refuse gets one sentence naming the file and what to do."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+from reportlab.lib.pagesizes import LETTER
+from reportlab.pdfgen import canvas
+
+from core.errors import DocumentRejected
+from tests.core.kb.conftest import Kb, KbFactory, make_pdf
+
+
+def _encrypted_pdf() -> bytes:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(["Secret price list"]))))
+    writer.encrypt("hunter2")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _scanned_pdf() -> bytes:
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=LETTER)
+    pdf.rect(72, 500, 300, 200, fill=1)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("filename", "data", "sentence"),
+    [
+        ("locked.pdf", _encrypted_pdf(), "locked.pdf is password-protected"),
+        ("scan.pdf", _scanned_pdf(), "scan.pdf has no text layer (it looks scanned)"),
+        ("cut.pdf", make_pdf(["Half a file"])[:300], "cut.pdf is damaged"),
+        ("fake.pdf", b"PK\x03\x04 a zip file", "fake.pdf is not a PDF file"),
+        ("empty.md", b"", "empty.md is empty"),
+        ("blank.txt", b"  \n\n\t ", "blank.txt holds only blank space"),
+        ("photo.png", b"\x89PNG\r\n", "photo.png is not a supported type"),
+        ("binary.txt", b"abc\x00\x01\x02", "binary.txt looks like a binary file"),
+    ],
+)
+def test_bad_file_is_refused_with_one_sentence(
+    kb: Kb, filename: str, data: bytes, sentence: str
+) -> None:
+    with pytest.raises(DocumentRejected) as caught:
+        kb.kb.ingest(filename, data)
+
+    message = str(caught.value)
+    assert message.startswith(sentence)
+    assert message.endswith(".") and message.count(". ") == 0
+    assert kb.kb.list_documents() == []
+
+
+def test_file_over_the_size_limit_is_refused(make_kb: KbFactory) -> None:
+    kb = make_kb(max_upload_mb=0.001)
+
+    limit = r"big\.md is 0\.00191 MB, over the 0\.001 MB upload limit"
+    with pytest.raises(DocumentRejected, match=limit):
+        kb.kb.ingest("big.md", b"# Big\n" + b"tent " * 400)
+
+
+def test_windows_1252_text_is_read_with_a_note(kb: Kb) -> None:
+    data = "Caf\u00e9 opening hours \u2013 9\u201317 every day".encode("cp1252")
+
+    result = kb.kb.ingest("hours.txt", data)
+
+    assert "read as Windows-1252" in result.notes[0]
+    [hit] = kb.kb.search("cafe opening hours", top_k=1)
+    assert hit.text == "Caf\u00e9 opening hours \u2013 9\u201317 every day"

@@ -1,0 +1,85 @@
+"""The OpenAI embedding model through an injected client: its own collection, same answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx2
+import openai
+import pytest
+
+from core.db import create_db_engine, init_schema
+from core.errors import KnowledgeBaseError
+from core.kb import create_knowledge_base
+from core.providers.openai_provider import OpenAIChatProvider
+from core.settings import AppSettings, Settings, VectorSettings
+from core.simulator import FaultPlan, create_simulator_transport
+from core.simulator.faults import Fault, FaultKind
+from tests.core.kb.conftest import RETURNS_MD, SHIPPING_MD
+
+
+def _settings(tmp_path: Path, model: str) -> Settings:
+    return Settings(
+        app=AppSettings(data_dir=tmp_path / "data", seed_on_start=False),
+        vectors=VectorSettings(embedding_model=model),
+    )
+
+
+def _client(faults: FaultPlan | None = None) -> OpenAIChatProvider:
+    transport = create_simulator_transport(speed=0, seed=1, faults=faults)
+    client = openai.OpenAI(
+        api_key="sk-test",
+        base_url="https://simulator.invalid/v1",
+        http_client=httpx2.Client(transport=transport),
+        max_retries=0,
+    )
+    return OpenAIChatProvider(client, simulated=True)
+
+
+def test_switching_to_openai_embeds_existing_documents_into_its_own_collection(
+    tmp_path: Path,
+) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'kb.db'}")
+    init_schema(engine)
+    local = create_knowledge_base(_settings(tmp_path, "all-MiniLM-L6-v2"), engine)
+    local.ingest("returns.md", RETURNS_MD.encode())
+    local.ingest("shipping.md", SHIPPING_MD.encode())
+    local.close()
+
+    remote = create_knowledge_base(
+        _settings(tmp_path, "text-embedding-3-small"), engine, embedding_client=_client()
+    )
+    try:
+        hits = remote.search("How long does a refund take?", top_k=1)
+        assert remote.collection == "support_kb_text_embedding_3_small"
+        assert remote.store.dimension == 1536
+        assert hits[0].filename == "returns.md"
+        assert sum(d.chunk_count for d in remote.list_documents()) == remote.store.count()
+    finally:
+        remote.close()
+        engine.dispose()
+
+
+def test_openai_model_without_a_client_says_what_to_set(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'kb.db'}")
+
+    with pytest.raises(KnowledgeBaseError, match="set OPENAI_API_KEY"):
+        create_knowledge_base(_settings(tmp_path, "text-embedding-3-small"), engine)
+
+
+def test_openai_failure_is_one_sentence_and_keeps_nothing_half_done(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'kb.db'}")
+    init_schema(engine)
+    faults = FaultPlan()
+    kb = create_knowledge_base(
+        _settings(tmp_path, "text-embedding-3-small"), engine, embedding_client=_client(faults)
+    )
+    try:
+        faults.add(Fault(FaultKind.SERVER_ERROR, times=5))
+        with pytest.raises(KnowledgeBaseError, match="OpenAI could not embed the text"):
+            kb.ingest("returns.md", RETURNS_MD.encode())
+        faults.clear()
+        assert kb.ingest("returns.md", RETURNS_MD.encode()).chunks == kb.store.count()
+    finally:
+        kb.close()
+        engine.dispose()
