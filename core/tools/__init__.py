@@ -1,0 +1,37 @@
+"""Tools the assistant can call on the customer's behalf, against the shop's own tables.
+
+    registry = create_tool_registry()
+    request = ChatRequest(..., tools=registry.specs())
+    result = registry.execute(call, ToolContext(engine, user_id, conversation_id, now))
+    result.ok, result.content  # JSON text for the model; {"error": "..."} when it failed
+
+``registry.is_cacheable(names)`` says whether an answer that used those tools may be cached.
+"""
+
+from core.tools.appointments import APPOINTMENT_TOOLS
+from core.tools.orders import ORDER_TOOLS
+from core.tools.registry import (
+    Tool,
+    ToolContext,
+    ToolError,
+    ToolRegistry,
+    ToolResult,
+    error_result,
+)
+from core.tools.tickets import TICKET_TOOLS
+
+
+def create_tool_registry() -> ToolRegistry:
+    """Every shop tool: orders, appointments and escalation to a human."""
+    return ToolRegistry([*ORDER_TOOLS, *APPOINTMENT_TOOLS, *TICKET_TOOLS])
+
+
+__all__ = [
+    "Tool",
+    "ToolContext",
+    "ToolError",
+    "ToolRegistry",
+    "ToolResult",
+    "create_tool_registry",
+    "error_result",
+]
