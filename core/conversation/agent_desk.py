@@ -1,0 +1,173 @@
+"""What a human agent does with a conversation: claim, reply, draft with AI, resolve, hand back.
+
+Agent replies are redacted like customer messages and stored with role ``agent``; the customer's
+chat shows them. The AI draft is a structured (JSON) call with one recovery attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import trace
+
+from core.conversation import history as store
+from core.conversation.context_window import history_from_rows
+from core.conversation.parts import EngineParts
+from core.conversation.structured import request_json
+from core.conversation.summaries import transcript
+from core.db.models import ConversationStatus, Message, MessageRole, Ticket, TicketPriority
+from core.pii import redact_message
+from core.providers.base import ChatMessage
+from observability import context as trace_context
+
+tracer = trace.get_tracer("support_observatory.agent_desk")
+
+INTENTS = (
+    "order_status",
+    "cancellation",
+    "return_or_refund",
+    "shipping",
+    "appointment",
+    "account",
+    "payment",
+    "warranty",
+    "complaint",
+    "other",
+)
+DRAFT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "summary": {"type": "string", "minLength": 1},
+        "intent": {"type": "string", "enum": list(INTENTS)},
+        "sentiment": {"type": "string", "enum": ["positive", "neutral", "negative"]},
+        "reply": {"type": "string", "minLength": 1},
+    },
+    "required": ["summary", "intent", "sentiment", "reply"],
+    "additionalProperties": False,
+}
+DRAFT_INSTRUCTIONS = (
+    "You help a human support agent of Northwind Outfitters. Read the conversation and return "
+    "JSON with: summary (two sentences), intent (one of the listed values), sentiment of the "
+    "customer, and reply — a friendly, specific reply the agent can send as it is."
+)
+
+
+@dataclass(frozen=True)
+class Draft:
+    summary: str
+    intent: str
+    sentiment: str
+    reply: str
+    recovered: bool
+    """True when the first JSON was invalid and the retry fixed it."""
+    trace_id: str
+
+
+class AgentDesk:
+    """Agent actions on conversations, over the same parts as the engine."""
+
+    def __init__(self, parts: EngineParts) -> None:
+        self.parts = parts
+
+    def claim(self, conversation_id: str, agent_id: int) -> None:
+        """The agent takes the conversation: the assistant stops answering it."""
+        store.update_conversation(
+            self.parts.db,
+            conversation_id,
+            status=ConversationStatus.CLAIMED,
+            assigned_agent_id=agent_id,
+        )
+
+    def hand_back(self, conversation_id: str) -> None:
+        """The assistant answers the customer again."""
+        store.update_conversation(
+            self.parts.db,
+            conversation_id,
+            status=ConversationStatus.ACTIVE,
+            assigned_agent_id=None,
+        )
+
+    def resolve(self, conversation_id: str) -> None:
+        """Close the conversation and clear its flags."""
+        store.update_conversation(
+            self.parts.db,
+            conversation_id,
+            status=ConversationStatus.RESOLVED,
+            flagged=False,
+            flag_reasons=[],
+        )
+
+    def escalate(
+        self,
+        conversation_id: str,
+        user_id: int,
+        *,
+        subject: str = "Customer asked for a human",
+        priority: TicketPriority = TicketPriority.NORMAL,
+    ) -> int:
+        """Open a ticket and put the conversation in the agents' queue; returns the ticket id."""
+        with store.session(self.parts.db) as session:
+            ticket = Ticket(
+                conversation_id=conversation_id,
+                user_id=user_id,
+                subject=subject,
+                priority=priority,
+            )
+            session.add(ticket)
+            session.commit()
+            session.refresh(ticket)
+        store.set_status(self.parts.db, conversation_id, ConversationStatus.ESCALATED)
+        store.flag_conversation(self.parts.db, conversation_id, "escalated")
+        return ticket.id or 0
+
+    def reply(self, conversation_id: str, agent_id: int, text: str) -> Message:
+        """Send ``text`` to the customer as the agent (redacted first); claims the conversation."""
+        redaction = redact_message(
+            self.parts.db, text, conversation_id=conversation_id, where="agent_message"
+        )
+        message = store.add_message(
+            self.parts.db,
+            conversation_id,
+            MessageRole.AGENT,
+            redaction.text,
+            author_id=agent_id,
+        )
+        self.claim(conversation_id, agent_id)
+        return message
+
+    def draft_reply(self, conversation_id: str, route: Sequence[str] | None = None) -> Draft:
+        """An AI summary, intent, sentiment and suggested reply for the agent (a traced call)."""
+        parts = self.parts
+        route = list(route or parts.settings.router.default_route)
+        rows = store.list_messages(parts.db, conversation_id)
+        history = history_from_rows(rows)
+        conversation_text = transcript(history.messages)
+        if history.summary:
+            conversation_text = f"Earlier: {history.summary}\n{conversation_text}"
+        messages = [
+            ChatMessage(role="system", content=DRAFT_INSTRUCTIONS),
+            ChatMessage(role="user", content=conversation_text or "(no messages yet)"),
+        ]
+        with (
+            trace_context(conversation_id=conversation_id),
+            tracer.start_as_current_span("draft agent reply") as span,
+        ):
+            result = request_json(
+                lambda request: parts.router.chat(request, route).response,
+                name="agent_draft",
+                schema=DRAFT_SCHEMA,
+                messages=messages,
+                model=route[0],
+            )
+            trace_id = format(span.get_span_context().trace_id, "032x")
+        data = result.data
+        return Draft(
+            summary=str(data["summary"]),
+            intent=str(data["intent"]),
+            sentiment=str(data["sentiment"]),
+            reply=str(data["reply"]),
+            recovered=result.recovered,
+            trace_id=trace_id,
+        )

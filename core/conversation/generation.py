@@ -1,0 +1,195 @@
+"""The model's part of a turn: cache lookup, routed streaming calls, and the tool loop.
+
+The model may ask for tools; each runs as an ``execute_tool`` span and its result goes back to the
+model, for at most ``engine.max_tool_rounds`` rounds — the last round offers no tools, so the
+model has to answer. Answers that came from tools with side effects are never cached.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from opentelemetry import trace
+
+from core.conversation.parts import EngineParts
+from core.conversation.turns import TextDelta, ToolFinished, ToolStarted, ToolStep, TurnEvent
+from core.errors import EngineError, ProviderError
+from core.providers.base import ChatChunk, ChatMessage, ChatRequest, ChatResponse, ToolCall
+from core.tools import ToolContext
+from observability.pricing import PriceStatus, price_span_attributes
+
+tracer = trace.get_tracer("support_observatory.engine")
+
+ESCALATION_TOOLS = frozenset({"create_ticket"})
+GENAI_PROVIDER = {"openai": "openai", "anthropic": "anthropic", "azure": "azure.ai.openai"}
+ANSWER_MAX_TOKENS = 600
+
+
+class GenerationFailed(EngineError):
+    """Every model in the route failed; the message says what the last one answered."""
+
+
+@dataclass
+class Generation:
+    """What the model side of a turn produced, filled in as it runs."""
+
+    text: str = ""
+    model: str | None = None
+    provider: str | None = None
+    simulated: bool | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: Decimal | None = Decimal(0)
+    tool_steps: list[ToolStep] = field(default_factory=list)
+    attempts: int = 0
+    fallbacks: list[str] = field(default_factory=list)
+    cached: bool = False
+    escalated: bool = False
+    first_token_at: float | None = None
+
+    def first_token_ms(self, started: float) -> float | None:
+        """Milliseconds from ``started`` (a ``perf_counter`` reading) to the first text."""
+        if self.first_token_at is None:
+            return None
+        return round((self.first_token_at - started) * 1000, 1)
+
+    def add_usage(self, response: ChatResponse) -> None:
+        self.model, self.provider = response.model, response.provider
+        self.simulated = response.simulated
+        self.input_tokens += response.input_tokens
+        self.output_tokens += response.output_tokens
+        cost = price_response(response)
+        self.cost_usd = None if cost is None or self.cost_usd is None else self.cost_usd + cost
+
+
+def generate_answer(
+    parts: EngineParts,
+    generation: Generation,
+    messages: Sequence[ChatMessage],
+    route: Sequence[str],
+    *,
+    user_id: int,
+    conversation_id: str,
+) -> Iterator[TurnEvent]:
+    """Stream the answer into ``generation``, yielding text deltas and tool steps."""
+    key = parts.cache.key_for(_fingerprint(messages, route, parts))
+    with tracer.start_as_current_span("cache lookup") as span:
+        hit = parts.cache.get(key)
+        span.set_attribute("observatory.cache.hit", hit is not None)
+    if hit is not None:
+        _answer_from_cache(generation, hit)
+        yield TextDelta(generation.text)
+        return
+    conversation = list(messages)
+    rounds = parts.settings.engine.max_tool_rounds
+    context = ToolContext(
+        engine=parts.db, user_id=user_id, conversation_id=conversation_id, now=parts.now()
+    )
+    for round_number in range(rounds + 1):
+        offer_tools = round_number < rounds
+        request = ChatRequest(
+            model=route[0],
+            messages=conversation,
+            tools=parts.tools.specs() if offer_tools else [],
+            temperature=0.2,
+            max_tokens=ANSWER_MAX_TOKENS,
+            stream=True,
+        )
+        response = yield from _stream_round(parts, generation, request, route)
+        if not response.tool_calls or not offer_tools:
+            break
+        conversation.append(
+            ChatMessage(role="assistant", content=response.text, tool_calls=response.tool_calls)
+        )
+        for call in response.tool_calls:
+            yield ToolStarted(call.name, dict(call.arguments))
+            step = _run_tool(parts, call, context)
+            generation.tool_steps.append(step)
+            generation.escalated |= step.ok and step.name in ESCALATION_TOOLS
+            conversation.append(ChatMessage(role="tool", content=step.result, tool_call_id=call.id))
+            yield ToolFinished(step)
+    if parts.tools.is_cacheable([step.name for step in generation.tool_steps]):
+        parts.cache.put(key, _cache_entry(generation), parts.settings.cache.ttl_seconds)
+
+
+def price_response(response: ChatResponse) -> Decimal | None:
+    """What the call cost in USD by the price table; ``None`` when the model has no price."""
+    price = price_span_attributes(
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": GENAI_PROVIDER.get(response.provider, response.provider),
+            "gen_ai.request.model": response.model,
+            "gen_ai.response.model": response.model,
+            "gen_ai.usage.input_tokens": response.input_tokens,
+            "gen_ai.usage.output_tokens": response.output_tokens,
+            "gen_ai.usage.cache_read.input_tokens": response.cached_input_tokens,
+        }
+    )
+    return price.cost_usd if price.status is PriceStatus.PRICED else None
+
+
+def _stream_round(
+    parts: EngineParts, generation: Generation, request: ChatRequest, route: Sequence[str]
+) -> Generator[TurnEvent, None, ChatResponse]:
+    response: ChatResponse | None = None
+    separator = "\n\n" if generation.text else ""
+    try:
+        for item in parts.router.stream(request, route):
+            if isinstance(item, ChatChunk):
+                if item.text and generation.first_token_at is None:
+                    generation.first_token_at = time.perf_counter()
+                if item.text:
+                    text = separator + item.text
+                    separator = ""
+                    generation.text += text
+                    yield TextDelta(text)
+            else:
+                response = item.response
+                generation.attempts += len(item.attempts)
+                generation.fallbacks += [a.reason for a in item.attempts if a.reason]
+    except ProviderError as exc:
+        raise GenerationFailed(str(exc)) from exc
+    if response is None:
+        raise GenerationFailed("The model's stream ended without a final response.")
+    generation.add_usage(response)
+    return response
+
+
+def _run_tool(parts: EngineParts, call: ToolCall, context: ToolContext) -> ToolStep:
+    result = parts.tools.execute(call, context)
+    return ToolStep(call.id, call.name, dict(call.arguments), result.ok, result.content)
+
+
+def _fingerprint(
+    messages: Sequence[ChatMessage], route: Sequence[str], parts: EngineParts
+) -> Mapping[str, Any]:
+    return {
+        "route": list(route),
+        "messages": [[m.role, m.content] for m in messages],
+        "tools": sorted(spec.name for spec in parts.tools.specs()),
+        "temperature": 0.2,
+        "max_tokens": ANSWER_MAX_TOKENS,
+    }
+
+
+def _cache_entry(generation: Generation) -> dict[str, Any]:
+    return {
+        "text": generation.text,
+        "model": generation.model,
+        "provider": generation.provider,
+        "simulated": generation.simulated,
+    }
+
+
+def _answer_from_cache(generation: Generation, hit: Mapping[str, Any]) -> None:
+    generation.text = str(hit["text"])
+    generation.model = hit.get("model")
+    generation.provider = hit.get("provider")
+    generation.simulated = hit.get("simulated")
+    generation.cached = True
+    generation.cost_usd = Decimal(0)
+    generation.first_token_at = time.perf_counter()

@@ -1,0 +1,234 @@
+"""Conversations and their messages in the app database.
+
+Message content is always stored after PII redaction; callers pass redacted text.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, desc
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
+
+from core.conversation.turns import TurnResult
+from core.db.models import (
+    Conversation,
+    ConversationStatus,
+    Feedback,
+    Message,
+    MessageRole,
+    User,
+    utcnow,
+)
+from core.errors import EngineError, StorageError
+
+TITLE_CHARS = 60
+
+
+def start_conversation(
+    engine: Engine,
+    user_id: int,
+    *,
+    title: str = "",
+    route: Sequence[str] | None = None,
+) -> str:
+    """Create an empty conversation for ``user_id`` and return its id."""
+    conversation = Conversation(
+        id=str(uuid.uuid4()),
+        user_id=user_id,
+        title=title[:TITLE_CHARS],
+        route=",".join(route) if route else None,
+    )
+    with session(engine) as db:
+        if db.get(User, user_id) is None:
+            raise EngineError(f"There is no user with id {user_id}; pick a customer from the list.")
+        db.add(conversation)
+        db.commit()
+    return conversation.id
+
+
+def get_conversation(engine: Engine, conversation_id: str) -> Conversation:
+    """The conversation, or ``EngineError`` saying it does not exist."""
+    with session(engine) as db:
+        conversation = db.get(Conversation, conversation_id)
+    if conversation is None:
+        raise EngineError(
+            f"Conversation {conversation_id} does not exist (it may have been deleted)."
+        )
+    return conversation
+
+
+def list_conversations(engine: Engine, user_id: int, *, limit: int = 50) -> list[Conversation]:
+    """The user's conversations, most recently active first."""
+    with session(engine) as db:
+        statement = (
+            select(Conversation)
+            .where(Conversation.user_id == user_id)
+            .order_by(desc(col(Conversation.updated_at)))
+            .limit(limit)
+        )
+        return list(db.exec(statement))
+
+
+def list_messages(engine: Engine, conversation_id: str) -> list[Message]:
+    """Every message of the conversation in the order they were written."""
+    with session(engine) as db:
+        statement = (
+            select(Message)
+            .where(Message.conversation_id == conversation_id)
+            .order_by(col(Message.created_at), col(Message.id))
+        )
+        return list(db.exec(statement))
+
+
+def add_message(
+    engine: Engine,
+    conversation_id: str,
+    role: MessageRole,
+    content: str,
+    **fields: Any,
+) -> Message:
+    """Append a message (already redacted) and touch the conversation; returns the stored row."""
+    message = Message(conversation_id=conversation_id, role=role, content=content, **fields)
+    with session(engine) as db:
+        conversation = db.get(Conversation, conversation_id)
+        if conversation is None:
+            raise EngineError(f"Conversation {conversation_id} does not exist.")
+        if not conversation.title and role is MessageRole.USER:
+            conversation.title = content[:TITLE_CHARS]
+        conversation.updated_at = utcnow()
+        cost = fields.get("cost_usd")
+        if isinstance(cost, Decimal):
+            conversation.total_cost_usd = (conversation.total_cost_usd or Decimal(0)) + cost
+        db.add(conversation)
+        db.add(message)
+        db.commit()
+        db.refresh(message)
+    return message
+
+
+def update_conversation(engine: Engine, conversation_id: str, **changes: Any) -> None:
+    """Set fields of a conversation (status, flags, experiment, counters…)."""
+    with session(engine) as db:
+        conversation = db.get(Conversation, conversation_id)
+        if conversation is None:
+            raise EngineError(f"Conversation {conversation_id} does not exist.")
+        for name, value in changes.items():
+            setattr(conversation, name, value)
+        db.add(conversation)
+        db.commit()
+
+
+def flag_conversation(engine: Engine, conversation_id: str, reason: str) -> None:
+    """Mark the conversation for the agent view, adding ``reason`` once."""
+    with session(engine) as db:
+        conversation = db.get(Conversation, conversation_id)
+        if conversation is None:
+            return
+        conversation.flagged = True
+        if reason not in conversation.flag_reasons:
+            conversation.flag_reasons = [*conversation.flag_reasons, reason]
+        db.add(conversation)
+        db.commit()
+
+
+def record_feedback(
+    engine: Engine, message_id: int, score: int, *, user_id: int | None, comment: str | None = None
+) -> Feedback:
+    """Store a thumbs up (+1) or down (-1) on an assistant message; a thumbs down flags it."""
+    if score not in (-1, 1):
+        raise EngineError("Feedback is a thumbs up (+1) or a thumbs down (-1).")
+    with session(engine) as db:
+        message = db.get(Message, message_id)
+        if message is None:
+            raise EngineError(f"Message {message_id} does not exist.")
+        feedback = Feedback(
+            message_id=message_id,
+            conversation_id=message.conversation_id,
+            user_id=user_id,
+            score=score,
+            comment=comment,
+        )
+        db.add(feedback)
+        db.commit()
+        db.refresh(feedback)
+    if score < 0:
+        flag_conversation(engine, feedback.conversation_id, "negative feedback")
+    return feedback
+
+
+def set_status(engine: Engine, conversation_id: str, status: ConversationStatus) -> None:
+    """Move the conversation to ``status`` (escalated, claimed, resolved, active)."""
+    update_conversation(engine, conversation_id, status=status, updated_at=utcnow())
+
+
+def count_redactions(engine: Engine, conversation_id: str, count: int) -> None:
+    """Add ``count`` to the conversation's number of PII redactions and flag it for agents."""
+    with session(engine) as db:
+        conversation = db.get(Conversation, conversation_id)
+        if conversation is None:
+            return
+        conversation.pii_redactions += count
+        db.add(conversation)
+        db.commit()
+    flag_conversation(engine, conversation_id, "PII redacted")
+
+
+def customer_name(engine: Engine, user_id: int) -> str:
+    """The user's name as the assistant addresses them."""
+    with session(engine) as db:
+        user = db.get(User, user_id)
+    return user.name if user else "a customer"
+
+
+def save_answer(engine: Engine, result: TurnResult) -> int:
+    """Store an assistant answer with its metrics and quality; returns the message id."""
+    quality = result.quality.score if result.quality else None
+    message = add_message(
+        engine,
+        result.conversation_id,
+        MessageRole.ASSISTANT,
+        result.text,
+        model=result.model,
+        provider=result.provider,
+        simulated=result.simulated,
+        input_tokens=result.input_tokens,
+        output_tokens=result.output_tokens,
+        cost_usd=result.cost_usd,
+        latency_ms=result.latency_ms,
+        trace_id=result.trace_id,
+        citations=[asdict(citation) for citation in result.citations],
+        tool_calls=[asdict(step) for step in result.tool_steps],
+        quality_score=quality,
+    )
+    if quality is not None:
+        update_conversation(engine, result.conversation_id, quality_score=quality)
+    return message.id or 0
+
+
+def session(engine: Engine) -> _GuardedSession:
+    """A session on the app database whose errors become ``StorageError`` sentences."""
+    return _GuardedSession(engine)
+
+
+class _GuardedSession(Session):
+    """A session whose database errors become ``StorageError`` sentences.
+
+    Objects stay readable after the session closes (``expire_on_commit=False``).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine, expire_on_commit=False)
+
+    def __exit__(self, kind: Any, value: Any, traceback: Any) -> None:
+        super().__exit__(kind, value, traceback)
+        if isinstance(value, SQLAlchemyError):
+            raise StorageError(
+                "The app database refused the change or went away; your message is kept in the "
+                "page — try again in a moment."
+            ) from value

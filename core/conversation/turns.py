@@ -1,0 +1,119 @@
+"""What a turn takes and gives back: the request, the events a streamed turn yields, the result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class TurnStatus(StrEnum):
+    ANSWERED = "answered"
+    """The assistant answered (from a model or from the cache)."""
+    RATE_LIMITED = "rate_limited"
+    """The customer sent too much too fast; the message was kept, not answered."""
+    FAILED = "failed"
+    """Every provider in the route failed; the customer got an apology."""
+    HANDED_TO_AGENT = "handed_to_agent"
+    """A human agent owns the conversation; the message waits for them."""
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """One customer message. ``conversation_id=None`` starts a new conversation."""
+
+    user_id: int
+    text: str
+    conversation_id: str | None = None
+    route: Sequence[str] | None = None
+    """Models to try in order; ``None`` uses the experiment's variant or the default route."""
+    experiment: str | None = None
+    scenario: str | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage an answer cites as ``[number]``."""
+
+    number: int
+    document_id: int
+    title: str
+    page: int | None
+    snippet: str
+
+
+@dataclass(frozen=True)
+class ToolStep:
+    """One tool the assistant ran during the turn."""
+
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    ok: bool
+    result: str
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the answer as it streams."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolStarted:
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolFinished:
+    step: ToolStep
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the customer should know that is not the answer (e.g. data was removed)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Quality:
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """Everything a page shows under an answer, and what was stored."""
+
+    conversation_id: str
+    status: TurnStatus
+    text: str
+    user_message_id: int
+    message_id: int | None = None
+    model: str | None = None
+    provider: str | None = None
+    simulated: bool | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: Decimal | None = None
+    latency_ms: float = 0.0
+    time_to_first_token_ms: float | None = None
+    trace_id: str | None = None
+    citations: tuple[Citation, ...] = ()
+    tool_steps: tuple[ToolStep, ...] = ()
+    notices: tuple[str, ...] = ()
+    quality: Quality | None = None
+    cached: bool = False
+    variant: str | None = None
+    attempts: int = 0
+    fallbacks: tuple[str, ...] = field(default_factory=tuple)
+    error: str | None = None
+
+
+TurnEvent = TextDelta | ToolStarted | ToolFinished | Notice | TurnResult
+"""What ``ConversationEngine.stream`` yields; the last event is always the ``TurnResult``."""
