@@ -1,0 +1,41 @@
+"""Every process-wide object the pages share, each built once per Streamlit process.
+
+Streamlit reruns page scripts on every click; ``st.cache_resource`` keeps these alive across
+reruns and sessions. Nothing else in the app calls ``st.cache_resource``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from core.db import create_db_engine
+from core.kb import KnowledgeBase
+from core.services import Services, create_services
+from core.settings import Settings, load_settings
+
+
+@st.cache_resource(show_spinner=False)
+def get_settings() -> Settings:
+    """The app's settings (environment, then ``.streamlit/secrets.toml``, then defaults)."""
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False, on_release=Engine.dispose)
+def get_db_engine() -> Engine:
+    """The app database engine (SQLite file unless ``DATABASE_URL`` is set)."""
+    return create_db_engine(get_settings().database_url)
+
+
+@st.cache_resource(show_spinner=False, on_release=Services.close)
+def get_services() -> Services:
+    """Tracing, providers, router, knowledge base, tools, cache, rate limiter and the engine.
+
+    Clearing the cache closes them (the local Qdrant folder admits one client at a time).
+    """
+    return create_services(get_settings(), get_db_engine())
+
+
+def get_knowledge_base() -> KnowledgeBase:
+    """The services' knowledge base: local Qdrant admits one client per folder per process."""
+    return get_services().kb

@@ -1,0 +1,64 @@
+"""The one start-up call ``app.py`` makes: settings, database, first-start seeding."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from core.errors import ObservatoryError
+from pages._shared.resources import get_db_engine, get_services, get_settings
+from seed.loader import is_seeded
+from seed.setup import prepare_database, seed_demo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _StartState:
+    ready: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@st.cache_resource(show_spinner=False)
+def _start_state() -> _StartState:
+    return _StartState()
+
+
+def bootstrap() -> None:
+    """Make sure the app can run; on a problem show one sentence and stop the page.
+
+    The first start on an empty database creates the schema and loads the demo data, showing
+    progress; later reruns cost one flag check.
+    """
+    state = _start_state()
+    if state.ready:
+        return
+    with state.lock:
+        if state.ready:
+            return
+        try:
+            _start()
+        except ObservatoryError as exc:
+            st.error(str(exc), icon="🛑")
+            st.stop()
+        state.ready = True
+
+
+def _start() -> None:
+    settings = get_settings()
+    engine = get_db_engine()
+    prepare_database(engine)
+    services = get_services()
+    if not settings.app.seed_on_start or is_seeded(engine):
+        return
+    with st.status("First start: loading the demo data…", expanded=True) as status:
+        summary = seed_demo(settings, engine, services.kb, progress=status.write)
+        status.update(
+            label=f"Demo data loaded: {summary.rows_added} rows, "
+            f"{summary.documents_added} knowledge-base documents.",
+            state="complete",
+            expanded=False,
+        )

@@ -1,0 +1,55 @@
+"""Home: what the demo holds and what each part of the app runs on."""
+
+import pandas as pd
+import streamlit as st
+
+from core.db.summary import summarise_demo_data
+from core.status import Health, describe_providers, describe_storage
+from pages._shared.resources import get_db_engine, get_services, get_settings
+
+settings = get_settings()
+engine = get_db_engine()
+services = get_services()
+
+st.title("🔭 Support Observatory")
+st.write(
+    "An AI customer-support desk for **Northwind Outfitters**, an outdoor-gear shop, in which "
+    "every LLM call is an OpenTelemetry span: priced, stored and charted. Everything below runs "
+    "on this machine with no keys: providers without a key are answered by the offline simulator "
+    "through the official SDK clients."
+)
+
+st.subheader("What the demo contains")
+summary = summarise_demo_data(engine)
+columns = st.columns(4)
+columns[0].metric("Customers", summary.users_by_role.get("customer", 0))
+columns[1].metric("Orders", summary.orders)
+columns[2].metric("Appointment slots, next 30 days", summary.slots_next_30_days)
+columns[3].metric(
+    "Knowledge-base documents", summary.documents, f"{summary.chunks} chunks", delta_color="off"
+)
+if summary.orders_by_status:
+    orders = pd.DataFrame(
+        sorted(summary.orders_by_status.items(), key=lambda item: -item[1]),
+        columns=["status", "orders"],
+    )
+    st.bar_chart(orders, x="status", y="orders", horizontal=True, height=260)
+
+st.subheader("Components")
+statuses = describe_storage(settings, engine) + describe_providers(services.providers)
+components = pd.DataFrame(
+    [
+        {
+            "component": c.component,
+            "backend": c.backend,
+            "where": c.location,
+            "status": "✅ ok" if c.health is Health.OK else "❌ down",
+            "detail": c.detail,
+        }
+        for c in statuses
+    ]
+)
+st.table(components.set_index("component"))
+for component in statuses:
+    if component.health is Health.DOWN:
+        st.warning(component.detail)

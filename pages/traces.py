@@ -1,0 +1,102 @@
+"""Traces: every traced turn, newest first, and the span waterfall of the one you pick."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from observability.queries import TraceFilters, Window
+from pages._shared.chat_widgets import format_cost
+from pages._shared.resources import get_services
+from pages._shared.trace_charts import waterfall
+
+WINDOWS = {
+    "Last hour": timedelta(hours=1),
+    "Last 24 hours": timedelta(days=1),
+    "Last 7 days": timedelta(days=7),
+    "Last 30 days": timedelta(days=30),
+}
+PAGE_SIZE = 50
+SHOWN_COLUMNS = [
+    *("start_time", "root_name", "status", "duration_ms", "call_count", "tokens", "cost"),
+    *("model", "provider", "conversation_id", "trace_id"),
+]
+
+services = get_services()
+services.observatory.force_flush()
+wanted = st.query_params.get("trace")
+
+st.title("🔎 Traces")
+st.caption(
+    "One trace per turn: retrieval, embeddings, every LLM attempt (fallbacks included), tools "
+    "and summaries, each priced. Open one to see where the time and money went."
+)
+
+left, middle, right = st.columns([2, 2, 3])
+window = left.selectbox("Time", list(WINDOWS), index=1)
+status = middle.segmented_control("Status", ["ok", "error"], default=None)
+text = right.text_input(
+    "Search span names and attributes", placeholder="e.g. gpt-4o or lookup_order"
+)
+
+span = Window.last(WINDOWS[window])
+filters = TraceFilters(start=span.start, end=span.end, status=status, text=text or None)
+page = services.traces.list_traces(filters, page=1, page_size=PAGE_SIZE)
+table = page.traces
+
+if table.empty and not wanted:
+    st.info("No traces in this window yet: ask something in the customer chat and come back.")
+    st.stop()
+
+if not table.empty:
+    shown = table.assign(
+        cost=[format_cost(c) for c in table["cost_usd"]],
+        tokens=table["input_tokens"] + table["output_tokens"],
+    )[SHOWN_COLUMNS]
+    picked = st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        column_config={
+            "start_time": st.column_config.DatetimeColumn("started", format="D MMM HH:mm:ss"),
+            "root_name": "trace",
+            "duration_ms": st.column_config.NumberColumn("duration ms", format="%.0f"),
+            "call_count": "LLM calls",
+        },
+        key="trace_table",
+    )
+    rows = picked.selection.rows if picked else []
+    if rows:
+        wanted = str(table.iloc[rows[0]]["trace_id"])
+    if page.has_more:
+        st.caption(f"Showing the newest {PAGE_SIZE}; narrow the window or search to see older.")
+
+if not wanted:
+    st.caption("Select a row to see its spans.")
+    st.stop()
+
+spans = services.traces.trace_spans(wanted)
+st.divider()
+if spans.empty:
+    st.warning(f"There is no trace {wanted} in the trace store (it may have been sampled out).")
+    st.stop()
+
+llm = spans[spans["operation"].isin(["chat", "text_completion", "embeddings"])]
+cost = spans["cost_usd"].dropna().sum()
+columns = st.columns(4)
+columns[0].metric("Spans", len(spans))
+columns[1].metric("LLM and embedding calls", len(llm))
+columns[2].metric("Cost", format_cost(cost) if len(llm) else "$0")
+columns[3].metric("Errors", int((spans["status"] == "error").sum()))
+st.subheader(f"Trace {wanted}")
+st.altair_chart(waterfall(spans), width="stretch")
+
+for row in spans.itertuples():
+    label = f"{'  ' * int(row.depth)}{row.name} · {row.duration_ms or 0:.1f} ms"
+    if row.status == "error":
+        label += f" · ⚠️ {row.error_type or 'error'}"
+    with st.expander(label):
+        st.json(row.attributes, expanded=False)
+        if row.events:
+            st.json(row.events, expanded=False)

@@ -1,0 +1,80 @@
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.pages.conftest import APP
+
+APP_TIMEOUT_S = 180
+
+
+def _component_rows(at: AppTest) -> dict[str, dict[str, str]]:
+    table = at.table[0].value
+    return {str(name): row for name, row in table.to_dict("index").items()}
+
+
+def test_first_start_seeds_and_shows_what_the_demo_contains(app_env: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Customers"]) >= 50
+    assert int(metrics["Orders"]) >= 200
+    assert int(metrics["Appointment slots, next 30 days"]) > 1000
+    assert int(metrics["Knowledge-base documents"]) >= 17
+    assert (app_env / "app.db").is_file()
+
+
+def test_home_shows_every_components_status(app_env: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+
+    rows = _component_rows(at)
+    assert rows["Database"]["backend"] == "SQLite"
+    assert rows["Database"]["where"].endswith("app.db")
+    assert rows["Trace store"]["where"] == "same database as the app"
+    assert rows["Vector store"]["backend"] == "Qdrant (local mode)"
+    assert rows["Cache"]["backend"] == "In-process"
+    assert all(row["status"] == "✅ ok" for row in rows.values())
+
+
+def test_postgres_url_is_shown_without_its_password(
+    app_env: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_password = postgres_url.replace("postgres@", "postgres:not-needed@", 1)
+    monkeypatch.setenv("DATABASE_URL", with_password)
+    monkeypatch.setenv("APP__SEED_ON_START", "false")
+
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+
+    rows = _component_rows(at)
+    assert rows["Database"]["backend"].startswith("PostgreSQL ")
+    assert ":***@" in rows["Database"]["where"]
+    assert "not-needed" not in str(at.table[0].value)
+
+
+def test_unreachable_database_stops_with_one_sentence(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app:pw@127.0.0.1:1/app")
+
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+
+    assert not at.exception
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert message.startswith(
+        "DATABASE_URL points to postgresql+psycopg://app:***@127.0.0.1:1/app, which did not answer"
+    )
+    assert message.endswith("or unset DATABASE_URL to use the built-in SQLite file.")
+
+
+def test_malformed_setting_stops_with_one_sentence(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "localhost:6379")
+
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+
+    assert not at.exception
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith("REDIS_URL is not valid")

@@ -1,0 +1,43 @@
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from tests.pages.conftest import APP
+
+APP_TIMEOUT_S = 180
+
+
+def test_a_chat_turn_appears_as_a_priced_trace_with_its_waterfall(app_env: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+    at.switch_page("pages/customer_chat.py").run()
+    at.chat_input[0].set_value("What is your return window?").run()
+    assert not at.exception, at.exception
+
+    at.switch_page("pages/traces.py").run()
+
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    turns = table[table["root_name"] == "turn"]
+    assert len(turns) == 1
+    assert turns["cost"].iloc[0].startswith("$0.0")
+    trace_id = turns["trace_id"].iloc[0]
+
+    at.query_params["trace"] = trace_id
+    at.run()
+
+    assert any(s.value == f"Trace {trace_id}" for s in at.subheader)
+    chart = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    assert chart["mark"]["type"] == "bar"
+    names = [e.label.strip().split(" · ")[0] for e in at.expander]
+    assert "turn" in names and any(n.startswith("chat ") for n in names)
+    assert any(n.startswith("retrieval") for n in names)
+
+
+def test_an_unknown_trace_says_so(app_env: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+    at.query_params["trace"] = "0" * 32
+    at.switch_page("pages/traces.py").run()
+
+    assert not at.exception, at.exception
+    assert at.warning and "There is no trace" in at.warning[0].value
