@@ -95,15 +95,40 @@ def strip_sources(system: str) -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of prose or Markdown, with heading marks, bullets and emphasis removed."""
+    """Sentences of prose or Markdown, with heading marks, bullets and emphasis removed; each
+    row of a Markdown table becomes one sentence naming its columns."""
     pieces = []
-    for raw in _SENTENCE_END.split(text):
+    for raw in _SENTENCE_END.split(tables_as_sentences(text)):
         cleaned = re.sub(r"^\s*(#+|[-*•]|\d+\.)\s*", "", raw.strip())
         cleaned = re.sub(r"\*\*|__|`", "", cleaned)
         cleaned = " ".join(cleaned.split())
         if len(cleaned) > 12 and not cleaned.endswith(":"):
             pieces.append(cleaned)
     return pieces
+
+
+def tables_as_sentences(text: str) -> str:
+    """``| Everyone | 30 days |`` under ``| Customer | Return window |`` becomes
+    ``Everyone: return window 30 days.``; text outside tables is unchanged."""
+    out: list[str] = []
+    header: list[str] | None = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not (stripped.startswith("|") and stripped.endswith("|")):
+            header = None
+            out.append(line)
+            continue
+        cells = [cell.strip() for cell in stripped.strip("|").split("|")]
+        if all(set(cell) <= set("-: ") for cell in cells):
+            continue
+        if header is None:
+            header = cells
+            continue
+        described = [
+            f"{name.lower()} {cell}" for name, cell in zip(header[1:], cells[1:], strict=False)
+        ]
+        out.append(f"{cells[0]}: {', '.join(described)}.")
+    return "\n".join(out)
 
 
 def select_evidence(question: str, sources: list[Source], limit: int = 3) -> list[Evidence]:

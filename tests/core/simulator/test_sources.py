@@ -1,0 +1,30 @@
+from core.simulator.sources import Source, select_evidence, split_sentences, tables_as_sentences
+
+RETURNS = """## How long you have
+
+| Customer | Return window | Starts on |
+|---|---|---|
+| Everyone | 30 days | the delivery date |
+| Trail Club members | 60 days | the delivery date |
+
+Ship the parcel within 14 days of starting the return.
+"""
+
+
+def test_table_rows_become_sentences_that_name_their_columns() -> None:
+    sentences = split_sentences(RETURNS)
+
+    assert "Everyone: return window 30 days, starts on the delivery date." in sentences
+    assert not any("|" in sentence for sentence in sentences)
+
+
+def test_text_outside_tables_is_unchanged() -> None:
+    assert tables_as_sentences("Plain words.\n\n- a bullet") == "Plain words.\n\n- a bullet"
+
+
+def test_a_question_about_a_window_is_answered_from_the_table_row() -> None:
+    evidence = select_evidence(
+        "How many days is the return window?", [Source(1, "Returns", RETURNS)]
+    )
+
+    assert evidence[0].sentence.startswith("Everyone: return window 30 days")
