@@ -65,9 +65,13 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Headless chromium (skips, or fails under REQUIRE_SERVICES=1, when it is not installed)."""
+    """Headless chromium (skips, or fails under REQUIRE_SERVICES=1, when it is not installed).
+
+    Module-scoped: Playwright's sync API keeps an event loop running while it is open, which
+    would break the asyncio tests that pytest runs after this folder.
+    """
     if not CHROMIUM.exists():
         message = "Debian's chromium is not installed (apt-get install chromium)"
         if os.environ.get("REQUIRE_SERVICES") == "1":
