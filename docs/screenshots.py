@@ -1,0 +1,41 @@
+"""Take the README's screenshots: ``python -m docs.screenshots`` (needs Debian's chromium)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench._browser import browser_page, running_app
+
+OUT = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    from playwright.sync_api import expect
+
+    with running_app(simulator_speed=1.0) as url, browser_page(url) as page:
+        page.get_by_role("link", name="Customer chat").click()
+        box = page.get_by_placeholder("Ask about an order, a return, an appointment…")
+        questions = ("What is your return window?", "How long does a refund take?")
+        for number, question in enumerate(questions, start=1):
+            expect(box).to_be_enabled(timeout=60_000)
+            box.fill(question)
+            box.press("Enter")
+            expect(page.get_by_text("(simulated)")).to_have_count(number, timeout=60_000)
+        page.get_by_role("button", name="Talk to a human").click()
+        expect(page.get_by_text("An agent has been asked to join")).to_be_visible()
+        page.screenshot(path=str(OUT / "customer-chat.png"), full_page=False)
+
+        page.get_by_text("Support agent", exact=True).click()
+        page.get_by_role("link", name="Agent view").click()
+        expect(page.get_by_text("Open a conversation")).to_be_visible(timeout=60_000)
+        picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Open a conversation")
+        picker.click()
+        page.get_by_role("option").first.click()
+        page.get_by_role("button", name="Draft a reply").click()
+        expect(page.get_by_text("Intent")).to_be_visible(timeout=60_000)
+        page.screenshot(path=str(OUT / "agent-view.png"), full_page=False)
+    print(f"wrote {OUT / 'customer-chat.png'} and {OUT / 'agent-view.png'}")
+
+
+if __name__ == "__main__":
+    main()
