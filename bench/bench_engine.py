@@ -35,7 +35,7 @@ from core.db import create_db_engine, init_schema
 from core.db.models import Message, MessageRole, Role, User
 from core.router import Router
 from core.services import Services, create_services
-from core.settings import AppSettings, EngineSettings, ProviderSettings, Settings
+from core.settings import AppSettings, ProviderSettings, Settings
 from seed.knowledge_base import seed_knowledge_base
 from seed.loader import seed_database
 
@@ -110,7 +110,6 @@ def build(data_dir: Path, speed: float, trace_store_url: str | None) -> tuple[Se
     settings = Settings(
         app=AppSettings(data_dir=data_dir, seed_on_start=False),
         providers=ProviderSettings(simulator_speed=speed),
-        engine=EngineSettings(rate_limit_per_minute=120, rate_limit_burst=60),
         tracing={"store_url": trace_store_url} if trace_store_url else {},  # type: ignore[arg-type]
     )
     db = create_db_engine(settings.database_url)
@@ -213,12 +212,13 @@ def run_load(seconds: float, users_count: int, per_minute: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--turns", type=int, default=210)
+    parser.add_argument("--turns", type=int, default=210, help="0 skips the overhead run")
     parser.add_argument("--load-seconds", type=float, default=300.0)
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--per-minute", type=int, default=1000)
     args = parser.parse_args()
-    measure_overhead(args.turns)
+    if args.turns > 10:
+        measure_overhead(args.turns)
     if args.load_seconds > 0:
         run_load(args.load_seconds, args.users, args.per_minute)
 

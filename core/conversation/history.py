@@ -108,7 +108,6 @@ def add_message(
         db.add(conversation)
         db.add(message)
         db.commit()
-        db.refresh(message)
     return message
 
 

@@ -110,6 +110,12 @@ def list_documents(engine: Engine, scope: str | None = None) -> list[KbDocument]
         return list(session.exec(statement))
 
 
+def stored_scopes(engine: Engine) -> set[str]:
+    """The scopes that have at least one document."""
+    with _session(engine) as session:
+        return set(session.exec(select(KbDocument.scope).distinct()))
+
+
 def get_document(engine: Engine, document_id: int) -> KbDocument:
     """One document; ``KnowledgeBaseError`` when it does not exist."""
     with _session(engine) as session:

@@ -191,6 +191,8 @@ class KnowledgeBase:
     def _search(
         self, query: str, limit: int, scopes: list[str] | None, mode: SearchMode
     ) -> list[SearchHit]:
+        if scopes is not None and documents.stored_scopes(self.engine) <= set(scopes):
+            scopes = None  # a filter that excludes nothing only costs time (local mode scans)
         dense = self.embedding.embed([query])[0]
         candidates = self.store.candidates(
             dense, query_vector(query), limit=max(4 * limit, 20), scopes=scopes
