@@ -131,7 +131,7 @@ class ProviderSettings(BaseModel):
 
 class RouterSettings(BaseModel):
     default_route: list[str] = Field(
-        default_factory=lambda: ["gpt-4o-mini", "claude-3-5-haiku", "gpt-3.5-turbo"]
+        default_factory=lambda: ["gpt-4o-mini", "claude-haiku-4-5", "gpt-4.1-mini"]
     )
     max_attempts_per_model: int = Field(default=2, ge=1)
     backoff_base_s: float = Field(default=0.5, ge=0)

@@ -114,7 +114,7 @@ def test_rate_limited_primary_falls_back_to_the_next_model(fresh: App) -> None:
     )
 
     assert result.status is TurnStatus.ANSWERED
-    assert result.model is not None and result.model.startswith("claude-3-5-haiku")
+    assert result.model is not None and result.model.startswith("claude-haiku-4-5")
     assert result.fallbacks
 
 
