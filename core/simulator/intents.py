@@ -24,7 +24,7 @@ ANY_TOOL = "*"
 MIN_SCORE = 2.0
 _GENERIC = (
     STOPWORDS
-    | {"set", "look", "find", "given", "user", "customer", "customers", "tool"}
+    | {"set", "look", "find", "check", "get", "given", "user", "customer", "customers", "tool"}
     | {"function", "returns", "return", "id"}
 )
 _IDENTIFIER_ARGUMENT = re.compile(r"order|booking|reservation|date|start", re.IGNORECASE)

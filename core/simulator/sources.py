@@ -95,14 +95,17 @@ def strip_sources(system: str) -> str:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of prose or Markdown, with heading marks, bullets and emphasis removed; each
-    row of a Markdown table becomes one sentence naming its columns."""
+    """Sentences of prose or Markdown that can answer something: headings and questions are
+    left out, bullets and emphasis removed, and each row of a Markdown table becomes one
+    sentence naming its columns."""
     pieces = []
     for raw in _SENTENCE_END.split(tables_as_sentences(text)):
-        cleaned = re.sub(r"^\s*(#+|[-*•]|\d+\.)\s*", "", raw.strip())
+        if raw.lstrip().startswith("#"):
+            continue
+        cleaned = re.sub(r"^\s*([-*•]|\d+\.)\s*", "", raw.strip())
         cleaned = re.sub(r"\*\*|__|`", "", cleaned)
         cleaned = " ".join(cleaned.split())
-        if len(cleaned) > 12 and not cleaned.endswith(":"):
+        if len(cleaned) > 12 and not cleaned.endswith((":", "?")):
             pieces.append(cleaned)
     return pieces
 

@@ -124,6 +124,12 @@ def test_availability_question_gets_service_date_and_place(openai_client, suppor
     }
 
 
+def test_a_word_that_only_looks_like_a_tool_name_calls_no_tool(openai_client, support_tools):
+    reply = ask(openai_client, "My card was declined at checkout, why?", tools=support_tools)
+
+    assert reply.choices[0].message.tool_calls is None
+
+
 def test_reschedule_gets_booking_and_new_start(openai_client, support_tools):
     reply = ask(openai_client, "Please move booking 42 to Dec 3 at 2pm", tools=support_tools)
     call = reply.choices[0].message.tool_calls[0]

@@ -28,3 +28,9 @@ def test_a_question_about_a_window_is_answered_from_the_table_row() -> None:
     )
 
     assert evidence[0].sentence.startswith("Everyone: return window 30 days")
+
+
+def test_headings_and_questions_are_not_offered_as_answers() -> None:
+    text = "## How long each method takes\n\nForgot your password?\n\nCards take 5 days to refund."
+
+    assert split_sentences(text) == ["Cards take 5 days to refund."]
