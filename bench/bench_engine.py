@@ -30,7 +30,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 
-from core.conversation import TurnRequest, TurnStatus
+from core.conversation import TurnRequest
 from core.db import create_db_engine, init_schema
 from core.db.models import Message, MessageRole, Role, User
 from core.router import Router
@@ -163,13 +163,19 @@ def run_load(seconds: float, users_count: int, per_minute: int) -> None:
         interval = 60.0 / per_minute
         total = int(seconds / interval)
         outcomes: dict[str, int] = {}
+        latencies: list[float] = []
         lock = threading.Lock()
+        services.observatory.force_flush()
+        spans_before = _stored_spans(services)
+        ended_before = counter.ended
 
         def one(number: int) -> None:
             user = users[number % len(users)]
             question = f"{QUESTIONS[number % len(QUESTIONS)]} (load #{number})"
+            asked = time.perf_counter()
             result = services.engine.send(TurnRequest(user_id=user, text=question))
             with lock:
+                latencies.append(time.perf_counter() - asked)
                 outcomes[result.status.value] = outcomes.get(result.status.value, 0) + 1
 
         started = time.perf_counter()
@@ -179,6 +185,7 @@ def run_load(seconds: float, users_count: int, per_minute: int) -> None:
                 if delay > 0:
                     time.sleep(delay)
                 pool.submit(one, number)
+            offered = time.perf_counter() - started
         elapsed = time.perf_counter() - started
         services.observatory.force_flush()
         with Session(services.db) as session:
@@ -190,24 +197,31 @@ def run_load(seconds: float, users_count: int, per_minute: int) -> None:
                 .select_from(Message)
                 .where(Message.role == MessageRole.ASSISTANT)
             ).one()
-            spans_stored = session.exec(text("SELECT count(*) FROM spans")).one()[0]  # type: ignore[call-overload]
+        spans_stored = _stored_spans(services) - spans_before
+        ended = counter.ended - ended_before
         stats = services.observatory.store_stats()
         services.close()
     print(
-        f"load: {total} messages from {users_count} users in {elapsed:.0f} s "
-        f"({total / elapsed * 60:.0f}/min)"
+        f"load: {total} messages from {users_count} users, sent over {offered:.0f} s "
+        f"({total / offered * 60:.0f}/min); the last answer came {elapsed:.0f} s after the first "
+        "message"
     )
-    print(f"  outcomes {outcomes}")
+    p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
+    print(f"  turn latency under load p50 {p50:.2f} s   p95 {p95:.2f} s   outcomes {outcomes}")
     print(
         f"  messages stored {stored_user}/{total}, answers stored {stored_answers}; "
         f"lost messages {total - stored_user}"
     )
+    dropped = stats.dropped if stats else 0
     print(
-        f"  spans ended {counter.ended}, in the store {spans_stored}, dropped {stats.dropped}; "
-        f"lost spans {counter.ended - spans_stored}"
+        f"  spans ended {ended}, written to the store {spans_stored}, dropped {dropped}; "
+        f"lost spans {ended - spans_stored}"
     )
-    answered = outcomes.get(TurnStatus.ANSWERED.value, 0)
-    print(f"  answered {answered}/{total}")
+
+
+def _stored_spans(services: Services) -> int:
+    with Session(services.db) as session:
+        return int(session.exec(text("SELECT count(*) FROM spans")).one()[0])  # type: ignore[call-overload]
 
 
 def main() -> None:
