@@ -24,8 +24,11 @@ from observability.redaction import Finding, PiiKind, Redaction, redact_text
 tracer = trace.get_tracer("support_observatory.pii")
 
 PUBLISHED_CONTACTS: tuple[str, ...] = (
-    "support@northwind.example",
-    "+1 800 555 0199",
+    "support@northwindoutfitters.com",
+    "safety@northwindoutfitters.com",
+    "privacy@northwindoutfitters.com",
+    "no-reply@northwindoutfitters.com",
+    "+1 800 555 0142",
 )
 """Northwind's own support contacts as the help-centre articles publish them."""
 

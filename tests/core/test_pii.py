@@ -61,7 +61,7 @@ def test_clean_message_writes_no_audit_rows(db: Engine) -> None:
 
 
 def test_published_support_contacts_are_not_redacted_or_audited(db: Engine) -> None:
-    text = f"I already emailed {PUBLISHED_CONTACTS[0]} and called {PUBLISHED_CONTACTS[1]}."
+    text = f"I already emailed {PUBLISHED_CONTACTS[0]} and called {PUBLISHED_CONTACTS[-1]}."
 
     redaction = redact_message(db, text, conversation_id=None, where="agent_message")
 
