@@ -95,7 +95,7 @@ class VectorSettings(BaseModel):
     chunk_tokens: int = Field(default=500, gt=50)
     chunk_overlap: int = Field(default=80, ge=0)
     top_k: int = Field(default=5, gt=0)
-    relevance_threshold: float = 0.25
+    relevance_threshold: float = 0.2
     max_upload_mb: float = Field(default=20.0, gt=0)
 
     @field_validator("qdrant_url")

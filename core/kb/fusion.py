@@ -32,7 +32,11 @@ class Fusion(StrEnum):
     DBSF = "dbsf"
 
 
-DEFAULT_FUSION = Fusion.WEIGHTED_RRF
+DEFAULT_FUSION = Fusion.RRF
+"""Measured on the 94 seed questions: plain RRF finds a relevant document in the top 5 for every
+one (recall@5 1.000, MRR 0.863); DBSF ranks slightly better at 1 (0.787 vs 0.766) but misses one
+in the top 5; weighted RRF (dense ×3) trails both (MRR 0.845). The answer quotes the top 5, so
+recall@5 decides; RRF also needs no score calibration between cosine and BM25."""
 
 
 def rank(
