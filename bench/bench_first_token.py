@@ -13,6 +13,11 @@ import time
 
 from bench._browser import browser_page, running_app
 
+FIRST_WORDS = """n => {
+    const bubbles = document.querySelectorAll('[data-testid="stChatMessage"]');
+    return bubbles.length >= n + 2 && bubbles[n + 1].innerText.trim().length >= 12;
+}"""
+"""True once the assistant's bubble after the user's new message shows its first words."""
 QUESTIONS = [
     "What is your return window?",
     "Do you ship to Canada?",
@@ -35,16 +40,13 @@ def main() -> None:
         box = page.get_by_placeholder("Ask about an order, a return, an appointment…")
         for number in range(args.turns):
             expect(box).to_be_enabled(timeout=60_000)
-            answers = page.locator('[data-testid="stChatMessage"]')
-            before = answers.count()
+            before = page.locator('[data-testid="stChatMessage"]').count()
             box.fill(QUESTIONS[number % len(QUESTIONS)])
             started = time.perf_counter()
             box.press("Enter")
-            # The user's message, then the assistant's bubble with its first words.
-            assistant = answers.nth(before + 1)
-            expect(assistant).to_contain_text(" ", timeout=30_000)
+            page.wait_for_function(FIRST_WORDS, arg=before, timeout=30_000, polling=10)
             first.append(time.perf_counter() - started)
-            expect(page.get_by_text("(simulated)").nth(number)).to_be_visible(timeout=60_000)
+            expect(page.get_by_text("(simulated)")).to_have_count(number + 1, timeout=60_000)
             done.append(time.perf_counter() - started)
     first.sort()
     print(f"customer chat in chromium, {args.turns} turns, simulator speed 1.0:")
