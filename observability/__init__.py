@@ -7,6 +7,7 @@ with context(conversation_id="c-1", user_id="u-7"):
 obs.shutdown()
 """
 
+from observability.annotations import annotate_trace
 from observability.context import context, current_ids
 from observability.decorators import observe, span
 from observability.instrumentation import (
@@ -25,6 +26,7 @@ __all__ = [
     "Redactor",
     "SpanPrice",
     "TelemetrySetupError",
+    "annotate_trace",
     "context",
     "current_ids",
     "instrument_anthropic",

@@ -26,6 +26,7 @@ from core.db.models import (
     utcnow,
 )
 from core.errors import EngineError, StorageError
+from observability import annotate_trace
 
 TITLE_CHARS = 60
 
@@ -139,7 +140,8 @@ def flag_conversation(engine: Engine, conversation_id: str, reason: str) -> None
 def record_feedback(
     engine: Engine, message_id: int, score: int, *, user_id: int | None, comment: str | None = None
 ) -> Feedback:
-    """Store a thumbs up (+1) or down (-1) on an assistant message; a thumbs down flags it."""
+    """Store a thumbs up (+1) or down (-1) on an assistant message and stamp it on the message's
+    trace (an ``annotation feedback`` span); a thumbs down flags the conversation."""
     if score not in (-1, 1):
         raise EngineError("Feedback is a thumbs up (+1) or a thumbs down (-1).")
     with session(engine) as db:
@@ -156,6 +158,14 @@ def record_feedback(
         db.add(feedback)
         db.commit()
         db.refresh(feedback)
+    if message.trace_id:
+        annotate_trace(
+            message.trace_id,
+            "feedback",
+            score,
+            at=message.created_at,
+            attributes={"observatory.conversation.id": message.conversation_id},
+        )
     if score < 0:
         flag_conversation(engine, feedback.conversation_id, "negative feedback")
     return feedback

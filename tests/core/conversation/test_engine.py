@@ -11,6 +11,7 @@ from core.conversation import (
     TurnResult,
     TurnStatus,
     list_messages,
+    record_feedback,
 )
 from core.conversation.engine import APOLOGY
 from core.db.models import MessageRole, PiiAuditEvent
@@ -159,3 +160,22 @@ def test_claimed_conversation_waits_for_the_agent(fresh: App) -> None:
     assert second.status is TurnStatus.HANDED_TO_AGENT
     roles = [m.role for m in list_messages(fresh.services.db, first.conversation_id)]
     assert roles[-2:] == [MessageRole.USER, MessageRole.AGENT]
+
+
+def test_thumbs_down_is_stamped_on_the_answers_trace(fresh: App) -> None:
+    customer = fresh.customer(2)
+    result = fresh.services.engine.send(
+        TurnRequest(user_id=customer.id or 0, text="Do you price match?")
+    )
+    answer = list_messages(fresh.services.db, result.conversation_id)[-1]
+
+    record_feedback(fresh.services.db, answer.id or 0, -1, user_id=customer.id)
+
+    spans = fresh.finished_spans(result.trace_id)
+    stamp = next(s for s in spans if s.name == "annotation feedback")
+    turn = next(s for s in spans if s.name == "turn")
+    assert stamp.attributes is not None
+    assert stamp.attributes["observatory.annotation.value"] == -1
+    assert turn.start_time is not None and turn.end_time is not None
+    assert stamp.start_time is not None
+    assert turn.start_time <= stamp.start_time <= turn.end_time
