@@ -15,7 +15,7 @@ from datetime import datetime
 from opentelemetry import trace
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from core.db.models import PiiAuditEvent, utcnow
 from core.errors import StorageError
@@ -67,6 +67,18 @@ def redact_message(
         if counts:
             _audit(engine, counts, conversation_id=conversation_id, where=where, at=now())
     return redaction
+
+
+def list_pii_audit(engine: Engine, since: datetime, *, limit: int = 500) -> list[PiiAuditEvent]:
+    """Audit events since ``since``, newest first: kind, where, when, conversation, count."""
+    statement = (
+        select(PiiAuditEvent)
+        .where(col(PiiAuditEvent.created_at) >= since)
+        .order_by(col(PiiAuditEvent.created_at).desc())
+        .limit(limit)
+    )
+    with Session(engine) as session:
+        return list(session.exec(statement))
 
 
 def _audit(
