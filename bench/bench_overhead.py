@@ -48,7 +48,7 @@ MESSAGE = json.dumps(
         "id": "msg_1",
         "type": "message",
         "role": "assistant",
-        "model": "claude-3-5-haiku-20241022",
+        "model": "claude-haiku-4-5-20251001",
         "content": [{"type": "text", "text": "Shipped."}],
         "stop_reason": "end_turn",
         "stop_sequence": None,
@@ -100,7 +100,7 @@ def anthropic_pair() -> tuple[Callable[[], Any], Callable[[], Any]]:
 
     plain, traced = client(), instrument_anthropic(client())
     kwargs: dict[str, Any] = {
-        "model": "claude-3-5-haiku-20241022",
+        "model": "claude-haiku-4-5-20251001",
         "max_tokens": 64,
         "messages": MESSAGES,
     }
