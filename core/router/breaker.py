@@ -3,7 +3,8 @@
 Closed lets every call through and counts consecutive failures; at ``failure_threshold`` it
 opens. Open refuses calls until ``reset_s`` have passed, then turns half-open: one trial call
 goes through; success closes the breaker, failure opens it again for another ``reset_s``.
-A caller's own mistake (``BadRequest``) is neither a success nor a failure here.
+A caller's own 4xx (bad request, refused key, unknown model) is neither a success nor a failure
+here: only the provider's failures count.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ class CircuitBreaker:
                 self._opened_at = self._clock()
 
     def release(self) -> None:
-        """The call ended without telling us about the provider (a bad request)."""
+        """The call ended without telling us about the provider (the caller's 4xx)."""
         with self._lock:
             self._trial_running = False
 

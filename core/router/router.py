@@ -3,12 +3,15 @@
 A route is a list of model names (``["gpt-4", "claude-3-sonnet", "gpt-3.5-turbo"]``); a step may
 name its provider (``"azure:gpt-4o"``), else the catalogue's provider is used. For each step:
 skip it while its breaker is open; try up to ``max_attempts_per_model`` times with backoff
-(honouring Retry-After); then fall back to the next step. ``BadRequest`` (the caller's fault)
-re-raises at once; ``AuthenticationFailed`` and ``UnknownModel`` fall back without retrying.
+(honouring Retry-After); then fall back to the next step. Only the provider's own failures
+(429, 5xx, timeouts, unreachable, malformed answers) are retried and count against its breaker;
+the caller's 4xx (``BadRequest``, ``AuthenticationFailed``, ``UnknownModel``) falls back at once
+without counting.
 
 Spans (tracer ``support_observatory.router``): one ``route {name}`` parent, one
 ``attempt {model}`` child per call, failed ones included with ``observatory.fallback.reason``
-and ``error.type``. The provider's own client span nests inside its attempt span.
+and ``error.type``, and one per skipped step (breaker open, or no provider serves the model)
+with its reason. The provider's own client span nests inside its attempt span.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
 
 from core.errors import ProviderError
@@ -114,8 +118,8 @@ class Router:
     def chat(
         self, request: ChatRequest, route: Sequence[str], *, name: str | None = None
     ) -> RoutedResponse:
-        """The first answer along ``route``; raises ``BadRequest`` at once, or
-        ``AllProvidersFailed`` when every model failed."""
+        """The first answer along ``route``; raises ``AllProvidersFailed`` when every model
+        failed."""
         run = _Run()
         with self._tracer.start_as_current_span(f"route {name or _name(route)}") as route_span:
             route_span.set_attribute("observatory.route", name or _name(route))
@@ -128,7 +132,7 @@ class Router:
     def _chat(
         self, request: ChatRequest, route: Sequence[str], run: _Run, route_span: Span
     ) -> RoutedResponse:
-        for slot in self._plan(route, run):
+        for slot in self._plan(route, run, trace.set_span_in_context(route_span)):
             with self._tracer.start_as_current_span(f"attempt {slot.model}") as span:
                 started = self._clock()
                 _start_attempt(span, slot)
@@ -156,7 +160,7 @@ class Router:
         route_span.set_attribute("observatory.route", name or _name(route))
         parent = trace.set_span_in_context(route_span)
         try:
-            for slot in self._plan(route, run):
+            for slot in self._plan(route, run, parent):
                 span = self._tracer.start_span(f"attempt {slot.model}", context=parent)
                 started = self._clock()
                 _start_attempt(span, slot)
@@ -194,29 +198,24 @@ class Router:
         """State, consecutive failures and seconds until a trial, keyed ``provider:model``."""
         return {key: breaker.snapshot() for key, breaker in sorted(self._breakers.items())}
 
-    def _plan(self, route: Sequence[str], run: _Run) -> Iterator[_Slot]:
+    def _plan(self, route: Sequence[str], run: _Run, parent: Context) -> Iterator[_Slot]:
         if not route:
             raise BadRequest("The route names no model; give at least one.")
         for step in route:
             provider_name, model = self._resolve(step)
             if provider_name is None:
-                run.number += 1
-                run.attempts.append(
-                    Attempt(run.number, model, "", "skipped", "unknown_model", "UnknownModel")
-                )
+                self._skip(run, parent, model, "", "unknown_model", "UnknownModel")
                 continue
             breaker = self._breaker(provider_name, model)
             if not breaker.allow():
-                run.number += 1
-                skipped = Attempt(run.number, model, provider_name, "skipped", "circuit_open")
-                run.attempts.append(skipped)
+                self._skip(run, parent, model, provider_name, "circuit_open")
                 continue
             waited = 0.0
             for retry in range(self._settings.max_attempts_per_model):
                 run.number += 1
                 slot = _Slot(provider_name, model, run.number, waited)
                 yield slot
-                if slot.error is None or not _retryable(slot.error):
+                if slot.error is None or not _is_provider_failure(slot.error):
                     break
                 if retry + 1 == self._settings.max_attempts_per_model or not breaker.allow():
                     break
@@ -225,6 +224,28 @@ class Router:
                     break
                 self._sleep(delay)
                 waited = delay
+
+    def _skip(
+        self,
+        run: _Run,
+        parent: Context,
+        model: str,
+        provider_name: str,
+        reason: str,
+        error_type: str | None = None,
+    ) -> None:
+        """Record a step not tried, with an attempt span of its own saying why."""
+        run.number += 1
+        run.attempts.append(
+            Attempt(run.number, model, provider_name, "skipped", reason, error_type)
+        )
+        span = self._tracer.start_span(f"attempt {model}", context=parent)
+        _start_attempt(span, _Slot(provider_name, model, run.number, 0.0))
+        span.set_attribute("observatory.fallback.reason", reason)
+        if error_type is not None:
+            span.set_attribute("error.type", error_type)
+            span.set_status(Status(StatusCode.ERROR, f"No provider serves {model}."))
+        span.end()
 
     def _delay(self, retry: int, error: ProviderError) -> float | None:
         return backoff_delay(
@@ -275,11 +296,11 @@ class Router:
         slot.error = exc
         breaker = self._breaker(slot.provider_name, slot.model)
         reason = fallback_reason(exc)
-        if isinstance(exc, BadRequest | UnknownModel):
-            breaker.release()
-        else:
+        if _is_provider_failure(exc):
             breaker.record_failure()
-        if fallback and not isinstance(exc, BadRequest):
+        else:
+            breaker.release()
+        if fallback:
             span.set_attribute("observatory.fallback.reason", reason)
         _mark_error(span, exc)
         run.attempts.append(
@@ -295,8 +316,6 @@ class Router:
                 slot.waited_s,
             )
         )
-        if isinstance(exc, BadRequest):
-            raise exc
 
     def _succeed(self, run: _Run, slot: _Slot, span: Span, started: float) -> None:
         self._breaker(slot.provider_name, slot.model).record_success()
@@ -338,7 +357,9 @@ def fallback_reason(exc: ProviderError) -> str:
     return "server_error"
 
 
-def _retryable(exc: ProviderError) -> bool:
+def _is_provider_failure(exc: ProviderError) -> bool:
+    """True when the provider failed (worth retrying, counts against its breaker); False for
+    the caller's 4xx (bad request, context too long, refused key, unknown model)."""
     return not isinstance(exc, BadRequest | AuthenticationFailed | UnknownModel)
 
 
@@ -366,7 +387,8 @@ def _close(chunks: Iterator[ChatChunk | ChatResponse]) -> None:
 def _start_attempt(span: Span, slot: _Slot) -> None:
     span.set_attribute("observatory.attempt", slot.number)
     span.set_attribute("gen_ai.request.model", slot.model)
-    span.set_attribute("gen_ai.provider.name", GENAI_PROVIDER.get(slot.provider_name, ""))
+    if slot.provider_name:
+        span.set_attribute("gen_ai.provider.name", GENAI_PROVIDER.get(slot.provider_name, ""))
     if slot.waited_s:
         span.set_attribute("observatory.backoff_s", slot.waited_s)
 

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+
+from core.errors import ProviderError
 from core.providers.base import ChatMessage, ChatRequest
-from core.providers.errors import ProviderUnavailable
+from core.providers.errors import (
+    AuthenticationFailed,
+    BadRequest,
+    MalformedResponse,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+    UnknownModel,
+)
 from core.router import BreakerState, CircuitBreaker
 from tests.core.router.conftest import FakeClock, Harness
 
@@ -94,3 +105,48 @@ def test_a_half_open_trial_stream_closed_early_lets_the_next_trial_through(
 
     assert routed.attempts[0].outcome == "ok"
     assert openai.calls[-2:] == ["gpt-4", "gpt-4"]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        AuthenticationFailed("401: the key was refused"),
+        AuthenticationFailed("403: no access to this model"),
+        BadRequest("context too long"),
+        UnknownModel("404: no such model"),
+    ],
+    ids=["401", "403", "bad-request", "not-found"],
+)
+def test_a_callers_4xx_never_trips_the_breaker(harness: Harness, error: ProviderError) -> None:
+    openai = harness.provider("openai", gpt_4=[error])
+    anthropic = harness.provider("anthropic", claude_3_sonnet=["Claude answers."])
+    router = harness.router(openai, anthropic, breaker_failure_threshold=3)
+
+    answers = [router.chat(REQUEST, ROUTE) for _ in range(5)]
+
+    assert [a.response.text for a in answers] == ["Claude answers."] * 5
+    assert openai.calls == ["gpt-4"] * 5  # tried every time, never retried, never shut out
+    snapshot = router.breaker_snapshots()["openai:gpt-4"]
+    assert (snapshot.state, snapshot.consecutive_failures) == (BreakerState.CLOSED, 0)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RateLimited("429", retry_after_s=60),
+        ProviderUnavailable("503"),
+        ProviderTimeout("slow"),
+        MalformedResponse("not JSON"),
+    ],
+    ids=["429", "5xx", "timeout", "malformed"],
+)
+def test_provider_failures_open_the_breaker(harness: Harness, error: ProviderError) -> None:
+    openai = harness.provider("openai", gpt_4=[error])
+    router = harness.router(
+        openai, harness.provider("anthropic"), max_attempts_per_model=1, breaker_failure_threshold=3
+    )
+
+    for _ in range(3):
+        router.chat(REQUEST, ROUTE)
+
+    assert router.breaker_states()["openai:gpt-4"] is BreakerState.OPEN

@@ -83,19 +83,20 @@ def test_retry_after_is_waited_exactly(harness: Harness) -> None:
     assert outcomes(routed) == [("gpt-4", "failed", "rate_limited"), ("gpt-4", "ok", None)]
 
 
-def test_bad_request_is_raised_at_once_without_retry_or_fallback(harness: Harness) -> None:
+def test_bad_request_falls_back_without_retry(harness: Harness) -> None:
     openai = harness.provider("openai", gpt_4=[BadRequest("context too long")])
-    anthropic = harness.provider("anthropic")
+    anthropic = harness.provider("anthropic", claude_3_sonnet=["Claude has room."])
     router = harness.router(openai, anthropic)
 
-    for _ in range(5):
-        with pytest.raises(BadRequest, match="context too long"):
-            router.chat(REQUEST, ROUTE)
+    routed = router.chat(REQUEST, ROUTE)
 
-    assert openai.calls == ["gpt-4"] * 5
-    assert anthropic.calls == []
+    assert routed.response.text == "Claude has room."
+    assert outcomes(routed) == [
+        ("gpt-4", "failed", "bad_request"),
+        ("claude-3-sonnet", "ok", None),
+    ]
+    assert openai.calls == ["gpt-4"]
     assert harness.clock.sleeps == []
-    assert router.breaker_states()["openai:gpt-4"] == "closed"
 
 
 def test_authentication_failure_is_not_retried_but_falls_back(harness: Harness) -> None:
@@ -163,13 +164,15 @@ def test_stream_failure_after_the_first_chunk_is_raised_not_retried(harness: Har
     assert openai.calls == ["gpt-4"] and anthropic.calls == []
 
 
-def test_stream_bad_request_is_raised_at_once(harness: Harness) -> None:
+def test_stream_bad_request_falls_back_without_retry(harness: Harness) -> None:
     openai = harness.provider("openai", gpt_4=[BadRequest("nope")])
-    router = harness.router(openai, harness.provider("anthropic"))
+    anthropic = harness.provider("anthropic", claude_3_sonnet=["Streamed by Claude."])
+    router = harness.router(openai, anthropic)
 
-    with pytest.raises(BadRequest):
-        list(router.stream(REQUEST, ROUTE))
+    final = list(router.stream(REQUEST, ROUTE))[-1]
 
+    assert isinstance(final, RoutedResponse)
+    assert outcomes(final) == [("gpt-4", "failed", "bad_request"), ("claude-3-sonnet", "ok", None)]
     assert openai.calls == ["gpt-4"]
 
 

@@ -135,3 +135,65 @@ def test_a_stream_closed_early_ends_its_spans_without_error(harness: Harness) ->
     spans = by_name(harness)
     assert spans["attempt gpt-4"][0].status.status_code is not StatusCode.ERROR
     assert spans["route gpt-4"][0].status.status_code is not StatusCode.ERROR
+
+
+def test_a_model_skipped_by_its_open_breaker_gets_its_own_attempt_span(harness: Harness) -> None:
+    openai = harness.provider("openai", gpt_4=[ProviderUnavailable("500")])
+    anthropic = harness.provider("anthropic", claude_3_sonnet=["Claude here."])
+    router = harness.router(openai, anthropic, max_attempts_per_model=1)
+    for _ in range(3):
+        router.chat(REQUEST, ROUTE)
+    harness.exporter.clear()
+
+    routed = router.chat(REQUEST, ROUTE, name="default")
+
+    spans = by_name(harness)
+    (route,) = spans["route default"]
+    (skipped,) = spans["attempt gpt-4"]
+    assert parent_of(skipped) == route.context.span_id
+    assert dict(skipped.attributes or {}) == {
+        "observatory.attempt": 1,
+        "gen_ai.request.model": "gpt-4",
+        "gen_ai.provider.name": "openai",
+        "observatory.fallback.reason": "circuit_open",
+    }
+    assert skipped.status.status_code is StatusCode.UNSET
+    assert "chat gpt-4" not in spans  # the provider was never called
+    (answered,) = spans["attempt claude-3-sonnet"]
+    assert answered.attributes is not None and answered.attributes["observatory.attempt"] == 2
+    assert [(a.model, a.outcome, a.reason) for a in routed.attempts] == [
+        ("gpt-4", "skipped", "circuit_open"),
+        ("claude-3-sonnet", "ok", None),
+    ]
+
+
+def test_a_streamed_route_shows_the_open_breaker_skip_under_its_route_span(
+    harness: Harness,
+) -> None:
+    openai = harness.provider("openai", gpt_4=[ProviderUnavailable("500")])
+    anthropic = harness.provider("anthropic", claude_3_sonnet=["Streamed answer."])
+    router = harness.router(openai, anthropic, max_attempts_per_model=1)
+    for _ in range(3):
+        router.chat(REQUEST, ROUTE)
+    harness.exporter.clear()
+
+    list(router.stream(REQUEST, ROUTE, name="default"))
+
+    spans = by_name(harness)
+    (route,) = spans["route default"]
+    (skipped,) = spans["attempt gpt-4"]
+    assert parent_of(skipped) == route.context.span_id
+    assert skipped.attributes is not None
+    assert skipped.attributes["observatory.fallback.reason"] == "circuit_open"
+
+
+def test_a_model_no_provider_serves_gets_a_skip_span_naming_the_reason(harness: Harness) -> None:
+    router = harness.router(harness.provider("anthropic", claude_3_sonnet=["Hi."]))
+
+    router.chat(REQUEST, ["gpt-4", "claude-3-sonnet"])
+
+    (skipped,) = by_name(harness)["attempt gpt-4"]
+    assert skipped.attributes is not None
+    assert skipped.attributes["observatory.fallback.reason"] == "unknown_model"
+    assert skipped.attributes["error.type"] == "UnknownModel"
+    assert skipped.status.status_code is StatusCode.ERROR
