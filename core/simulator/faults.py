@@ -21,13 +21,15 @@ class FaultKind(StrEnum):
     SERVER_ERROR = "server_error"
     """HTTP 500 (or ``status_code``) with the provider's error body."""
     TIMEOUT = "timeout"
-    """The read times out (``httpx2.ReadTimeout``) after ``delay_s`` of simulated time."""
+    """The read times out (``httpx2.ReadTimeout``) after ``delay_s`` of simulated time, or the
+    client's timeout when that is shorter."""
     MALFORMED_JSON = "malformed_json"
     """A 200 whose JSON-mode content (or, for plain text, whose body) does not parse."""
     SCHEMA_VIOLATION = "schema_violation"
     """A 200 with valid JSON that lacks the schema's required fields."""
     SLOW = "slow"
-    """``delay_s`` extra seconds before the first chunk."""
+    """``delay_s`` extra seconds before the first chunk; past the client's timeout the call
+    times out."""
 
 
 @dataclass(frozen=True)

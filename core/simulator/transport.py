@@ -12,7 +12,8 @@ Hand it to the official SDKs through ``http_client=httpx2.Client(transport=...)`
 
 Prompt caching is billed as the providers do (see ``caching``). Latency follows the catalogue
 profile (time to first chunk, then tokens per second, with jitter), multiplied by ``speed``:
-1 is real time, 0 never sleeps.
+1 is real time, 0 never sleeps. A response slower than the client's read timeout raises
+``httpx2.ReadTimeout`` when the timeout has passed (see ``pacing``).
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ from core.simulator.caching import PromptCache
 from core.simulator.composer import compose_reply
 from core.simulator.faults import Fault, FaultKind, FaultPlan
 from core.simulator.messages import Provider
+from core.simulator.pacing import PacedStream, Pacer, Timed, time_response
 from core.simulator.profiles import ModelNotFound, ModelProfile, resolve_model
 from core.simulator.recorder import RequestRecorder
 from core.simulator.routes import Operation, Route, route_of
@@ -43,15 +44,6 @@ from core.simulator.values import STORE_ZONE
 from core.simulator.wire import IdSource, WireResponse
 
 Embedder = Callable[[Sequence[str]], np.ndarray]
-
-
-@dataclass(frozen=True)
-class _Timed:
-    """A response with its simulated delays (already scaled by speed)."""
-
-    wire: WireResponse
-    delays: tuple[float, ...]
-    timeout: bool = False
 
 
 class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
@@ -70,14 +62,12 @@ class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
         async_sleep: Callable[[float], Awaitable[None]],
         today: Callable[[], date],
     ) -> None:
-        self.speed = max(0.0, speed)
         self.seed = seed
         self.faults = faults if faults is not None else FaultPlan(seed=seed)
         self.recorder = recorder if recorder is not None else RequestRecorder()
         self._deployments = dict(deployments)
         self._embedder = embedder
-        self._sleep = sleep
-        self._async_sleep = async_sleep
+        self._pacer = Pacer(speed, sleep, async_sleep)
         self._today = today
         self._ids = IdSource(seed)
         self._cache = PromptCache()
@@ -88,47 +78,29 @@ class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
         """Answer one request from a sync client, sleeping for the simulated latency."""
         request.read()
         timed = self._answer(request)
-        if timed.timeout:
-            self._pause(timed.delays[0])
-            raise httpx2.ReadTimeout(
-                "The simulated provider did not answer in time.", request=request
-            )
         if not timed.wire.streaming:
-            self._pause(sum(timed.delays))
+            self._pacer.settle(timed, request)
         return self._response(timed, request)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """Answer one request from an async client, awaiting the simulated latency."""
         await request.aread()
         timed = self._answer(request)
-        if timed.timeout:
-            await self._async_pause(timed.delays[0])
-            raise httpx2.ReadTimeout(
-                "The simulated provider did not answer in time.", request=request
-            )
         if not timed.wire.streaming:
-            await self._async_pause(sum(timed.delays))
+            await self._pacer.asettle(timed, request)
         return self._response(timed, request)
 
-    def _response(self, timed: _Timed, request: httpx2.Request) -> httpx2.Response:
+    def _response(self, timed: Timed, request: httpx2.Request) -> httpx2.Response:
         wire = timed.wire
         if wire.streaming:
-            stream = _PacedStream(timed, self._pause, self._async_pause)
+            stream = PacedStream(timed, self._pacer, request)
             return httpx2.Response(
                 wire.status, headers=wire.headers, stream=stream, request=request
             )
         content = b"".join(chunk.data for chunk in wire.chunks)
         return httpx2.Response(wire.status, headers=wire.headers, content=content, request=request)
 
-    def _pause(self, seconds: float) -> None:
-        if seconds > 0:
-            self._sleep(seconds)
-
-    async def _async_pause(self, seconds: float) -> None:
-        if seconds > 0:
-            await self._async_sleep(seconds)
-
-    def _answer(self, request: httpx2.Request) -> _Timed:
+    def _answer(self, request: httpx2.Request) -> Timed:
         route = route_of(request.url.path)
         if route is None:
             return self._instant(404, Provider.OPENAI, f"No simulated API at {request.url.path}.")
@@ -144,7 +116,7 @@ class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
         except ModelNotFound:
             return self._instant(404, route.provider, f"The model `{model}` does not exist.")
         if route.operation is Operation.COUNT_TOKENS:
-            return _Timed(anthropic_wire.render_count(body, profile.name), (0.0,))
+            return Timed(anthropic_wire.render_count(body, profile.name), (0.0,))
         if (route.operation is Operation.EMBEDDINGS) != (profile.kind == "embedding"):
             wanted = "an embedding" if route.operation is Operation.EMBEDDINGS else "a chat"
             message = f"`{model}` is not {wanted} model; pick one from the catalogue."
@@ -210,11 +182,11 @@ class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
             self._embedder = get_local_embedder().embed
         return np.asarray(self._embedder(texts), dtype=np.float32)
 
-    def _failure(self, fault: Fault, route: Route, profile: ModelProfile, extra_s: float) -> _Timed:
+    def _failure(self, fault: Fault, route: Route, profile: ModelProfile, extra_s: float) -> Timed:
         render = anthropic_wire.render_error if route.anthropic else openai_wire.render_error
         if fault.kind is FaultKind.TIMEOUT:
             empty = render(504, "timeout", self._ids)
-            return _Timed(empty, ((fault.delay_s + extra_s) * self.speed,), timeout=True)
+            return Timed(empty, (fault.delay_s + extra_s,), hangs=True)
         if fault.kind is FaultKind.RATE_LIMIT:
             headers = {
                 "retry-after": f"{fault.retry_after_s:g}",
@@ -226,51 +198,21 @@ class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
             wire = render(
                 fault.status_code, "The server had an error processing your request.", self._ids
             )
-        return _Timed(wire, ((extra_s + profile.ttft_ms / 4000) * self.speed,))
+        return Timed(wire, (extra_s + profile.ttft_ms / 4000,))
 
-    def _instant(self, status: int, provider: Provider, message: str) -> _Timed:
+    def _instant(self, status: int, provider: Provider, message: str) -> Timed:
         render = (
             anthropic_wire.render_error
             if provider is Provider.ANTHROPIC
             else openai_wire.render_error
         )
-        return _Timed(render(status, message, self._ids), (0.0,))
+        return Timed(render(status, message, self._ids), (0.0,))
 
-    def _timed(self, wire: WireResponse, profile: ModelProfile, extra_s: float) -> _Timed:
+    def _timed(self, wire: WireResponse, profile: ModelProfile, extra_s: float) -> Timed:
         with self._timing_lock:
             first = profile.first_chunk_s(self._timing) + extra_s
             per_token = profile.per_token_s(self._timing)
-        if not wire.streaming:
-            generation = wire.output_tokens * per_token
-            return _Timed(wire, (first * self.speed, generation * self.speed))
-        delays = [chunk.tokens * per_token * self.speed for chunk in wire.chunks]
-        if delays:
-            delays[0] += first * self.speed
-        return _Timed(wire, tuple(delays))
-
-
-class _PacedStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
-    """A response body that releases each chunk after its simulated delay."""
-
-    def __init__(
-        self,
-        timed: _Timed,
-        pause: Callable[[float], None],
-        async_pause: Callable[[float], Awaitable[None]],
-    ) -> None:
-        self._timed = timed
-        self._pause = pause
-        self._async_pause = async_pause
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk, delay in zip(self._timed.wire.chunks, self._timed.delays, strict=True):
-            self._pause(delay)
-            yield chunk.data
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for chunk, delay in zip(self._timed.wire.chunks, self._timed.delays, strict=True):
-            await self._async_pause(delay)
-            yield chunk.data
+        return time_response(wire, first, per_token)
 
 
 def create_simulator_transport(
