@@ -8,7 +8,7 @@ processor.stats()   # ExportStats(written=…, pending=…, dropped=…, last_er
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Engine
@@ -33,7 +33,7 @@ class LazyStoreWriter:
         self._writer: SqlSpanWriter | None = None
         self._lock = threading.Lock()
 
-    def write(self, rows: Sequence[dict[str, Any]]) -> None:
+    def write(self, rows: Iterable[dict[str, Any]]) -> None:
         """Write one batch, creating the schema first if this is the first batch."""
         with self._lock:
             if self._writer is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -111,15 +111,14 @@ class StoreSpanProcessor(SpanProcessor):
     def export_batch(self) -> bool:
         """Write one batch now; ``True`` if it was written (or nothing was waiting)."""
         with self._lock:
-            rows = self._inflight
-            taken = [] if rows else list(islice(self._buffer, self._batch_size))
-        if taken:
-            rows = self._convert(taken)
-            with self._lock:
-                for _ in taken:
-                    self._buffer.popleft()
-                self._inflight = rows
-        return self._write(rows) if rows else True
+            retry = self._inflight
+            taken = [] if retry else list(islice(self._buffer, self._batch_size))
+        if retry:
+            return self._write(retry, retry)
+        if not taken:
+            return True
+        rows: list[dict[str, Any]] = []
+        return self._write(self._convert(taken, rows), rows, taken=len(taken))
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Wait until everything buffered is written; ``False`` if that took longer."""
@@ -165,47 +164,67 @@ class StoreSpanProcessor(SpanProcessor):
             return self._interval_s
         return float(min(self._max_backoff_s, self._interval_s * 2 ** min(self._failures, 16)))
 
-    def _convert(self, taken: list[ReadableSpan]) -> list[dict[str, Any]]:
-        rows = []
+    def _convert(
+        self, taken: list[ReadableSpan], rows: list[dict[str, Any]]
+    ) -> Iterator[dict[str, Any]]:
+        """Rows of ``taken``, converted as the writer asks for them (so that conversion
+        overlaps the database's work) and kept in ``rows`` for a retry."""
         for span in taken:
             try:
-                rows.append(self._row_of(span))
+                row = self._row_of(span)
             except Exception as exc:
                 self._count_dropped(1, exc)
-        return rows
+                continue
+            rows.append(row)
+            yield row
 
-    def _write(self, rows: list[dict[str, Any]]) -> bool:
+    def _write(
+        self, source: Iterable[dict[str, Any]], rows: list[dict[str, Any]], *, taken: int = 0
+    ) -> bool:
+        """Write ``source``, whose rows end up in ``rows``; the ``taken`` spans at the head of
+        the buffer are replaced by ``rows`` once the writer is done, written or not."""
         try:
-            self._writer.write(rows)
-        except _PERMANENT as exc:
-            self._count_dropped(len(rows), exc)
-            with self._lock:
-                self._inflight = []
-            return True
+            self._writer.write(source)
         except Exception as exc:
+            error: Exception | None = exc
+        else:
+            error = None
+        if taken:
+            deque(source, maxlen=0)  # convert the rows the writer did not get to
+        retry = error is not None and not isinstance(error, _PERMANENT)
+        with self._lock:
+            for _ in range(min(taken, len(self._buffer))):
+                self._buffer.popleft()
+            self._inflight = rows if retry else []
+        if error is None:
+            self._count_written(len(rows))
+        elif not retry:
+            self._count_dropped(len(rows), error)
+        else:
             with self._lock:
                 self._failures += 1
                 first = self._failures == 1
-                self._last_error = _describe(exc)
+                self._last_error = _describe(error)
             if first:
                 logger.warning(
-                    "trace store unavailable, keeping spans to retry: %s", _describe(exc)
+                    "trace store unavailable, keeping spans to retry: %s", _describe(error)
                 )
-            return False
+        return not retry
+
+    def _count_written(self, count: int) -> None:
         with self._lock:
-            self._written += len(rows)
-            self._inflight = []
+            self._written += count
             if self._failures or self._dropping:
                 logger.info("trace store writing again (%d spans dropped so far)", self._dropped)
             self._failures = 0
             self._dropping = False
             self._idle.notify_all()
-        return True
 
     def _count_dropped(self, count: int, exc: Exception) -> None:
         with self._lock:
             self._dropped += count
             self._last_error = _describe(exc)
+            self._idle.notify_all()
         logger.error("trace store dropped %d span(s) it cannot write: %s", count, _describe(exc))
 
 

@@ -11,26 +11,35 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable
-from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func
+from sqlalchemy import ColumnElement, Table, and_, case, func
 from sqlalchemy.sql.elements import ColumnClause
 
 from observability.store.schema import (
-    CALL_DIMENSIONS,
     DURATION_BINS,
     HISTOGRAM_BINS,
     LATENCY_BOUNDS_MS,
-    SPENDER_DIMENSIONS,
     SUM_METRICS,
     TTFC_BINS,
+    rollup_hour,
+    rollup_minute,
+    rollup_spenders,
     spans,
+    traces,
 )
 
 _M = {name: i for i, name in enumerate(SUM_METRICS)}
-_WIDTH = len(SUM_METRICS) + 2 * HISTOGRAM_BINS
+_SUMS = len(SUM_METRICS)
+_WIDTH = _SUMS + 2 * HISTOGRAM_BINS
+_TOKENS = tuple(
+    (_M[name], name)
+    for name in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+)
+_trace_tuple = itemgetter(*traces.c.keys())
 Key = tuple[Any, ...]
+Increments = list[tuple[int, Any]]
 
 
 def latency_bin(milliseconds: float) -> int:
@@ -54,12 +63,12 @@ class RollupBatch:
 
     def add(self, row: dict[str, Any]) -> None:
         """Count ``row`` in every rollup it belongs to and in its trace."""
-        self._add_trace(row)
         is_call = row["operation"] is not None and row["provider"] is not None
+        self._add_trace(row, is_call)
         if not is_call and row["attempt"] is None:
             return
-        start: datetime = row["start_time"]
-        minute = start.replace(second=0, microsecond=0)
+        increments = _increments(row, is_call)
+        minute = row["start_time"].replace(second=0, microsecond=0)
         hour = minute.replace(minute=0)
         dims = (
             row["provider"] or "",
@@ -68,62 +77,54 @@ class RollupBatch:
             row["variant"] or "",
             row["scenario"] or "",
         )
-        people = (row["user_id"] or "", row["conversation_id"] or "")
-        for target, key in (
-            (self.minute, (minute, *dims)),
-            (self.hour, (hour, *dims)),
-            (self.spenders, (hour, *people)),
-        ):
-            values = target.get(key)
-            if values is None:
-                values = target[key] = [0] * _WIDTH
-            _count(values, row, is_call)
-
-    def rollup_rows(
-        self, which: dict[Key, list[Any]], keys: tuple[str, ...]
-    ) -> list[dict[str, Any]]:
-        """The rows of one rollup, sorted by key (so concurrent writers lock in one order)."""
-        names = ("bucket", *keys, *SUM_METRICS, *DURATION_BINS, *TTFC_BINS)
-        width = 1 + len(keys) + (len(SUM_METRICS) if keys == SPENDER_DIMENSIONS else _WIDTH)
-        return [
-            dict(zip(names[:width], (*key, *values), strict=False))
-            for key, values in sorted(which.items())
-        ]
-
-    def call_rollups(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """Rows for the per-minute and per-hour call rollups."""
-        return (
-            self.rollup_rows(self.minute, CALL_DIMENSIONS),
-            self.rollup_rows(self.hour, CALL_DIMENSIONS),
+        _apply(self.minute, (minute, *dims), increments, _WIDTH)
+        _apply(self.hour, (hour, *dims), increments, _WIDTH)
+        _apply(
+            self.spenders,
+            (hour, row["user_id"] or "", row["conversation_id"] or ""),
+            [(i, v) for i, v in increments if i < _SUMS],
+            _SUMS,
         )
 
-    def spender_rollup(self) -> list[dict[str, Any]]:
-        """Rows for the per-hour user/conversation rollup."""
-        return self.rollup_rows(self.spenders, SPENDER_DIMENSIONS)
+    def upserts(self, *, rollups: bool) -> list[tuple[Table, list[tuple[Any, ...]]]]:
+        """What to upsert, per table, as tuples in the table's column order: the traces and,
+        with ``rollups``, the three rollups. Rows are sorted by key, so that concurrent
+        writers lock rows in one order."""
+        merges: list[tuple[Table, list[tuple[Any, ...]]]] = [
+            (traces, [_trace_tuple(self.traces[t]) for t in sorted(self.traces)])
+        ]
+        if rollups:
+            for table, sums in (
+                (rollup_minute, self.minute),
+                (rollup_hour, self.hour),
+                (rollup_spenders, self.spenders),
+            ):
+                merges.append((table, [(*key, *values) for key, values in sorted(sums.items())]))
+        return merges
 
-    def trace_rows(self) -> list[dict[str, Any]]:
-        """One row per trace seen in the batch, sorted by trace id."""
-        return [self.traces[trace_id] for trace_id in sorted(self.traces)]
-
-    def _add_trace(self, row: dict[str, Any]) -> None:
+    def _add_trace(self, row: dict[str, Any], is_call: bool) -> None:
+        start = row["start_time"]
+        end = row["end_time"] or start
         trace = self.traces.get(row["trace_id"])
-        end = row["end_time"] or row["start_time"]
         if trace is None:
             trace = self.traces[row["trace_id"]] = {
-                "trace_id": row["trace_id"], "start_time": row["start_time"], "end_time": end,
+                "trace_id": row["trace_id"], "start_time": start, "end_time": end,
                 "root_name": None, "service": row["service"], "span_count": 0, "call_count": 0,
                 "error_count": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": None,
                 "provider": None, "model": None, "conversation_id": None, "user_id": None,
             }  # fmt: skip
-        trace["start_time"] = min(trace["start_time"], row["start_time"])
-        trace["end_time"] = max(trace["end_time"], end)
+        else:
+            if start < trace["start_time"]:
+                trace["start_time"] = start
+            if end > trace["end_time"]:
+                trace["end_time"] = end
         trace["span_count"] += 1
         trace["error_count"] += row["status"] == "error"
         if row["parent_span_id"] is None:
             trace["root_name"] = row["name"]
-        for column in ("conversation_id", "user_id"):
-            trace[column] = trace[column] or row[column]
-        if row["operation"] is not None and row["provider"] is not None:
+        trace["conversation_id"] = trace["conversation_id"] or row["conversation_id"]
+        trace["user_id"] = trace["user_id"] or row["user_id"]
+        if is_call:
             trace["call_count"] += 1
             trace["input_tokens"] += row["input_tokens"] or 0
             trace["output_tokens"] += row["output_tokens"] or 0
@@ -133,27 +134,48 @@ class RollupBatch:
             trace["model"] = trace["model"] or row_model(row) or None
 
 
-def _count(values: list[Any], row: dict[str, Any], is_call: bool) -> None:
-    if row["attempt"] is not None:
-        values[_M["attempts"]] += 1
-        values[_M["retries"]] += row["attempt"] > 1
-        values[_M["fallbacks"]] += row["fallback_reason"] is not None
+def _apply(target: dict[Key, list[Any]], key: Key, increments: Increments, width: int) -> None:
+    values = target.get(key)
+    if values is None:
+        values = target[key] = [0] * width
+    for index, amount in increments:
+        values[index] += amount
+
+
+def _increments(row: dict[str, Any], is_call: bool) -> Increments:
+    """What ``row`` adds to its rollup rows, as ``(index, amount)`` pairs (zeros left out,
+    except ``cost_usd``, whose sum is a float even when every call is unpriced)."""
+    increments: Increments = []
+    attempt = row["attempt"]
+    if attempt is not None:
+        increments.append((_M["attempts"], 1))
+        if attempt > 1:
+            increments.append((_M["retries"], 1))
+        if row["fallback_reason"] is not None:
+            increments.append((_M["fallbacks"], 1))
     if not is_call:
-        return
-    values[_M["requests"]] += 1
-    values[_M["errors"]] += row["status"] == "error"
-    values[_M["unpriced"]] += row["cost_status"] == "unpriced"
-    values[_M["cache_hits"]] += bool(row["cache_hit"])
-    for name in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"):
-        values[_M[name]] += row[name] or 0
-    values[_M["cost_usd"]] += row["cost_usd"] or 0.0
-    if row["duration_ms"] is not None:
-        values[_M["duration_ms_sum"]] += row["duration_ms"]
-        values[len(SUM_METRICS) + latency_bin(row["duration_ms"])] += 1
-    if row["ttfc_ms"] is not None:
-        values[_M["ttfc_count"]] += 1
-        values[_M["ttfc_ms_sum"]] += row["ttfc_ms"]
-        values[len(SUM_METRICS) + HISTOGRAM_BINS + latency_bin(row["ttfc_ms"])] += 1
+        return increments
+    increments.append((_M["requests"], 1))
+    increments.append((_M["cost_usd"], row["cost_usd"] or 0.0))
+    if row["status"] == "error":
+        increments.append((_M["errors"], 1))
+    if row["cost_status"] == "unpriced":
+        increments.append((_M["unpriced"], 1))
+    if row["cache_hit"]:
+        increments.append((_M["cache_hits"], 1))
+    for index, name in _TOKENS:
+        if row[name]:
+            increments.append((index, row[name]))
+    duration = row["duration_ms"]
+    if duration is not None:
+        increments.append((_M["duration_ms_sum"], duration))
+        increments.append((_SUMS + latency_bin(duration), 1))
+    ttfc = row["ttfc_ms"]
+    if ttfc is not None:
+        increments.append((_M["ttfc_count"], 1))
+        increments.append((_M["ttfc_ms_sum"], ttfc))
+        increments.append((_SUMS + HISTOGRAM_BINS + latency_bin(ttfc), 1))
+    return increments
 
 
 def _is_call() -> ColumnElement[bool]:

@@ -7,12 +7,14 @@ exporter can retry it as is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Table, func, insert
+from sqlalchemy import Engine, Table, func, insert
 
 from observability.store.dialect import StoreDialect, largest, smallest, upsert
+from observability.store.pgcopy import BinaryCopier
 from observability.store.rollups import RollupBatch
 from observability.store.schema import (
     SPAN_COLUMNS,
@@ -23,14 +25,16 @@ from observability.store.schema import (
     traces,
 )
 
-_COPY_SPANS = f"COPY spans ({', '.join(SPAN_COLUMNS)}) FROM STDIN"
+_span_values = itemgetter(*SPAN_COLUMNS)
+_MERGED = (traces, rollup_minute, rollup_hour, rollup_spenders)
 
 
 class SpanWriter(Protocol):
     """Writes one batch of ``spans`` rows in one transaction, or raises."""
 
-    def write(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Write all of ``rows`` or none of them."""
+    def write(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Write all of ``rows`` or none of them; ``rows`` may be an iterator, which is then
+        consumed at most once, as the writing goes."""
         ...
 
 
@@ -40,67 +44,74 @@ class SqlSpanWriter:
     def __init__(self, engine: Engine, dialect: StoreDialect) -> None:
         self._engine = engine
         self._dialect = dialect
+        self._copier = BinaryCopier()
         name = engine.dialect.name
         updates = {traces.name: _trace_update(name)}
-        updates |= {t.name: _sum_update(t) for t in (rollup_minute, rollup_hour, rollup_spenders)}
-        tables = {t.name: t for t in (traces, rollup_minute, rollup_hour, rollup_spenders)}
+        updates |= {t.name: _sum_update(t) for t in _MERGED if t is not traces}
+        tables = {t.name: t for t in _MERGED}
         self._upserts = {
             n: upsert(tables[n], name, _keys(tables[n]), update) for n, update in updates.items()
         }
-        self._staged = {
-            n: upsert(tables[n], name, _keys(tables[n]), update, from_table=f"stage_{n}")
+        self._stage_sql = {
+            n: f"CREATE TEMP TABLE IF NOT EXISTS stage_{n} (LIKE {n} INCLUDING DEFAULTS) "
+            "ON COMMIT DELETE ROWS"
+            for n in tables
+        }
+        self._merge_sql = {
+            n: str(
+                upsert(tables[n], name, _keys(tables[n]), update, from_table=f"stage_{n}")
+                .compile(dialect=engine.dialect)
+            )
             for n, update in updates.items()
         } if dialect.is_postgres else {}  # fmt: skip
 
-    def write(self, rows: Sequence[dict[str, Any]]) -> None:
+    def write(self, rows: Iterable[dict[str, Any]]) -> None:
         """Write ``rows`` and what they add to traces and rollups, in one transaction."""
+        if self._dialect.is_postgres:
+            self._write_postgres(rows)
+        else:
+            self._write_sqlite(list(rows))
+
+    def _write_sqlite(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
         batch = RollupBatch()
         for row in rows:
             batch.add(row)
         with self._engine.begin() as conn:
-            if self._dialect.is_postgres:
-                _copy_spans(conn, rows)
-            else:
-                conn.execute(insert(spans), list(rows))
-            merges = [(traces, batch.trace_rows())]
-            if self._dialect is not StoreDialect.TIMESCALEDB:
-                minute, hour = batch.call_rollups()
-                merges += [
-                    (rollup_minute, minute),
-                    (rollup_hour, hour),
-                    (rollup_spenders, batch.spender_rollup()),
-                ]
-            for table, merged in merges:
-                self._merge(conn, table, merged)
+            conn.execute(insert(spans), rows)
+            for table, merged in batch.upserts(rollups=True):
+                if merged:
+                    names = table.c.keys()
+                    params = [dict(zip(names, values, strict=True)) for values in merged]
+                    conn.execute(self._upserts[table.name], params)
 
-    def _merge(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-        """Upsert ``rows``; on PostgreSQL through a COPY-filled temporary table (far faster
-        than a many-row INSERT for the wide rollup rows)."""
-        if not rows:
-            return
-        if not self._dialect.is_postgres:
-            conn.execute(self._upserts[table.name], rows)
-            return
-        names = list(rows[0])
-        driver: Any = conn.connection.driver_connection
-        with driver.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS stage_{table.name} "
-                f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-            )
-            with cursor.copy(f"COPY stage_{table.name} ({', '.join(names)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(list(row.values()))
-        conn.execute(self._staged[table.name])
-
-
-def _copy_spans(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    driver: Any = conn.connection.driver_connection
-    with driver.cursor() as cursor, cursor.copy(_COPY_SPANS) as copy:
-        for row in rows:
-            copy.write_row([row[name] for name in SPAN_COLUMNS])
+    def _write_postgres(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Binary COPY of the spans, summing their traces and rollups as they go (this and
+        the rows' conversion overlap the server taking them in); then COPY the sums into
+        temporary tables and upsert from there (far faster than a many-row INSERT for the
+        wide rollup rows)."""
+        batch = RollupBatch()
+        with self._engine.begin() as conn:
+            driver: Any = conn.connection.driver_connection
+            with driver.cursor() as cursor:
+                with self._copier.copy(cursor, spans.name, SPAN_COLUMNS) as copy:
+                    for row in rows:
+                        copy.write_row(_span_values(row))
+                        batch.add(row)
+                    rollups = self._dialect is not StoreDialect.TIMESCALEDB
+                    merges = [(t, m) for t, m in batch.upserts(rollups=rollups) if m]
+                if not merges:
+                    return
+                cursor.execute(";".join(self._stage_sql[t.name] for t, _ in merges))
+                for table, merged in merges:
+                    columns = table.c.keys()
+                    with self._copier.copy(
+                        cursor, table.name, columns, into=f"stage_{table.name}"
+                    ) as copy:
+                        for values in merged:
+                            copy.write_row(values)
+                cursor.execute(";".join(self._merge_sql[t.name] for t, _ in merges))
 
 
 def _keys(table: Table) -> list[str]:
