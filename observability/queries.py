@@ -20,11 +20,11 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, assert_never
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Select, Table, Text, and_, exists, func, select
+from sqlalchemy import ColumnElement, Engine, Select, Table, Text, and_, exists, func, select, text
 from sqlalchemy.sql.expression import Executable
 
 from observability.store.dialect import StoreDialect, truncate_time
@@ -43,6 +43,9 @@ from observability.store.schema import (
 
 MINUTE_ROLLUP_UP_TO = timedelta(hours=6)
 """Windows up to this long read the per-minute rollup; longer ones the per-hour rollup."""
+WORK_MEM = "64MB"
+"""PostgreSQL memory per sort or hash of one query: the spender rollup's 30-day groups fit,
+where the 4 MB default spills them to disk."""
 USAGE = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cost_usd")
 
 
@@ -203,13 +206,10 @@ class TraceQueries:
         frame = frame.drop(columns=list(DURATION_BINS))
         frame["p95_ms"] = [histogram_percentile(row, 0.95) for row in counts]
         frame["error_rate"] = _share(frame["errors"], frame["requests"])
-        people = rollup_spenders.c
         distinct = select(
-            func.count(func.distinct(people.user_id)).filter(people.user_id != "").label("users"),
-            func.count(func.distinct(people.conversation_id))
-            .filter(people.conversation_id != "")
-            .label("conversations"),
-        ).where(*_in_window(people.bucket, window, Bucket.HOUR))
+            _count_distinct(rollup_spenders.c.user_id, window).label("users"),
+            _count_distinct(rollup_spenders.c.conversation_id, window).label("conversations"),
+        )
         return pd.concat([frame, self._frame(distinct)], axis=1).fillna({"cost_usd": 0.0})
 
     def traces_select(self, filters: TraceFilters) -> Select[Any]:
@@ -230,7 +230,7 @@ class TraceQueries:
                 where.append(column == value)
         if filters.min_cost_usd is not None:
             where.append(t.cost_usd >= filters.min_cost_usd)
-        where += _span_conditions(filters)
+        where += _span_conditions(filters, self._dialect)
         return select(traces).where(*where).order_by(t.start_time.desc(), t.trace_id.desc())
 
     def list_traces(
@@ -307,6 +307,8 @@ class TraceQueries:
 
     def _frame(self, query: Executable) -> pd.DataFrame:
         with self._engine.connect() as conn:
+            if self._dialect.is_postgres:
+                conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
             result = conn.execute(query)
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
@@ -334,17 +336,50 @@ def _in_window(column: Any, window: Window, grain: Bucket) -> list[ColumnElement
     return [column >= start, column < window.end]
 
 
-def _span_conditions(filters: TraceFilters) -> list[ColumnElement[bool]]:
+def _count_distinct(column: ColumnElement[Any], window: Window) -> Any:
+    """Distinct non-empty values of a spender key in ``window``, as a scalar subquery: a
+    GROUP BY (hashed) rather than ``count(DISTINCT …)`` (a sort) over every spender row."""
+    people = rollup_spenders.c
+    values = (
+        select(column)
+        .where(*_in_window(people.bucket, window, Bucket.HOUR), column != "")
+        .group_by(column)
+        .subquery()
+    )
+    return select(func.count()).select_from(values).scalar_subquery()
+
+
+def _span_conditions(filters: TraceFilters, dialect: StoreDialect) -> list[ColumnElement[bool]]:
+    """EXISTS conditions on a trace's spans. A trace starts with its first span, so a window's
+    start also bounds the spans searched (the time index then narrows the text search)."""
     s = spans.c
+    same_trace = [s.trace_id == traces.c.trace_id]
+    if filters.start is not None:
+        same_trace.append(s.start_time >= filters.start)
     conditions: list[ColumnElement[bool]] = []
     for column, value in ((s.provider, filters.provider), (s.request_model, filters.model)):
         if value is not None:
-            conditions.append(exists().where(s.trace_id == traces.c.trace_id, column == value))
+            conditions.append(exists().where(*same_trace, column == value))
     if filters.text:
         pattern = f"%{filters.text}%"
-        text_match = s.name.ilike(pattern) | s.attributes.cast(Text()).ilike(pattern)
-        conditions.append(exists().where(and_(s.trace_id == traces.c.trace_id, text_match)))
+        text_match = _contains(dialect, s.name, pattern) | _contains(
+            dialect, s.attributes.cast(Text()), pattern
+        )
+        conditions.append(exists().where(and_(*same_trace, text_match)))
     return conditions
+
+
+def _contains(dialect: StoreDialect, column: ColumnElement[Any], pattern: str) -> Any:
+    """Case-insensitive LIKE: ILIKE on PostgreSQL (trigram indexes serve it); plain LIKE on
+    SQLite, which already ignores ASCII case exactly as its ``lower()`` does, without a copy
+    of every value."""
+    match dialect:
+        case StoreDialect.SQLITE:
+            return column.like(pattern)
+        case StoreDialect.POSTGRESQL | StoreDialect.TIMESCALEDB:
+            return column.ilike(pattern)
+        case _:
+            assert_never(dialect)
 
 
 def _share(part: pd.Series, whole: pd.Series) -> pd.Series:

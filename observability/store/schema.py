@@ -129,6 +129,7 @@ traces = Table(
 Index("ix_traces_start_time", traces.c.start_time, traces.c.trace_id)
 Index("ix_traces_conversation", traces.c.conversation_id)
 Index("ix_traces_user", traces.c.user_id)
+Index("ix_traces_cost", traces.c.cost_usd)
 
 CALL_DIMENSIONS = ("provider", "model", "experiment", "variant", "scenario")
 """Keys of the per-minute/per-hour call rollups (besides ``bucket``)."""

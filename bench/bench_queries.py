@@ -1,0 +1,216 @@
+"""Median time of every analytics query of ``TraceQueries`` over a million stored spans.
+
+    python -m bench.bench_queries                          # 1,000,000 spans, both backends
+    python -m bench.bench_queries --spans 200000 --backend sqlite --runs 3
+
+The spans (``bench._spans``: 30 days up to now, generated a day at a time so the tables fill
+in time order as in production) go into a fresh store on each backend: a scratch PostgreSQL
+database (created, then dropped) and a SQLite file in a temporary directory. They are written
+through the store's own ``SqlSpanWriter`` in batches of ``--batch`` spans, so ``traces`` and the
+rollups are filled by the production code; the writer is called directly rather than through
+``StoreSpanProcessor`` only because a bounded buffer fed by one thread would drop spans (the
+processor adds span → row conversion, done here by the same ``span_to_row``). PostgreSQL then
+gets the ``ANALYZE`` autovacuum would run after such a load.
+
+Each query runs once to warm caches, then ``--runs`` times; the table shows the median time of
+the DataFrame method (SQL, fetch and pandas). Targets: ≤ 200 ms on PostgreSQL, ≤ 1 s on SQLite.
+Minute buckets are timed over the last 24 hours only, day buckets over 7 and 30 days.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine, text
+
+from bench._spans import generate_spans
+from observability.queries import Bucket, Dimension, TraceFilters, TraceQueries, Window
+from observability.store import create_store_engine, prepare_store
+from observability.store.rows import span_to_row
+from observability.store.writer import SqlSpanWriter
+
+DAYS = 30
+WINDOWS = {"24 h": timedelta(days=1), "7 d": timedelta(days=7), "30 d": timedelta(days=30)}
+TARGET_MS = {"postgresql": 200.0, "sqlite": 1_000.0}
+Query = Callable[[TraceQueries], object]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One timed query: a label, the window it covers and the call."""
+
+    label: str
+    window: str
+    run: Query
+
+
+def load_stores(engines: list[Engine], spans: int, batch: int, now: datetime) -> float:
+    """Write ``spans`` spans (``DAYS`` days up to ``now``) into every store; seconds taken."""
+    writers = [
+        SqlSpanWriter(e, prepare_store(e, compress_after_days=7, drop_after_days=90))
+        for e in engines
+    ]
+    started = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    for span in _spans_in_time_order(spans, now):
+        rows.append(span_to_row(span))
+        if len(rows) >= batch:
+            for writer in writers:
+                writer.write(rows)
+            rows = []
+    for writer in writers:
+        writer.write(rows)
+    for engine in engines:
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("ANALYZE"))
+    return time.perf_counter() - started
+
+
+def _spans_in_time_order(count: int, now: datetime) -> Iterator[Any]:
+    first = now - timedelta(days=DAYS)
+    for day in range(DAYS):
+        share = count // DAYS + (day < count % DAYS)
+        yield from generate_spans(share, seed=day, start=first + timedelta(days=day), days=1)
+
+
+def build_cases(now: datetime, trace_id: str) -> list[Case]:
+    """Every public query, over the windows a dashboard would ask for."""
+    cases: list[Case] = []
+    for name, length in WINDOWS.items():
+        w = Window.last(length, now=now)
+        buckets = [Bucket.MINUTE, Bucket.HOUR] if name == "24 h" else [Bucket.HOUR, Bucket.DAY]
+        for bucket in buckets:
+            for group in (None, Dimension.MODEL, Dimension.PROVIDER, Dimension.USER):
+                label = f"usage_over_time {bucket.value} by {group.value if group else '-'}"
+                cases.append(Case(label, name, _usage(w, bucket, group)))
+        for group in (None, Dimension.PROVIDER, Dimension.MODEL):
+            by = group.value if group else "-"
+            cases.append(Case(f"latency_percentiles by {by}", name, _latency(w, group)))
+        for group in (None, Dimension.MODEL):
+            by = group.value if group else "-"
+            cases.append(Case(f"reliability by {by}", name, _reliability(w, group)))
+        for person in (Dimension.USER, Dimension.CONVERSATION):
+            cases.append(Case(f"top_spenders by {person.value}", name, _spenders(w, person)))
+        cases.append(Case("summary", name, _summary(w)))
+        cases += _trace_list_cases(name, w)
+    cases.append(Case("trace_spans", "-", lambda q: q.trace_spans(trace_id)))
+    return cases
+
+
+def _trace_list_cases(name: str, w: Window) -> list[Case]:
+    every = TraceFilters(start=w.start, end=w.end)
+    filters = {
+        "list_traces": every,
+        "list_traces status=error": replace(every, status="error"),
+        "list_traces provider+model": replace(every, provider="anthropic",
+                                              model="claude-3-5-haiku"),
+        "list_traces min_cost": replace(every, min_cost_usd=0.05),
+        "list_traces user": replace(every, user_id="user-42"),
+        "list_traces text common": replace(every, text="lookup_order"),
+        "list_traces text rare": replace(every, text="conv-12345"),
+        "list_traces text none": replace(every, text="no such words"),
+    }  # fmt: skip
+    cases = [Case(label, name, _page(f, 1)) for label, f in filters.items()]
+    cases.append(Case("list_traces page 20", name, _page(every, 20)))
+    return cases
+
+
+def _usage(w: Window, bucket: Bucket, group: Dimension | None) -> Query:
+    return lambda q: q.usage_over_time(w, bucket, group)
+
+
+def _latency(w: Window, group: Dimension | None) -> Query:
+    return lambda q: q.latency_percentiles(w, group)
+
+
+def _reliability(w: Window, group: Dimension | None) -> Query:
+    return lambda q: q.reliability(w, group)
+
+
+def _spenders(w: Window, person: Dimension) -> Query:
+    return lambda q: q.top_spenders(w, person, limit=10)
+
+
+def _summary(w: Window) -> Query:
+    return lambda q: q.summary(w)
+
+
+def _page(filters: TraceFilters, page: int) -> Query:
+    return lambda q: q.list_traces(filters, page=page, page_size=50)
+
+
+def median_ms(queries: TraceQueries, run: Query, runs: int) -> float:
+    """Median wall time of ``run`` over ``runs`` calls, after one warm-up call."""
+    run(queries)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run(queries)
+        times.append((time.perf_counter() - started) * 1e3)
+    return statistics.median(times)
+
+
+def print_table(results: list[tuple[Case, str, float]]) -> None:
+    """One line per query and backend: median ms against the backend's target."""
+    print(f"\n{'query':<40} {'window':<6} {'backend':<10} {'median ms':>10}  target")
+    for case, backend, ms in results:
+        target = TARGET_MS[backend]
+        verdict = "ok" if ms <= target else "MISS"
+        print(f"{case.label:<40} {case.window:<6} {backend:<10} {ms:>10.1f}  "
+              f"≤ {target:,.0f} {verdict}")  # fmt: skip
+    misses = sum(ms > TARGET_MS[backend] for _, backend, ms in results)
+    print(f"\n{len(results) - misses} of {len(results)} within target, {misses} missed")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--spans", type=int, default=1_000_000)
+    parser.add_argument("--backend", choices=["postgres", "sqlite", "both"], default="both")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=20_000)
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    name = f"so_qbench_{uuid.uuid4().hex[:8]}"
+    use_pg = args.backend in ("postgres", "both")
+    with tempfile.TemporaryDirectory() as folder:
+        engines: dict[str, Engine] = {}
+        if args.backend in ("sqlite", "both"):
+            engines["sqlite"] = create_store_engine(f"sqlite:///{Path(folder) / 'traces.db'}")
+        if use_pg:
+            with psycopg.connect(args.admin_url, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            engines["postgresql"] = create_store_engine(
+                args.admin_url.rpartition("/")[0] + f"/{name}"
+            )
+        try:
+            now = datetime.now(UTC).replace(microsecond=0)
+            seconds = load_stores(list(engines.values()), args.spans, args.batch, now)
+            print(f"loaded {args.spans:,} spans into {', '.join(engines)} in {seconds:,.0f} s")
+            results = []
+            for backend, engine in engines.items():
+                queries = TraceQueries(engine)
+                newest = queries.list_traces(page_size=1).traces["trace_id"].iloc[0]
+                for case in build_cases(now, str(newest)):
+                    results.append((case, backend, median_ms(queries, case.run, args.runs)))
+            print_table(results)
+        finally:
+            for engine in engines.values():
+                engine.dispose()
+            if use_pg:
+                with psycopg.connect(args.admin_url, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
