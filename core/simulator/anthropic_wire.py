@@ -34,6 +34,7 @@ _JSON_ASK = re.compile(
     re.IGNORECASE,
 )
 _PREAMBLE = "Let me look that up for you."
+"""What Claude says before a tool call it chose itself; a forced tool call comes without text."""
 MESSAGE_OVERHEAD = 4
 """Tokens added per message for role markers (an approximation; Claude's tokenizer is private)."""
 
@@ -83,7 +84,7 @@ def render_message(
     cache_creation: int = 0,
 ) -> WireResponse:
     """The message (or SSE event stream) carrying ``reply``."""
-    blocks = _blocks(reply, ids)
+    blocks = _blocks(request, reply)
     output = sum(_block_tokens(block, model) for block in blocks)
     usage = {
         "input_tokens": input_count,
@@ -168,8 +169,9 @@ def _block_events(index: int, block: dict[str, Any], model: str) -> list[Chunk]:
     return chunks
 
 
-def _blocks(reply: Reply, ids: IdSource) -> list[dict[str, Any]]:
-    text = reply.text or (_PREAMBLE if reply.tool_uses else "")
+def _blocks(request: SimRequest, reply: Reply) -> list[dict[str, Any]]:
+    chose_tool = bool(reply.tool_uses) and request.forced_tool is None
+    text = reply.text or (_PREAMBLE if chose_tool else "")
     blocks: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
     blocks.extend(
         {

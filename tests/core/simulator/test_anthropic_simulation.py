@@ -8,6 +8,9 @@ from typing import Any
 import anthropic
 import pytest
 
+from core.providers.anthropic_provider import AnthropicChatProvider
+from core.providers.base import ChatChunk, ChatMessage, ChatRequest, ChatResponse
+
 pytestmark = pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
 MODEL = "claude-3-5-haiku-20241022"
 
@@ -123,6 +126,63 @@ def test_forced_tool_gives_structured_json(anthropic_client):
         "order_number": "ORD-10020",
         "customer_name": "Maria Lopez",
     }
+
+
+TRIAGE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "intent": {"type": "string", "enum": ["order_status", "returns", "other"]},
+        "order_number": {"type": "string"},
+    },
+    "required": ["intent", "order_number"],
+}
+
+
+def test_a_forced_tool_streams_only_its_tool_use_block(anthropic_client):
+    tool = {"name": "triage", "description": "Triage a message.", "input_schema": TRIAGE_SCHEMA}
+    options: dict[str, Any] = {
+        "model": MODEL,
+        "max_tokens": 400,
+        "tools": [tool],
+        "tool_choice": {"type": "tool", "name": "triage"},
+        "messages": [{"role": "user", "content": "Where is ORD-10020?"}],
+    }
+    with anthropic_client.messages.stream(**options) as stream:
+        events = list(stream)
+        streamed = stream.get_final_message()
+    sent = anthropic_client.messages.create(**options)
+
+    opened = [e.content_block.type for e in events if e.type == "content_block_start"]
+    assert opened == ["tool_use"]
+    assert [b.type for b in streamed.content] == [b.type for b in sent.content] == ["tool_use"]
+    assert streamed.content[0].input == sent.content[0].input
+
+
+def test_structured_output_streams_exactly_the_final_text(anthropic_client):
+    provider = AnthropicChatProvider(anthropic_client, simulated=True)
+    schema_format = {"type": "json_schema", "json_schema": {"name": "t", "schema": TRIAGE_SCHEMA}}
+    request = ChatRequest(
+        "claude-3-5-haiku",
+        [ChatMessage("user", "Where is ORD-10020?")],
+        response_format=schema_format,
+    )
+
+    items = list(provider.stream(request))
+
+    final = items[-1]
+    assert isinstance(final, ChatResponse)
+    streamed = "".join(item.text for item in items if isinstance(item, ChatChunk))
+    assert streamed == final.text == provider.chat(request).text
+    assert json.loads(final.text) == {"intent": "order_status", "order_number": "ORD-10020"}
+
+
+def test_with_auto_tool_choice_a_short_preamble_precedes_the_tool_call(
+    anthropic_client, anthropic_tools
+):
+    message = create(anthropic_client, "Where is my order ORD-10020?", tools=anthropic_tools)
+
+    assert [b.type for b in message.content] == ["text", "tool_use"]
+    assert message.content[0].text == "Let me look that up for you."
 
 
 def test_json_instruction_gets_json_text(anthropic_client):
