@@ -28,6 +28,10 @@ _ERROR_TYPES = {
     404: ("model_not_found", "invalid_request_error"),
     400: ("invalid_request", "invalid_request_error"),
 }
+_NO_DEPLOYMENT = (
+    "The API deployment for this resource does not exist. If you created the deployment within "
+    "the last 5 minutes, please wait a moment and try again."
+)
 _FILTER = {
     "hate": {"filtered": False, "severity": "safe"},
     "self_harm": {"filtered": False, "severity": "safe"},
@@ -165,6 +169,15 @@ def render_error(
     code, kind = _ERROR_TYPES.get(status, (None, "server_error"))
     body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
     return json_response(status, body, {"x-request-id": ids.new("req_", 32), **(headers or {})})
+
+
+def render_model_not_found(model: str, ids: IdSource, *, azure: bool) -> WireResponse:
+    """The 404 OpenAI gives for a model it does not serve, or Azure for a missing deployment."""
+    if azure:
+        body = {"error": {"code": "DeploymentNotFound", "message": _NO_DEPLOYMENT}}
+        return json_response(404, body, {"x-request-id": ids.new("req_", 32)})
+    message = f"The model `{model}` does not exist or you do not have access to it."
+    return render_error(404, message, ids)
 
 
 def _chunks(

@@ -2,6 +2,8 @@
 
 Models are looked up in the catalogue (``core.providers.catalogue``) by name, API id or dated
 snapshot; the latency profile (time to first chunk, tokens per second, jitter) comes from there.
+Each API serves only its own provider's models, as the real ones do: the OpenAI and Azure wires
+OpenAI's, the Anthropic wire Anthropic's.
 """
 
 from __future__ import annotations
@@ -55,6 +57,14 @@ class ModelNotFound(LookupError):
     """The request names a model (or Azure deployment) the simulator does not serve."""
 
 
+_CATALOGUE_PROVIDER = {
+    Provider.OPENAI: "openai",
+    Provider.AZURE: "openai",
+    Provider.ANTHROPIC: "anthropic",
+}
+"""Whose catalogue models each wire serves."""
+
+
 def resolve_model(
     requested: str, provider: Provider, deployments: Mapping[str, str]
 ) -> ModelProfile:
@@ -63,10 +73,12 @@ def resolve_model(
 
     ``response_model`` is what the real API would name: Anthropic the full API id, OpenAI and
     Azure the dated snapshot of the alias (``gpt-4o-mini`` → ``gpt-4o-mini-2024-07-18``).
+    Raises ``ModelNotFound`` for a model the catalogue does not know or gives to another
+    provider (``claude-3-opus`` on the OpenAI wire).
     """
     name = deployments.get(requested, requested) if provider is Provider.AZURE else requested
     info: ModelInfo | None = _lookup(name)
-    if info is None:
+    if info is None or info.provider != _CATALOGUE_PROVIDER[provider]:
         raise ModelNotFound(name)
     if provider is Provider.ANTHROPIC:
         response_model = info.api_id

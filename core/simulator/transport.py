@@ -114,7 +114,7 @@ class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
         try:
             profile = resolve_model(model, route.provider, self._deployments)
         except ModelNotFound:
-            return self._instant(404, route.provider, f"The model `{model}` does not exist.")
+            return Timed(self._model_not_found(route, model), (0.0,))
         if route.operation is Operation.COUNT_TOKENS:
             return Timed(anthropic_wire.render_count(body, profile.name), (0.0,))
         if (route.operation is Operation.EMBEDDINGS) != (profile.kind == "embedding"):
@@ -199,6 +199,13 @@ class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
                 fault.status_code, "The server had an error processing your request.", self._ids
             )
         return Timed(wire, (extra_s + profile.ttft_ms / 4000,))
+
+    def _model_not_found(self, route: Route, model: str) -> WireResponse:
+        if route.anthropic:
+            return anthropic_wire.render_error(404, f"model: {model}", self._ids)
+        return openai_wire.render_model_not_found(
+            model, self._ids, azure=route.deployment is not None
+        )
 
     def _instant(self, status: int, provider: Provider, message: str) -> Timed:
         render = (

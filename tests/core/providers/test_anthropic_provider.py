@@ -20,6 +20,7 @@ from core.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
+    UnknownModel,
 )
 from tests.core.providers.wire import (
     Exchange,
@@ -213,7 +214,9 @@ def test_stream_yields_text_and_ends_with_usage_and_tool_calls() -> None:
         (500, ProviderUnavailable),
         (529, ProviderUnavailable),
         (401, AuthenticationFailed),
+        (403, AuthenticationFailed),
         (400, BadRequest),
+        (404, UnknownModel),
     ],
 )
 def test_http_errors_map_to_our_types(status: int, error: type[Exception]) -> None:
