@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from core.simulator.words import STOPWORDS
+from core.simulator.words import STOPWORDS, normalise_apostrophes
 
 _BLOCK = re.compile(r"<sources>(.*?)</sources>", re.DOTALL | re.IGNORECASE)
 _HEADER = re.compile(r"^\[(\d+)\]\s*(.*)$", re.MULTILINE)
@@ -39,6 +39,7 @@ _PARAPHRASES = {
     "ship": "shipping",
     "cost": "price fee",
     "how much": "price fee cost",
+    "how long": "days",
     "open": "hours",
     "talk to": "agent",
     "speak to": "agent",
@@ -163,19 +164,23 @@ def select_evidence(question: str, sources: list[Source], limit: int = 3) -> lis
 
 def expand_question(question: str) -> str:
     """The question with everyday phrases ("send back", "money back") followed by the words
-    help-centre articles use for them ("return", "refund")."""
-    lowered = question.lower()
-    extra = [
-        words
-        for phrase, words in _PARAPHRASES.items()
-        if all(re.search(rf"\b{part}", lowered) for part in phrase.split())
-    ]
-    return " ".join([question, *extra])
+    help-centre articles use for them ("return", "refund"). The words of a phrase of several
+    words are taken out: on their own they mean something else (the "back" of a card)."""
+    lowered = normalise_apostrophes(question.lower())
+    kept = lowered
+    extra = []
+    for phrase, words in _PARAPHRASES.items():
+        parts = phrase.split()
+        if all(re.search(rf"\b{part}", lowered) for part in parts):
+            extra.append(words)
+            if len(parts) > 1:
+                kept = re.sub(rf"\b({'|'.join(parts)})\w*", " ", kept)
+    return " ".join([kept, *extra])
 
 
 def content_stems(text: str) -> set[str]:
     """Five-letter prefixes of the non-trivial words (a crude stemmer: refund ~ refunds)."""
-    words = re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower())
+    words = re.findall(r"[a-z0-9][a-z0-9'-]*", normalise_apostrophes(text.lower()))
     return {word[:5] for word in words if word not in STOPWORDS and len(word) > 1}
 
 
