@@ -1,9 +1,10 @@
 """Composing the simulated model's reply from what the request carries.
 
 In order: a forced tool call; JSON mode / structured output; a summary when one is asked for;
-an answer from tool results; a tool call when the user's words match an offered tool; a
-greeting; an answer quoting and citing the ``<sources>`` passages; otherwise an honest "I don't
-have that information" with an offer of a human. The same request and ``rng`` give the same reply.
+the call a refused tool suggests (``recovery``), else an answer from tool results; a tool call
+when the user's words match an offered tool; a greeting; an answer quoting and citing the
+``<sources>`` passages; otherwise an honest "I don't have that information" with an offer of a
+human. The same request and ``rng`` give the same reply.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import date
 from core.simulator.extract import find_today
 from core.simulator.intents import decide_tool_call
 from core.simulator.messages import Reply, SimRequest
+from core.simulator.recovery import follow_up_call
 from core.simulator.sources import Evidence, parse_sources, select_evidence
 from core.simulator.structured import compose_json
 from core.simulator.summarise import is_summary_request, summarise_request
@@ -59,6 +61,9 @@ def compose_reply(request: SimRequest, *, today: date, rng: random.Random) -> Re
         return _limit(request, summarise_request(request))
     results = request.tool_results()
     if results:
+        follow_up = follow_up_call(request, today, rng)
+        if follow_up is not None:
+            return Reply(tool_uses=(follow_up,))
         return _limit(request, _answer_from_tools(results, rng))
     decision = decide_tool_call(request, today, rng)
     if decision is not None and decision.earlier_result is not None:
@@ -105,7 +110,8 @@ def _cite(evidence: Evidence) -> str:
 
 
 def _answer_from_tools(results: list[tuple[str, str]], rng: random.Random) -> str:
-    described = " ".join(describe_tool_result(name, text) for name, text in results)
+    said = dict.fromkeys(describe_tool_result(name, text) for name, text in results)
+    described = " ".join(said)
     return described + rng.choice(_CLOSERS)
 
 

@@ -29,7 +29,7 @@ _MONTHS = (
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _MONTH_DAY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.IGNORECASE)
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}", re.IGNORECASE)
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:\b|(?=t\d))", re.IGNORECASE)
 _US_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b")
 _IN_DAYS = re.compile(r"\bin\s+(\d{1,2}|a|one|two|three)\s+(day|week)s?\b", re.IGNORECASE)
 _WEEKDAY = re.compile(r"\b(?:(next|this|on|coming)\s+)?(" + "|".join(_WEEKDAYS) + r")\b", re.I)

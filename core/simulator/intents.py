@@ -59,15 +59,14 @@ def decide_tool_call(request: SimRequest, today: date, rng: random.Random) -> To
     tool = _forced(request) or _best_match(request.tools, context)
     if tool is None:
         return None
-    arguments = _arguments(tool, context, placeholders=request.forced_tool is not None)
+    arguments = tool_arguments(tool, context, placeholders=request.forced_tool is not None)
     missing = [name for name in tool.parameters.get("required", ()) if name not in arguments]
     if missing:
         return ToolDecision(question=_ask_for(missing))
     earlier = _earlier_result(request, tool.name, arguments)
     if earlier is not None and request.forced_tool is None:
         return ToolDecision(earlier_result=(tool.name, earlier))
-    call_id = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(24))
-    return ToolDecision(calls=(ToolUse(call_id, tool.name, arguments),))
+    return ToolDecision(calls=(ToolUse(new_call_id(rng), tool.name, arguments),))
 
 
 def score_tool(tool: ToolDef, text: str) -> float:
@@ -115,7 +114,11 @@ def _evidence_bonus(tool: ToolDef, context: TextContext) -> float:
     return bonus
 
 
-def _arguments(tool: ToolDef, context: TextContext, *, placeholders: bool) -> dict[str, Any]:
+def tool_arguments(
+    tool: ToolDef, context: TextContext, *, placeholders: bool = False
+) -> dict[str, Any]:
+    """Arguments for ``tool`` read from ``context``; with ``placeholders`` every required one is
+    filled (a forced call must be made), else only those the text gives."""
     if placeholders:
         return fill_object(tool.parameters, context)
     arguments: dict[str, Any] = {}
@@ -124,6 +127,11 @@ def _arguments(tool: ToolDef, context: TextContext, *, placeholders: bool) -> di
         if value is not None and value != "":
             arguments[name] = value
     return arguments
+
+
+def new_call_id(rng: random.Random) -> str:
+    """A fresh tool-call id, reproducible for the same ``rng``."""
+    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(24))
 
 
 def _earlier_result(request: SimRequest, name: str, arguments: dict[str, Any]) -> str | None:

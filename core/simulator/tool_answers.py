@@ -1,18 +1,27 @@
 """Turning tool results (JSON or text) into plain-English sentences for the customer.
 
 Results are read by their keys, not by tool name, so an order lookup, a slot search, a
-cancellation or a new ticket each read naturally whatever the tool is called.
+cancellation or a new ticket each read naturally whatever the tool is called. An error is told
+in the customer's terms (see ``tool_errors``): what went wrong, with dates written out, and what
+to ask them, never the instructions the tool wrote for the model.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from core.simulator.tool_errors import error_of, read_error
 from core.simulator.values import STORE_ZONE
 
+_ISO_MOMENT = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})?)?")
+_SOMETHING_BROKE = (
+    "I'm sorry, something went wrong on our side and I couldn't complete that. Please try again "
+    "in a moment, or I can pass this to a colleague."
+)
 _STATUS_PHRASES = {
     "processing": "is being processed in our warehouse",
     "packed": "is packed and waiting for the carrier",
@@ -59,7 +68,7 @@ def _describe_mapping(name: str, data: Mapping[str, Any]) -> str:
 
 
 def _is_error(name: str, data: Mapping[str, Any]) -> bool:
-    return bool(data.get("error")) or data.get("ok") is False or data.get("success") is False
+    return error_of(data) is not None
 
 
 def _is_slots(name: str, data: Mapping[str, Any]) -> bool:
@@ -85,8 +94,12 @@ def _is_order(name: str, data: Mapping[str, Any]) -> bool:
 
 
 def _describe_error(data: Mapping[str, Any]) -> str:
-    reason = _first(data, "error", "message", "reason", "detail") or "the request was refused"
-    return f"I wasn't able to complete that: {str(reason).rstrip('.')}."
+    reading = read_error(error_of(data) or "")
+    if not reading.facts and not reading.questions:
+        return _SOMETHING_BROKE
+    facts = ". ".join(_ISO_MOMENT.sub(lambda m: format_day(m.group()), f) for f in reading.facts)
+    told = f"I wasn't able to complete that: {facts}." if facts else "I wasn't able to do that."
+    return " ".join((told, *reading.questions))
 
 
 def _describe_slots(data: Mapping[str, Any]) -> str:
