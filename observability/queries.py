@@ -24,7 +24,20 @@ from typing import Any, assert_never
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, Select, Table, Text, and_, exists, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    Table,
+    Text,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.sql.expression import Executable
 
 from observability.store.dialect import StoreDialect, truncate_time
@@ -46,6 +59,10 @@ MINUTE_ROLLUP_UP_TO = timedelta(hours=6)
 WORK_MEM = "64MB"
 """PostgreSQL memory per sort or hash of one query: the spender rollup's 30-day groups fit,
 where the 4 MB default spills them to disk."""
+TOP_SERIES = 10
+"""Usage over time by user or conversation: how many spenders get a series of their own."""
+OTHERS = "(others)"
+"""The series that sums every user or conversation outside the top ones."""
 USAGE = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cost_usd")
 
 
@@ -127,12 +144,19 @@ class TraceQueries:
         self._dialect = StoreDialect.SQLITE if sqlite else StoreDialect.POSTGRESQL
 
     def usage_select(
-        self, window: Window, bucket: Bucket, group_by: Dimension | None = None
+        self,
+        window: Window,
+        bucket: Bucket,
+        group_by: Dimension | None = None,
+        *,
+        top: int = TOP_SERIES,
     ) -> Select[Any]:
-        """Requests, tokens and cost per ``bucket`` (and group)."""
-        if bucket is Bucket.MINUTE and group_by is not None and group_by.per_person:
-            return self._usage_from_spans(window, group_by)
-        table = self._rollup(group_by, rollup_minute if bucket is Bucket.MINUTE else rollup_hour)
+        """Requests, tokens and cost per ``bucket`` (and group). Grouped by user or
+        conversation, the ``top`` that cost most in the window get a series each and the rest
+        share one, ``OTHERS`` (a chart of thousands of series would say nothing)."""
+        if group_by is not None and group_by.per_person:
+            return self._usage_per_person(window, bucket, group_by, top)
+        table = rollup_minute if bucket is Bucket.MINUTE else rollup_hour
         time: ColumnElement[Any] = table.c.bucket
         if bucket is Bucket.DAY:
             time = truncate_time(self._dialect, table.c.bucket, "day", UtcDateTime())
@@ -146,10 +170,16 @@ class TraceQueries:
         )
 
     def usage_over_time(
-        self, window: Window, bucket: Bucket = Bucket.HOUR, group_by: Dimension | None = None
+        self,
+        window: Window,
+        bucket: Bucket = Bucket.HOUR,
+        group_by: Dimension | None = None,
+        *,
+        top: int = TOP_SERIES,
     ) -> pd.DataFrame:
-        """Columns: bucket (UTC), [group], requests, input/output/cache-read tokens, cost_usd."""
-        frame = self._frame(self.usage_select(window, bucket, group_by))
+        """Columns: bucket (UTC), [group], requests, input/output/cache-read tokens, cost_usd.
+        By user or conversation: the ``top`` spenders, then ``OTHERS``."""
+        frame = self._frame(self.usage_select(window, bucket, group_by, top=top))
         frame["bucket"] = pd.to_datetime(frame["bucket"], utc=True)
         return frame
 
@@ -265,20 +295,47 @@ class TraceQueries:
             frame[column] = [json.loads(v) if isinstance(v, str) else v for v in frame[column]]
         return frame
 
-    def _usage_from_spans(self, window: Window, group_by: Dimension) -> Select[Any]:
-        time = truncate_time(self._dialect, spans.c.start_time, "minute", UtcDateTime())
-        key = dimension_columns()[group_by.value]
-        metrics = {m.name: m for m in call_metrics(histograms=False)}
-        groups = [time.label("bucket"), key.label(group_by.value)]
+    def _usage_per_person(
+        self, window: Window, bucket: Bucket, group_by: Dimension, top: int
+    ) -> Select[Any]:
+        """Usage by user or conversation: minute buckets from the spans themselves, hour and
+        day buckets from the per-hour spender rollup; keys outside the top ``top`` merged."""
+        if top < 1:
+            raise QueryError("top must be at least 1.")
+        if bucket is Bucket.MINUTE:
+            metrics = {m.name: m for m in call_metrics(histograms=False)}
+            key = dimension_columns()[group_by.value]
+            time: ColumnElement[Any] = truncate_time(
+                self._dialect, spans.c.start_time, "minute", UtcDateTime()
+            )
+            where = [rollup_filter(), *_in_window(spans.c.start_time, window, Bucket.MINUTE)]
+            sums = {m: metrics[m].element for m in USAGE}
+            cost = sums["cost_usd"]
+        else:
+            table = rollup_spenders
+            key = table.c[group_by.value]
+            time = table.c.bucket
+            if bucket is Bucket.DAY:
+                time = truncate_time(self._dialect, table.c.bucket, "day", UtcDateTime())
+            where = _in_window(table.c.bucket, window, Bucket.HOUR)
+            sums = {m: func.sum(table.c[m]) for m in USAGE}
+            cost = sums["cost_usd"]
+        leaders = (
+            select(key.label("key"))
+            .where(*where, key != "")
+            .group_by(key)
+            .order_by(cost.desc(), key)
+            .limit(top)
+            .scalar_subquery()
+        )
+        series = case((key.in_(leaders), key), else_=literal(OTHERS)).label(group_by.value)
+        groups = [time.label("bucket"), series]
         return (
-            select(*groups, *(metrics[m] for m in USAGE))
-            .where(rollup_filter(), *_in_window(spans.c.start_time, window, Bucket.MINUTE))
+            select(*groups, *(value.label(m) for m, value in sums.items()))
+            .where(*where)
             .group_by(*groups)
             .order_by(*groups)
         )
-
-    def _rollup(self, group_by: Dimension | None, calls: Table) -> Table:
-        return rollup_spenders if group_by is not None and group_by.per_person else calls
 
     def _call_rollup(self, window: Window, group_by: Dimension | None) -> Table:
         if group_by is not None and group_by.per_person:

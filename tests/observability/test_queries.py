@@ -15,7 +15,14 @@ import pytest
 from sqlalchemy import Engine
 
 from bench._spans import generate_spans
-from observability.queries import Bucket, Dimension, TraceFilters, TraceQueries, Window
+from observability.queries import (
+    OTHERS,
+    Bucket,
+    Dimension,
+    TraceFilters,
+    TraceQueries,
+    Window,
+)
 from observability.store import create_store_engine, prepare_store
 from observability.store.rows import span_to_row
 from observability.store.writer import SqlSpanWriter
@@ -73,6 +80,22 @@ def test_usage_over_time_matches_across_backends_and_the_spans(
     assert lite["requests"].sum() == len(calls)
     assert lite["cost_usd"].sum() == pytest.approx(sum(r["cost_usd"] or 0 for r in calls))
     assert lite["output_tokens"].sum() == sum(r["output_tokens"] or 0 for r in calls)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("bucket", [Bucket.MINUTE, Bucket.HOUR, Bucket.DAY])
+def test_usage_by_user_charts_the_top_spenders_and_the_rest_as_others(
+    stores: dict[str, TraceQueries], bucket: Bucket
+) -> None:
+    lite = stores["sqlite"].usage_over_time(WINDOW, bucket, Dimension.USER, top=3)
+    _same(lite, stores["postgresql"].usage_over_time(WINDOW, bucket, Dimension.USER, top=3))
+    leaders = stores["sqlite"].top_spenders(WINDOW, Dimension.USER, limit=3)
+    assert set(lite["user_id"]) == {*leaders["user_id"], OTHERS}
+    charted = lite.groupby("user_id")["cost_usd"].sum()
+    for user, cost in zip(leaders["user_id"], leaders["cost_usd"], strict=True):
+        assert charted[user] == pytest.approx(cost)
+    assert lite["requests"].sum() == len(_calls())
+    assert lite["cost_usd"].sum() == pytest.approx(sum(r["cost_usd"] or 0 for r in _calls()))
 
 
 @pytest.mark.postgres
