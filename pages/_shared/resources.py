@@ -6,6 +6,9 @@ reruns and sessions. Nothing else in the app calls ``st.cache_resource``.
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass, field
+
 import streamlit as st
 from sqlalchemy import Engine
 
@@ -13,6 +16,21 @@ from core.db import create_db_engine
 from core.kb import KnowledgeBase
 from core.services import Services, create_services
 from core.settings import Settings, load_settings
+
+
+@dataclass
+class StartState:
+    """Whether this process has finished its first start (schema, demo data); the lock lets
+    one session do it while the others wait."""
+
+    ready: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@st.cache_resource(show_spinner=False)
+def get_start_state() -> StartState:
+    """The process's start-up flag (see ``pages._shared.startup.bootstrap``)."""
+    return StartState()
 
 
 @st.cache_resource(show_spinner=False)

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import logging
-import threading
-from dataclasses import dataclass, field
 
 import streamlit as st
 
 from core.errors import ObservatoryError
-from pages._shared.resources import get_db_engine, get_services, get_settings
+from pages._shared.resources import get_db_engine, get_services, get_settings, get_start_state
 from seed.loader import is_seeded
 from seed.setup import prepare_database, seed_demo
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _StartState:
-    ready: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-@st.cache_resource(show_spinner=False)
-def _start_state() -> _StartState:
-    return _StartState()
 
 
 def bootstrap() -> None:
@@ -33,7 +20,7 @@ def bootstrap() -> None:
     The first start on an empty database creates the schema and loads the demo data, showing
     progress; later reruns cost one flag check.
     """
-    state = _start_state()
+    state = get_start_state()
     if state.ready:
         return
     with state.lock:
