@@ -3,16 +3,22 @@
 Priority, highest first:
 
 1. keyword arguments (tests: ``Settings(database=DatabaseSettings(url=...))``);
-2. environment variables — the well-known flat names in ``ENV_NAMES`` (``DATABASE_URL``,
-   ``OPENAI_API_KEY``…) and, for every other field, ``SECTION__FIELD`` (``ROUTER__MAX_ATTEMPTS=5``);
-3. root-level keys of ``.streamlit/secrets.toml`` under the same names (Streamlit copies them into
-   the environment too; reading the file here keeps ``core/`` free of ``st.secrets``);
+2. root-level keys of ``.streamlit/secrets.toml``: the well-known flat names in ``ENV_NAMES``
+   (``DATABASE_URL``, ``OPENAI_API_KEY``…) and, for every other field, ``SECTION__FIELD``
+   (``ROUTER__MAX_ATTEMPTS=5``); reading the file here keeps ``core/`` free of ``st.secrets``;
+3. environment variables under the same names;
 4. the defaults below, which need no server and no key.
+
+The file outranks the environment because ``streamlit run`` makes it so: at server start,
+before the app's first line, Streamlit sets ``os.environ[key] = str(value)`` for each root key
+(``streamlit.runtime.secrets``), overwriting variables already set, and the values it replaced
+are gone. Ranking the file first here gives ``python -m seed`` and the tests the same answer.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,7 +27,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_core import ErrorDetails
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.sources.utils import parse_env_vars
 
 from core.errors import SettingsError
 
@@ -64,7 +77,7 @@ class DatabaseSettings(BaseModel):
     @field_validator("url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
-        return _check_scheme(value, ("sqlite", "postgresql", "postgres"))
+        return _validate_url(value, ("sqlite", "postgresql", "postgres"))
 
 
 class TracingSettings(BaseModel):
@@ -82,7 +95,12 @@ class TracingSettings(BaseModel):
     @field_validator("store_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
-        return _check_scheme(value, ("sqlite", "postgresql", "postgres"))
+        return _validate_url(value, ("sqlite", "postgresql", "postgres"))
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _check_endpoint(cls, value: str | None) -> str | None:
+        return _validate_url(value, ("http", "https"))
 
 
 class VectorSettings(BaseModel):
@@ -101,7 +119,7 @@ class VectorSettings(BaseModel):
     @field_validator("qdrant_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
-        return _check_scheme(value, ("http", "https"))
+        return _validate_url(value, ("http", "https"))
 
 
 class CacheSettings(BaseModel):
@@ -112,7 +130,7 @@ class CacheSettings(BaseModel):
     @field_validator("redis_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
-        return _check_scheme(value, ("redis", "rediss", "unix"))
+        return _validate_url(value, ("redis", "rediss", "unix"))
 
 
 class ProviderSettings(BaseModel):
@@ -174,11 +192,13 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        secrets = _read_secrets_file(SECRETS_FILE)
         return (
             init_settings,
+            _FlatNamesSource(settings_cls, secrets),
+            _NestedNamesSource(settings_cls, secrets),
             _FlatNamesSource(settings_cls, os.environ),
-            env_settings,
-            _FlatNamesSource(settings_cls, _read_secrets_file(SECRETS_FILE)),
+            _NestedNamesSource(settings_cls, os.environ),
         )
 
     @property
@@ -199,32 +219,69 @@ class Settings(BaseSettings):
 def load_settings(**overrides: Any) -> Settings:
     """Read settings, turning any invalid value into one ``SettingsError`` sentence."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        name = _env_name_for(where)
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise SettingsError(f"{name} is not valid: {message}.") from exc
+        raise SettingsError(f"{_env_name_for(where)} is not valid: {_reason(first)}.") from exc
+    _check_azure_pair(settings.providers)
+    return settings
 
 
 def redact_url(url: str) -> str:
     """The URL with any password replaced by ``***``, for showing on a page or in a log."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # unparseable (a stray "["): hide all that comes before the host
+        return re.sub(r"//[^/]*@", "//***@", url, count=1)
     if parts.password is None:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _check_scheme(value: str | None, schemes: tuple[str, ...]) -> str | None:
+def _validate_url(value: str | None, schemes: tuple[str, ...]) -> str | None:
+    """The URL stripped, if its scheme is one of ``schemes`` and its host and port parse."""
     if value is None or not value.strip():
         return None
-    scheme = urlsplit(value.strip()).scheme.split("+", 1)[0].lower()
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a port that is not a number from 0 to 65535 raises here
+    except ValueError as exc:
+        raise ValueError(f"{redact_url(url)!r} is not a URL ({exc})") from exc
+    scheme = parts.scheme.split("+", 1)[0].lower()
     if scheme not in schemes:
         allowed = ", ".join(f"{s}://" for s in schemes)
-        raise ValueError(f"{redact_url(value)!r} should start with one of {allowed}")
-    return value.strip()
+        raise ValueError(f"{redact_url(url)!r} should start with one of {allowed}")
+    if scheme in ("http", "https") and not parts.hostname:
+        raise ValueError(f"{redact_url(url)!r} names no host")
+    return url
+
+
+def _reason(error: ErrorDetails) -> str:
+    """Pydantic's message, or what to write when a list or mapping arrived as plain text."""
+    given = error.get("input")
+    if error["type"] == "list_type" and isinstance(given, str):
+        return f'{given!r} is not a JSON list; write it like ["gpt-4o", "claude-haiku-4-5"]'
+    if error["type"] == "dict_type" and isinstance(given, str):
+        return f'{given!r} is not a JSON object; write it like {{"name": "value"}}'
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _check_azure_pair(providers: ProviderSettings) -> None:
+    """Azure needs its key and its endpoint; one without the other is a mistake, not a choice."""
+    key = providers.azure_openai_api_key
+    has_key = key is not None and bool(key.get_secret_value().strip())
+    has_endpoint = bool(providers.azure_openai_endpoint)
+    if has_key == has_endpoint:
+        return
+    names = ("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT")
+    given, missing = names if has_key else names[::-1]
+    raise SettingsError(
+        f"{given} is set but {missing} is not: set both to use Azure OpenAI, or neither to "
+        "answer Azure requests with the offline simulator."
+    )
 
 
 def _env_name_for(location: str) -> str:
@@ -244,6 +301,29 @@ def _read_secrets_file(path: Path) -> dict[str, str]:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"{path} could not be read as TOML: {exc}.") from exc
     return {key: str(value) for key, value in data.items() if not isinstance(value, dict)}
+
+
+class _NestedNamesSource(EnvSettingsSource):
+    """``SECTION__FIELD`` names read from a mapping instead of ``os.environ``.
+
+    Text that is not JSON where a list or mapping is expected is passed on as text, so that
+    validation reports it under its own name rather than pydantic-settings under the section's.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], values: Mapping[str, str]) -> None:
+        self._values = values
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(
+            self._values, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
+        )
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        try:
+            return super().decode_complex_value(field_name, field, value)
+        except ValueError:
+            return value
 
 
 class _FlatNamesSource(PydanticBaseSettingsSource):
