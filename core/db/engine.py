@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.schema import CreateColumn
 from sqlmodel import SQLModel, create_engine
 
@@ -16,6 +16,9 @@ from core.errors import SettingsError, StorageError
 from core.settings import redact_url
 
 log = logging.getLogger(__name__)
+
+INSUFFICIENT_PRIVILEGE = "42501"
+"""PostgreSQL's SQLSTATE for "permission denied"."""
 
 
 def normalise_url(url: str) -> str:
@@ -30,11 +33,13 @@ def create_db_engine(url: str, *, setting: str = "DATABASE_URL") -> Engine:
     """An engine for ``url``; a SQLite file's folder is created. Raises ``SettingsError``."""
     try:
         parsed = make_url(normalise_url(url))
-    except ArgumentError as exc:
-        raise SettingsError(f"{setting} is not a database URL: {redact_url(url)!r}.") from exc
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        raise SettingsError(
+            f"{setting} is not a database URL: {redact_url(url)!r} ({exc})."
+        ) from exc
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(Path(parsed.database).parent, setting)
         engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -54,6 +59,11 @@ def check_connection(engine: Engine, *, setting: str = "DATABASE_URL") -> None:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
         reason = _first_line(exc)
+        if engine.dialect.name == "sqlite":
+            raise StorageError(
+                f"The SQLite file {engine.url.database} could not be opened ({reason}); set "
+                f"DATA_DIR to a folder this user can write, or {setting} to a database server."
+            ) from exc
         raise StorageError(
             f"{setting} points to {redact_url(engine.url.render_as_string(hide_password=False))}, "
             f"which did not answer ({reason}). Start that database, or unset {setting} to use "
@@ -65,7 +75,7 @@ def init_schema(engine: Engine) -> list[str]:
     """Create missing tables and add missing columns; safe to run at every start.
 
     Returns what it changed, e.g. ``["created table users", "added column messages.error"]``.
-    Existing rows are never touched.
+    Existing rows are never touched. Raises ``StorageError`` naming ``DATABASE_URL``.
     """
     changes: list[str] = []
     try:
@@ -75,11 +85,33 @@ def init_schema(engine: Engine) -> list[str]:
             f"created table {name}" for name in SQLModel.metadata.tables if name not in existing
         ]
         changes += _add_missing_columns(engine, existing)
-    except OperationalError as exc:
-        raise StorageError(f"The database refused the schema set-up ({_first_line(exc)}).") from exc
+    except SQLAlchemyError as exc:
+        raise StorageError(_schema_refused(engine, exc)) from exc
     for change in changes:
         log.info("schema: %s", change)
     return changes
+
+
+def _schema_refused(engine: Engine, exc: SQLAlchemyError) -> str:
+    url = engine.url
+    reason = _first_line(exc)
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+        return (
+            f"DATABASE_URL connects as user {url.username!r}, which may not create or alter "
+            f"tables in database {url.database!r} ({reason}); grant that user CREATE on that "
+            "schema, or point DATABASE_URL at a database it owns."
+        )
+    return f"DATABASE_URL: database {url.database!r} refused the schema set-up ({reason})."
+
+
+def _make_folder(folder: Path, setting: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(
+            f"The SQLite database folder {folder} cannot be created ({exc.strerror or exc}); "
+            f"set DATA_DIR to a folder this user can write, or {setting} to a database server."
+        ) from exc
 
 
 def _add_missing_columns(engine: Engine, existing_tables: set[str]) -> list[str]:
