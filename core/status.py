@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.db import check_connection, create_db_engine
 from core.errors import ObservatoryError
+from core.kb.vector_store import describe_unreachable_qdrant
 from core.providers import ProviderSet
 from core.settings import Settings, redact_url
 
@@ -66,10 +67,7 @@ def describe_vector_store(settings: Settings) -> ComponentStatus:
         version = client.info().version
         client.close()
     except Exception as exc:  # qdrant-client raises transport errors of several libraries
-        detail = (
-            f"QDRANT_URL points to {redact_url(url)}, which did not answer ({type(exc).__name__}). "
-            "Start Qdrant there, or unset QDRANT_URL to use local mode."
-        )
+        detail = describe_unreachable_qdrant(url, type(exc).__name__)
         return ComponentStatus(
             "Vector store", "Qdrant server", redact_url(url), Health.DOWN, detail
         )

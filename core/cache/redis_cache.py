@@ -18,7 +18,7 @@ import redis
 
 from core.cache.base import CachedAnswer, CacheHealth, ResponseCache, encode_answer
 from core.cache.memory import MemoryCache
-from core.errors import CacheError
+from core.errors import CacheError, SettingsError
 from core.settings import redact_url
 
 log = logging.getLogger(__name__)
@@ -59,10 +59,19 @@ class RedisCache(ResponseCache):
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> RedisCache:
-        """A cache on the Redis at ``url`` with short socket timeouts (no connection yet)."""
-        client = redis.Redis.from_url(
-            url, socket_connect_timeout=SOCKET_TIMEOUT_S, socket_timeout=SOCKET_TIMEOUT_S
-        )
+        """A cache on the Redis at ``url`` with short socket timeouts (no connection yet).
+
+        Raises ``SettingsError`` naming ``REDIS_URL`` when redis-py cannot read the URL.
+        """
+        try:
+            client = redis.Redis.from_url(
+                url, socket_connect_timeout=SOCKET_TIMEOUT_S, socket_timeout=SOCKET_TIMEOUT_S
+            )
+        except ValueError as exc:
+            raise SettingsError(
+                f"REDIS_URL is not valid: {redact_url(url)!r} cannot be read "
+                f"({str(exc).rstrip('.')})."
+            ) from exc
         return cls(client, location=redact_url(url), **options)
 
     def put(self, key: str, answer: Mapping[str, Any], ttl_seconds: float) -> None:

@@ -4,7 +4,8 @@ Local mode (a folder, no server) unless ``QDRANT_URL`` is set; the code is the s
 admits one client per folder per process, so the knowledge base owns one ``VectorStore`` and
 every call goes through its lock. In local mode keyword search runs on an in-memory mirror of
 the sparse vectors (``core.kb.keyword_index``), because local Qdrant scores them in pure Python.
-Qdrant errors become ``KnowledgeBaseError`` here.
+Qdrant errors become ``KnowledgeBaseError`` here; a URL or folder the client cannot use becomes
+``SettingsError``.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from typing import Any
 
 import numpy as np
 from qdrant_client import QdrantClient, models
-from qdrant_client.http.exceptions import ApiException
+from qdrant_client.http.exceptions import ApiException, ResponseHandlingException
 
-from core.errors import KnowledgeBaseError
+from core.errors import KnowledgeBaseError, SettingsError
 from core.kb.keyword_index import KeywordIndex
 from core.kb.sparse import SparseVector
-from core.settings import Settings
+from core.settings import Settings, redact_url
 
 DENSE = "dense"
 KEYWORD = "keyword"
@@ -44,17 +45,38 @@ class Candidate:
 def open_qdrant(settings: Settings) -> QdrantClient:
     """A client for ``QDRANT_URL``, or for the local folder ``<data_dir>/qdrant``."""
     vectors = settings.vectors
-    try:
-        if vectors.qdrant_url:
-            key = vectors.qdrant_api_key.get_secret_value() if vectors.qdrant_api_key else None
+    if vectors.qdrant_url:
+        key = vectors.qdrant_api_key.get_secret_value() if vectors.qdrant_api_key else None
+        try:
             return QdrantClient(url=vectors.qdrant_url, api_key=key, timeout=10)
+        except ValueError as exc:  # urllib3's LocationParseError among them
+            raise SettingsError(
+                f"QDRANT_URL is not valid: {redact_url(vectors.qdrant_url)!r} cannot be read "
+                f"({exc})."
+            ) from exc
+    try:
         settings.qdrant_path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(
+            f"The vector store folder {settings.qdrant_path} cannot be created "
+            f"({exc.strerror or exc}); set DATA_DIR to a folder this user can write, or "
+            "QDRANT_URL to a Qdrant server."
+        ) from exc
+    try:
         return QdrantClient(path=str(settings.qdrant_path))
     except RuntimeError as exc:
         raise KnowledgeBaseError(
             f"The vector store folder {settings.qdrant_path} is open in another process; "
             "stop it or set QDRANT_URL to a Qdrant server."
         ) from exc
+
+
+def describe_unreachable_qdrant(url: str, reason: str) -> str:
+    """The sentence for a Qdrant server that does not answer, naming the setting."""
+    return (
+        f"QDRANT_URL points to {redact_url(url)}, which did not answer ({reason}); start Qdrant "
+        "there, or unset QDRANT_URL to use local mode."
+    )
 
 
 def point_id(document_id: int, index: int) -> str:
@@ -222,6 +244,10 @@ class VectorStore:
         with self._lock:
             try:
                 yield
+            except ResponseHandlingException as exc:  # no answer: refused, timed out, cut off
+                url = str(self.client.init_options.get("url"))
+                reason = str(exc) or type(exc).__name__
+                raise KnowledgeBaseError(describe_unreachable_qdrant(url, reason)) from exc
             except (ApiException, OSError, ValueError, RuntimeError) as exc:
                 raise KnowledgeBaseError(
                     f"The vector store failed ({type(exc).__name__}: {exc}); "
