@@ -1,9 +1,12 @@
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.core.db.postgres_roles import database_without_create
 from tests.pages.conftest import APP
+from tests.seed.bad_settings import BAD_SETTINGS, REDIS_URL_REDIS_PY_REJECTS
 
 APP_TIMEOUT_S = 180
 
@@ -35,6 +38,26 @@ def test_home_shows_every_components_status(app_env: Path) -> None:
     assert rows["Vector store"]["backend"] == "Qdrant (local mode)"
     assert rows["Cache"]["backend"] == "In-process"
     assert all(row["status"] == "✅ ok" for row in rows.values())
+
+
+def test_home_lists_each_provider_as_real_or_simulated(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-home-test-key")
+    monkeypatch.setenv("APP__SEED_ON_START", "false")
+
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+
+    rows = _component_rows(at)
+    providers = {name: row for name, row in rows.items() if name.startswith("LLM: ")}
+    assert {name: row["backend"] for name, row in providers.items()} == {
+        "LLM: OpenAI": "Real API",
+        "LLM: Anthropic": "Offline simulator",
+        "LLM: Azure OpenAI": "Offline simulator",
+    }
+    assert providers["LLM: OpenAI"]["where"] == "api.openai.com"
+    assert "ANTHROPIC_API_KEY" in providers["LLM: Anthropic"]["detail"]
+    assert "sk-home-test-key" not in str(at.table[0].value)
 
 
 def test_postgres_url_is_shown_without_its_password(
@@ -78,3 +101,34 @@ def test_malformed_setting_stops_with_one_sentence(
     assert not at.exception
     assert len(at.error) == 1
     assert at.error[0].value.startswith("REDIS_URL is not valid")
+
+
+@pytest.mark.parametrize(("env", "sentence_start"), [*BAD_SETTINGS, REDIS_URL_REDIS_PY_REJECTS])
+def test_a_bad_setting_stops_the_app_with_one_sentence_naming_it(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], sentence_start: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+
+    assert not at.exception
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert message.startswith(sentence_start)
+    assert "\n" not in message
+
+
+def test_a_database_user_who_may_not_create_tables_is_told_which_permission(
+    app_env: Path, postgres_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with database_without_create(postgres_server) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+        st.cache_resource.clear()  # closes the engine before its database is dropped
+
+    assert not at.exception
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert message.startswith("DATABASE_URL connects as user 'so_reader_")
+    assert "(permission denied for schema public); grant that user CREATE on that schema" in message
