@@ -5,7 +5,9 @@
     result = registry.execute(call, ToolContext(engine, user_id, conversation_id, now))
     result.ok, result.content  # JSON text for the model; {"error": "..."} when it failed
 
-``registry.is_cacheable(names)`` says whether an answer that used those tools may be cached.
+``registry.is_cacheable(names)`` says whether an answer that used those tools may be cached: only
+when every one is ``ToolEffect.PURE``. Every shop tool reads live state or changes something, so
+today only answers that used no tool at all are cached.
 """
 
 from core.tools.appointments import APPOINTMENT_TOOLS
@@ -13,6 +15,7 @@ from core.tools.orders import ORDER_TOOLS
 from core.tools.registry import (
     Tool,
     ToolContext,
+    ToolEffect,
     ToolError,
     ToolRegistry,
     ToolResult,
@@ -29,6 +32,7 @@ def create_tool_registry() -> ToolRegistry:
 __all__ = [
     "Tool",
     "ToolContext",
+    "ToolEffect",
     "ToolError",
     "ToolRegistry",
     "ToolResult",

@@ -18,7 +18,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from core.db.models import AppointmentSlot, Booking, BookingStatus
-from core.tools.registry import Tool, ToolContext, ToolError
+from core.tools.registry import Tool, ToolContext, ToolEffect, ToolError
 from seed.appointments import SERVICES
 
 SERVICE_NAMES = [service.name for service in SERVICES]
@@ -239,6 +239,7 @@ APPOINTMENT_TOOLS = (
             "required": ["service", "date"],
         },
         function=check_availability,
+        effect=ToolEffect.READS_LIVE_STATE,
     ),
     Tool(
         name="book_appointment",
@@ -257,7 +258,7 @@ APPOINTMENT_TOOLS = (
             "required": ["service", "start"],
         },
         function=book_appointment,
-        side_effects=True,
+        effect=ToolEffect.SIDE_EFFECTS,
     ),
     Tool(
         name="reschedule_appointment",
@@ -281,6 +282,6 @@ APPOINTMENT_TOOLS = (
             "required": ["new_start"],
         },
         function=reschedule_appointment,
-        side_effects=True,
+        effect=ToolEffect.SIDE_EFFECTS,
     ),
 )

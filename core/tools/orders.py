@@ -14,7 +14,7 @@ from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, select
 
 from core.db.models import Order, OrderStatus
-from core.tools.registry import Tool, ToolContext, ToolError
+from core.tools.registry import Tool, ToolContext, ToolEffect, ToolError
 
 CANCELLABLE = frozenset({OrderStatus.PROCESSING})
 """States in which an order may still be cancelled: it has not been packed for the carrier."""
@@ -119,6 +119,7 @@ ORDER_TOOLS = (
             "required": ["order_number"],
         },
         function=get_order_status,
+        effect=ToolEffect.READS_LIVE_STATE,
     ),
     Tool(
         name="cancel_order",
@@ -132,6 +133,6 @@ ORDER_TOOLS = (
             "required": ["order_number"],
         },
         function=cancel_order,
-        side_effects=True,
+        effect=ToolEffect.SIDE_EFFECTS,
     ),
 )

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -50,6 +51,17 @@ class ToolContext:
 ToolFunction = Callable[[ToolContext, Mapping[str, Any]], Mapping[str, Any]]
 
 
+class ToolEffect(StrEnum):
+    """What running a tool does to the world, which decides whether its answers may be cached."""
+
+    PURE = "pure"
+    """Same arguments, same result for every customer (a fixed lookup): answers may be cached."""
+    READS_LIVE_STATE = "reads_live_state"
+    """Reads data that changes (an order's status, free slots): a cached answer would go stale."""
+    SIDE_EFFECTS = "side_effects"
+    """Changes something (cancels, books, opens a ticket): the answer must never be replayed."""
+
+
 @dataclass(frozen=True)
 class Tool:
     """One callable tool: ``parameters`` is the JSON schema of its arguments."""
@@ -58,8 +70,8 @@ class Tool:
     description: str
     parameters: dict[str, Any]
     function: ToolFunction
-    side_effects: bool = False
-    """True when running it changes something (an answer that used it is never cached)."""
+    effect: ToolEffect = ToolEffect.READS_LIVE_STATE
+    """What running it does; only answers built from ``PURE`` tools alone may be cached."""
     validator: Draft202012Validator = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -106,10 +118,11 @@ class ToolRegistry:
 
     def is_cacheable(self, tool_calls_made: Iterable[str | ToolCall]) -> bool:
         """True when an answer built with these tool calls may be cached: every one is a known
-        tool without side effects (an unknown name counts as a side effect)."""
+        ``PURE`` tool (a tool reading live state, one with side effects or an unknown name makes
+        the answer uncacheable)."""
         for call in tool_calls_made:
             tool = self._tools.get(call if isinstance(call, str) else call.name)
-            if tool is None or tool.side_effects:
+            if tool is None or tool.effect is not ToolEffect.PURE:
                 return False
         return True
 

@@ -18,7 +18,7 @@ from core.db.models import (
     TicketPriority,
     TicketStatus,
 )
-from core.tools.registry import Tool, ToolContext
+from core.tools.registry import Tool, ToolContext, ToolEffect
 
 _STAYS = frozenset({ConversationStatus.ESCALATED, ConversationStatus.CLAIMED})
 """Conversation states an escalation leaves alone (a human already has it or will)."""
@@ -106,6 +106,6 @@ TICKET_TOOLS = (
             "required": ["subject"],
         },
         function=create_ticket,
-        side_effects=True,
+        effect=ToolEffect.SIDE_EFFECTS,
     ),
 )

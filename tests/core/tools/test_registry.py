@@ -12,7 +12,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from core.db import create_db_engine
 from core.db.models import OrderStatus
 from core.providers.base import ToolCall
-from core.tools import Tool, ToolContext, ToolRegistry, create_tool_registry
+from core.tools import Tool, ToolContext, ToolEffect, ToolRegistry, create_tool_registry
 from tests.core.tools.conftest import NOW, Shop, only_span
 
 
@@ -30,12 +30,24 @@ def test_every_tool_is_offered_with_an_object_schema() -> None:
     assert all(spec.parameters["type"] == "object" and spec.description for spec in specs)
 
 
-def test_answers_from_lookups_are_cacheable_but_not_from_changes() -> None:
-    registry = create_tool_registry()
+def test_only_answers_from_pure_tools_are_cacheable() -> None:
+    def opening_hours(context: ToolContext, arguments: Mapping[str, Any]) -> dict[str, str]:
+        return {"hours": "Mon-Sat 9-16"}
+
+    hours = Tool("opening_hours", "Store hours.", {"type": "object"}, opening_hours)
+    pure = Tool(
+        "opening_hours_pure", "Store hours.", {"type": "object"}, opening_hours,
+        effect=ToolEffect.PURE,
+    )  # fmt: skip
+    shop = create_tool_registry()
+    registry = ToolRegistry([*(shop.get(name) for name in shop.names), hours, pure])  # type: ignore[misc]
 
     assert registry.is_cacheable([])
-    assert registry.is_cacheable(["get_order_status", "check_availability"])
-    assert not registry.is_cacheable(["get_order_status", "cancel_order"])
+    assert registry.is_cacheable(["opening_hours_pure"])
+    assert not registry.is_cacheable(["get_order_status"]), "order status changes"
+    assert not registry.is_cacheable(["check_availability"]), "slots get booked"
+    assert not registry.is_cacheable(["opening_hours"]), "undeclared tools are not cacheable"
+    assert not registry.is_cacheable(["opening_hours_pure", "cancel_order"])
     assert not registry.is_cacheable([ToolCall("c1", "create_ticket", {})])
     assert not registry.is_cacheable(["made_up_tool"])
 
