@@ -98,6 +98,8 @@ class Message(SQLModel, table=True):
     citations: list[dict[str, Any]] = _json_list()
     tool_calls: list[dict[str, Any]] = _json_list()
     quality_score: float | None = None
+    quality_reasons: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    """Why the answer got its quality score, in words an agent reads (None when not scored)."""
     error: str | None = None
     summary_through_id: int | None = None
     """On a summary message (role ``system``): the last message id the summary replaces."""
@@ -142,6 +144,9 @@ class Ticket(SQLModel, table=True):
     description: str = ""
     status: TicketStatus = Field(default=TicketStatus.OPEN, index=True)
     priority: TicketPriority = TicketPriority.NORMAL
+    handoff_summary: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    """What the agent needs, summarised from the conversation when it was escalated:
+    ``{"intent", "order_number" (if any), "summary", "urgency"}``; None if it could not be made."""
     created_at: datetime = Field(default_factory=utcnow)
     resolved_at: datetime | None = None
 
