@@ -21,6 +21,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -158,6 +159,17 @@ class RouterSettings(BaseModel):
     breaker_reset_s: float = Field(default=30.0, gt=0)
 
 
+class QualityJudge(StrEnum):
+    """When an LLM grades answers on top of the offline score (``ENGINE__QUALITY_JUDGE``)."""
+
+    OFF = "off"
+    """Only the offline score (the default: a judge doubles the calls)."""
+    REAL_PROVIDERS = "on"
+    """Judge answers that came from a real provider; simulated answers keep the offline score."""
+    ALWAYS = "always"
+    """Judge every answer, simulated ones too (tests and demos of the judge itself)."""
+
+
 class EngineSettings(BaseModel):
     context_budget_share: float = Field(default=0.6, gt=0, le=1)
     max_tool_rounds: int = Field(default=4, ge=1)
@@ -165,6 +177,7 @@ class EngineSettings(BaseModel):
     rate_limit_burst: int = Field(default=10, gt=0)
     max_message_chars: int = Field(default=8_000, gt=0)
     low_quality_threshold: float = Field(default=0.5, ge=0, le=1)
+    quality_judge: QualityJudge = QualityJudge.OFF
 
 
 class Settings(BaseSettings):
