@@ -1,8 +1,10 @@
 """Ask a model for JSON that fits a schema, and recover once when it does not.
 
 The first request carries the schema as the response format. If the reply does not parse or
-does not validate, a second request quotes the schema and the error and asks again. Both attempts
-are spans (``structured {name}`` with one child per attempt), so a recovery shows in the trace.
+does not validate, a second request quotes the schema and the error and asks again. The call is
+one ``structured {name}`` span holding the model calls and one ``attempt`` event per reply
+(``number``, ``valid`` and, for a rejected reply, the validation ``error``), so a recovery and
+its reason show in the trace.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def request_json(
             response = ask(request)
             error, data = validate_json(response.text, schema)
             attempts.append(StructuredAttempt(response.text, error))
-            span.add_event("attempt", {"number": number, "valid": error is None})
+            span.add_event("attempt", _attempt_event(number, error))
             if error is None and data is not None:
                 span.set_attribute("observatory.structured.attempts", number)
                 return StructuredResult(data, tuple(attempts), response)
@@ -97,6 +99,13 @@ def validate_json(raw: str, schema: dict[str, Any]) -> tuple[str | None, dict[st
         where = "/".join(str(part) for part in exc.absolute_path) or "the object"
         return f"{where}: {exc.message}", None
     return None, data
+
+
+def _attempt_event(number: int, error: str | None) -> dict[str, Any]:
+    """The ``attempt`` event: its number, whether it was valid and, if not, the error."""
+    if error is None:
+        return {"number": number, "valid": True}
+    return {"number": number, "valid": False, "error": error}
 
 
 def _retry_instruction(raw: str, error: str | None, schema: dict[str, Any]) -> ChatMessage:

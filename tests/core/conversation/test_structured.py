@@ -2,6 +2,7 @@ import pytest
 
 from core.conversation.structured import StructuredOutputError, request_json, validate_json
 from core.providers.base import ChatMessage, ChatRequest, ChatResponse
+from tests.core.conversation.conftest import App
 
 SCHEMA = {
     "type": "object",
@@ -75,3 +76,18 @@ def test_fenced_json_is_accepted() -> None:
     error, data = validate_json('```json\n{"intent": "other"}\n```', SCHEMA)
 
     assert error is None and data == {"intent": "other"}
+
+
+def test_a_rejected_reply_is_an_attempt_event_carrying_the_validation_error(fresh: App) -> None:
+    model = _Model('{"intent": "upset"}', '{"intent": "refund"}')
+
+    _ask(model)
+
+    span = next(s for s in fresh.finished_spans() if s.name == "structured intent")
+    first, second = (dict(event.attributes or {}) for event in span.events)
+    assert first == {
+        "number": 1,
+        "valid": False,
+        "error": "intent: 'upset' is not one of ['refund', 'other']",
+    }
+    assert second == {"number": 2, "valid": True}
