@@ -6,8 +6,9 @@
     cache.put(key, {"text": ...}, settings.cache.ttl_seconds)
     cache.health()                     # CacheHealth(backend, healthy, detail, hits, misses)
 
-Only answers built without side-effecting tools may be cached: ask
-``ToolRegistry.is_cacheable(tool_calls_made)`` first.
+Only answers built without tools that read changing data or change something may be cached:
+ask ``ToolRegistry.is_cacheable(tool_calls_made)`` first, and key on the customer too (the
+engine's ``core.conversation.answer_cache`` does both).
 """
 
 from __future__ import annotations

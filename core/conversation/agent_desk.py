@@ -1,7 +1,8 @@
 """What a human agent does with a conversation: claim, reply, draft with AI, resolve, hand back.
 
 Agent replies are redacted like customer messages and stored with role ``agent``; the customer's
-chat shows them. The AI draft is a structured (JSON) call with one recovery attempt.
+chat shows them. The AI draft and the escalation hand-off are structured (JSON) calls with one
+recovery attempt.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from opentelemetry import trace
 
 from core.conversation import history as store
 from core.conversation.context_window import history_from_rows
+from core.conversation.escalation import INTENTS, summarise_escalation
 from core.conversation.parts import EngineParts
 from core.conversation.structured import request_json
 from core.conversation.summaries import transcript
@@ -24,18 +26,6 @@ from observability import context as trace_context
 
 tracer = trace.get_tracer("support_observatory.agent_desk")
 
-INTENTS = (
-    "order_status",
-    "cancellation",
-    "return_or_refund",
-    "shipping",
-    "appointment",
-    "account",
-    "payment",
-    "warranty",
-    "complaint",
-    "other",
-)
 DRAFT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -107,20 +97,28 @@ class AgentDesk:
         subject: str = "Customer asked for a human",
         priority: TicketPriority = TicketPriority.NORMAL,
     ) -> int:
-        """Open a ticket and put the conversation in the agents' queue; returns the ticket id."""
-        with store.session(self.parts.db) as session:
-            ticket = Ticket(
-                conversation_id=conversation_id,
-                user_id=user_id,
-                subject=subject,
-                priority=priority,
-            )
-            session.add(ticket)
-            session.commit()
-            session.refresh(ticket)
-        store.set_status(self.parts.db, conversation_id, ConversationStatus.ESCALATED)
-        store.flag_conversation(self.parts.db, conversation_id, "escalated")
-        return ticket.id or 0
+        """Open a ticket, put the conversation in the agents' queue and summarise it onto the
+        ticket for whoever picks it up (a traced structured call); returns the ticket id."""
+        parts = self.parts
+        with (
+            trace_context(conversation_id=conversation_id, user_id=str(user_id)),
+            tracer.start_as_current_span("escalate"),
+        ):
+            with store.session(parts.db) as session:
+                ticket = Ticket(
+                    conversation_id=conversation_id,
+                    user_id=user_id,
+                    subject=subject,
+                    priority=priority,
+                )
+                session.add(ticket)
+                session.commit()
+                session.refresh(ticket)
+            store.set_status(parts.db, conversation_id, ConversationStatus.ESCALATED)
+            store.flag_conversation(parts.db, conversation_id, "escalated")
+            ticket_id = ticket.id or 0
+            summarise_escalation(parts, conversation_id, ticket_id, self._route(conversation_id))
+        return ticket_id
 
     def reply(self, conversation_id: str, agent_id: int, text: str) -> Message:
         """Send ``text`` to the customer as the agent (redacted first); claims the conversation."""
@@ -136,6 +134,11 @@ class AgentDesk:
         )
         self.claim(conversation_id, agent_id)
         return message
+
+    def _route(self, conversation_id: str) -> list[str]:
+        """The conversation's own route, else the default one."""
+        chosen = store.get_conversation(self.parts.db, conversation_id).route
+        return chosen.split(",") if chosen else list(self.parts.settings.router.default_route)
 
     def draft_reply(self, conversation_id: str, route: Sequence[str] | None = None) -> Draft:
         """An AI summary, intent, sentiment and suggested reply for the agent (a traced call)."""

@@ -2,42 +2,67 @@
 
 A turn goes: experiment assignment → rate limit → PII redaction → the customer's message stored →
 retrieval → context budgeting → cache lookup → routed LLM call (running tools until the model
-answers) → quality score → the answer stored. The experiment comes first so that its variant is
-stamped on every span of the turn. ``stream`` yields events as they happen; ``send`` waits.
+answers) → quality score → the answer stored (→ a hand-off summary on the ticket when the turn
+escalated). Each step is a span under the turn's ``turn`` span, all in one trace; the experiment
+comes first so that its variant is stamped on every span of the turn.
+
+``stream`` yields events as they happen; ``send`` waits. Once the customer's message is stored,
+every way a turn can fail ends in the same honest apology, stored with the error and whatever
+the turn had done (tool steps, tokens, cost); a stream closed before its result stores the part
+of the answer already given.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Generator, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from core.conversation import history as store
-from core.conversation.context_window import (
-    FittedHistory,
-    History,
-    budget_tokens,
-    fit_history,
-    history_from_rows,
-)
+from core.conversation.answer_cache import answer_key, look_up, remember, replay
+from core.conversation.context_window import history_from_rows
+from core.conversation.escalation import escalated_ticket, summarise_escalation
 from core.conversation.generation import Generation, GenerationFailed, generate_answer
 from core.conversation.parts import EngineParts
 from core.conversation.prompts import build_system_prompt, citations_for
-from core.conversation.summaries import summarise_messages
-from core.conversation.turns import Notice, Quality, TurnEvent, TurnRequest, TurnResult, TurnStatus
-from core.db.models import ConversationStatus, MessageRole
-from core.errors import EngineError
-from core.experiments import assign_variant
+from core.conversation.scoring import keep_score, score_turn
+from core.conversation.steps import (
+    TurnPlan,
+    budget_context,
+    check_rate_limit,
+    plan_turn,
+    save_question,
+    save_reply,
+)
+from core.conversation.tracing import (
+    QUALITY_SCORE,
+    TURN_STATUS,
+    drive,
+    tracer,
+    with_ids,
+)
+from core.conversation.turns import (
+    Notice,
+    TextDelta,
+    TurnEvent,
+    TurnRequest,
+    TurnResult,
+    TurnStatus,
+)
+from core.db.models import ConversationStatus
+from core.errors import EngineError, ObservatoryError, ProviderError, StorageError
 from core.pii import privacy_notice, redact_message
 from core.providers.base import ChatMessage
-from core.providers.catalogue import get_model
-from core.quality import score_answer
-from observability import context as trace_context
+from observability import attributes as attr
 
-tracer = trace.get_tracer("support_observatory.engine")
+log = logging.getLogger(__name__)
 
 APOLOGY = (
     "I'm sorry — I can't reach our assistant service right now, so I couldn't answer. Your "
@@ -45,27 +70,24 @@ APOLOGY = (
     "and an agent will pick it up."
 )
 WITH_AGENT = "A support agent is handling this conversation; they will reply here shortly."
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """What the request and its experiment decide before the turn runs."""
-
-    route: list[str]
-    variant: str | None = None
-    variant_prompt: str | None = None
+INTERRUPTED = "The answer was interrupted before it finished; send your message again."
+CLOSED_EARLY = "The stream was closed before the turn finished."
 
 
 @dataclass
 class _Turn:
-    """One turn's facts that every result carries."""
+    """One turn's facts that every result carries, and its span."""
 
     conversation_id: str
-    trace_id: str
-    plan: _Plan
+    span: Span
+    plan: TurnPlan
     started: float = field(default_factory=time.perf_counter)
     user_message_id: int = 0
     notices: list[str] = field(default_factory=list)
+
+    @property
+    def trace_id(self) -> str:
+        return format(self.span.get_span_context().trace_id, "032x")
 
     def result(self, status: TurnStatus, text: str, **fields: Any) -> TurnResult:
         return TurnResult(
@@ -93,34 +115,63 @@ class ConversationEngine:
 
     def send(self, request: TurnRequest) -> TurnResult:
         """Run a whole turn and return its result."""
-        for event in self.stream(request):
-            if isinstance(event, TurnResult):
-                return event
+        with closing(self.stream(request)) as events:
+            for event in events:
+                if isinstance(event, TurnResult):
+                    return event
         raise EngineError("The turn ended without a result.")
 
-    def stream(self, request: TurnRequest) -> Iterator[TurnEvent]:
+    def stream(self, request: TurnRequest) -> Generator[TurnEvent, None, None]:
         """Run a turn, yielding text as it streams, tool steps, notices and finally the result.
 
         Raises ``EngineError`` before anything is stored when the message is empty or too long.
+        The ``turn`` span ends with the result, or when the stream is closed or fails first.
         """
         text = self._check_text(request.text)
         conversation_id = request.conversation_id or self.start_conversation(
             request.user_id, route=request.route
         )
-        plan = self._plan(request)
-        with (
-            trace_context(
-                conversation_id=conversation_id,
-                user_id=str(request.user_id),
-                experiment=request.experiment,
-                variant=plan.variant,
-                scenario=request.scenario,
-            ),
-            tracer.start_as_current_span("turn") as span,
-        ):
-            trace_id = format(span.get_span_context().trace_id, "032x")
-            turn = _Turn(conversation_id, trace_id, plan)
-            yield from self._run(request, text, turn)
+        ids = with_ids(
+            otel_context.get_current(),
+            conversation_id=conversation_id,
+            user_id=str(request.user_id),
+            scenario=request.scenario,
+        )
+        span = tracer.start_span("turn", context=ids, kind=SpanKind.INTERNAL)
+        finished = False
+        try:
+            plan = plan_turn(
+                self.parts, request, conversation_id, trace.set_span_in_context(span, ids)
+            )
+            if plan.variant is not None:
+                ids = with_ids(ids, experiment=plan.experiment, variant=plan.variant)
+                span.set_attributes(
+                    {
+                        attr.EXPERIMENT_NAME: plan.experiment or "",
+                        attr.EXPERIMENT_VARIANT: plan.variant,
+                    }
+                )
+            turn = _Turn(conversation_id, span, plan)
+            steps = self._run(request, text, turn)
+            for event in drive(trace.set_span_in_context(span, ids), steps):
+                if isinstance(event, TurnResult):
+                    _end_turn(span, event)
+                    finished = True
+                yield event
+        except GeneratorExit:
+            if not finished:
+                span.set_attribute(attr.STREAM_CLOSED_EARLY, True)
+                span.set_status(Status(StatusCode.ERROR, CLOSED_EARLY))
+            raise
+        except BaseException as exc:
+            if not finished:
+                span.record_exception(exc)
+                span.set_attribute(attr.ERROR_TYPE, type(exc).__name__)
+                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:500]))
+            raise
+        finally:
+            if not finished:
+                span.end()
 
     def _check_text(self, text: str) -> str:
         text = text.strip()
@@ -134,35 +185,24 @@ class ConversationEngine:
             )
         return text
 
-    def _plan(self, request: TurnRequest) -> _Plan:
-        route = list(request.route or self.parts.settings.router.default_route)
-        if not request.experiment:
-            return _Plan(route)
-        assignment = assign_variant(self.parts.db, request.experiment, request.user_id)
-        if assignment.model:
-            route = [assignment.model, *[m for m in route if m != assignment.model]]
-        return _Plan(route, assignment.variant, assignment.prompt)
-
-    def _run(self, request: TurnRequest, text: str, turn: _Turn) -> Iterator[TurnEvent]:
+    def _run(
+        self, request: TurnRequest, text: str, turn: _Turn
+    ) -> Generator[TurnEvent, None, None]:
         parts = self.parts
-        decision = parts.limiter.acquire(request.user_id)
+        decision = check_rate_limit(parts, request.user_id)
         redaction = redact_message(
             parts.db, text, conversation_id=turn.conversation_id, where="user_message"
+        )
+        turn.user_message_id = save_question(
+            parts,
+            turn.conversation_id,
+            redaction,
+            user_id=request.user_id,
+            trace_id=turn.trace_id,
         )
         if redaction.findings:
             turn.notices.append(privacy_notice(redaction.findings))
             yield Notice(turn.notices[-1])
-        stored = store.add_message(
-            parts.db,
-            turn.conversation_id,
-            MessageRole.USER,
-            redaction.text,
-            author_id=request.user_id,
-            trace_id=turn.trace_id,
-        )
-        turn.user_message_id = stored.id or 0
-        if redaction.findings:
-            store.count_redactions(parts.db, turn.conversation_id, len(redaction.findings))
         if not decision.allowed:
             yield turn.result(TurnStatus.RATE_LIMITED, parts.limiter.friendly_message(decision))
             return
@@ -170,10 +210,24 @@ class ConversationEngine:
         if conversation.status is ConversationStatus.CLAIMED:
             yield turn.result(TurnStatus.HANDED_TO_AGENT, WITH_AGENT)
             return
-        yield from self._answer(request, redaction.text, turn)
+        generation = Generation()
+        try:
+            result = yield from self._answer(request, redaction.text, turn, generation)
+        except GeneratorExit:
+            self._save_interrupted(turn, generation)
+            raise
+        except Exception as failure:  # every failure ends in the apology; see _failed
+            result = self._failed(turn, generation, failure)
+        else:
+            ticket_id = escalated_ticket(generation.tool_steps)
+            if ticket_id is not None:
+                summarise_escalation(parts, turn.conversation_id, ticket_id, turn.plan.route)
+        yield result
 
-    def _answer(self, request: TurnRequest, question: str, turn: _Turn) -> Iterator[TurnEvent]:
-        parts = self.parts
+    def _answer(
+        self, request: TurnRequest, question: str, turn: _Turn, generation: Generation
+    ) -> Generator[TurnEvent, None, TurnResult]:
+        parts, route = self.parts, turn.plan.route
         hits = parts.kb.search(question, scopes=("global", turn.conversation_id))
         sources = parts.kb.format_sources(hits)
         customer = store.customer_name(parts.db, request.user_id)
@@ -188,107 +242,104 @@ class ConversationEngine:
                 summary=summary,
             )
 
-        fitted = self._fit(system_prompt(history.summary), history, turn)
+        fitted = budget_context(
+            parts,
+            system_prompt(history.summary),
+            history,
+            route,
+            conversation_id=turn.conversation_id,
+            trace_id=turn.trace_id,
+        )
         messages = [ChatMessage(role="system", content=system_prompt(fitted.summary))]
         messages += fitted.messages
-        generation = Generation()
-        try:
+        key = answer_key(parts, messages, route, user_id=request.user_id)
+        cached = look_up(parts, key, route)
+        if cached is not None:
+            replay(generation, cached)
+            yield TextDelta(generation.text)
+            citations = cached.citations
+            quality = keep_score(
+                parts, conversation_id=turn.conversation_id, quality=cached.quality
+            )
+        else:
             yield from generate_answer(
                 parts,
                 generation,
                 messages,
-                turn.plan.route,
+                route,
                 user_id=request.user_id,
                 conversation_id=turn.conversation_id,
             )
-        except GenerationFailed as failure:
-            yield self._failed(turn, generation, failure)
-            return
-        citations = citations_for(generation.text, hits)
-        score = score_answer(
-            question,
-            generation.text,
-            [hits[c.number - 1].text for c in citations],
-            tool_results=[step.result for step in generation.tool_steps],
-            escalated=generation.escalated,
-        )
-        quality = Quality(round(score.score, 3), tuple(score.reasons))
-        if quality.score < parts.settings.engine.low_quality_threshold:
-            store.flag_conversation(parts.db, turn.conversation_id, "low quality score")
-        trace.get_current_span().set_attribute("observatory.quality.score", quality.score)
-        answer = turn.result(
-            TurnStatus.ANSWERED,
-            generation.text,
-            model=generation.model,
-            provider=generation.provider,
-            simulated=generation.simulated,
-            input_tokens=generation.input_tokens,
-            output_tokens=generation.output_tokens,
-            cost_usd=generation.cost_usd,
-            time_to_first_token_ms=generation.first_token_ms(turn.started),
-            citations=citations,
-            tool_steps=tuple(generation.tool_steps),
-            quality=quality,
-            cached=generation.cached,
-            attempts=generation.attempts,
-            fallbacks=tuple(generation.fallbacks),
-        )
-        message_id = store.save_answer(parts.db, answer)
-        yield _with_message_id(answer, message_id)
-
-    def _fit(self, system: str, history: History, turn: _Turn) -> FittedHistory:
-        parts, route = self.parts, turn.plan.route
-        model = get_model(route[0])
-        budget = budget_tokens(
-            model.context_window,
-            model.max_output_tokens,
-            parts.settings.engine.context_budget_share,
-        )
-        fitted = fit_history(
-            system,
-            history,
-            model=route[0],
-            budget=budget,
-            summarise=lambda older: summarise_messages(parts.router, older, route),
-        )
-        if fitted.summarised_messages:
-            store.add_message(
-                parts.db,
-                turn.conversation_id,
-                MessageRole.SYSTEM,
-                fitted.summary or "",
-                summary_through_id=history.message_ids[fitted.summarised_messages - 1],
-                trace_id=turn.trace_id,
+            citations = citations_for(generation.text, hits)
+            quality = score_turn(
+                parts,
+                conversation_id=turn.conversation_id,
+                question=question,
+                generation=generation,
+                passages=[hits[c.number - 1].text for c in citations],
+                route=route,
             )
-            span = trace.get_current_span()
-            span.set_attribute("observatory.context.tokens_saved", fitted.tokens_saved)
-            span.set_attribute(
-                "observatory.context.summarised_messages", fitted.summarised_messages
-            )
-        return fitted
-
-    def _failed(self, turn: _Turn, generation: Generation, failure: GenerationFailed) -> TurnResult:
-        parts = self.parts
-        stored = store.add_message(
-            parts.db,
-            turn.conversation_id,
-            MessageRole.ASSISTANT,
-            APOLOGY,
-            error=str(failure),
-            trace_id=turn.trace_id,
+            remember(parts, key, generation, citations, quality)
+        return save_reply(
+            parts,
+            turn.result(
+                TurnStatus.ANSWERED,
+                generation.text,
+                time_to_first_token_ms=generation.first_token_ms(turn.started),
+                citations=citations,
+                quality=quality,
+                **generation.result_fields(),
+            ),
         )
-        store.flag_conversation(parts.db, turn.conversation_id, "provider outage")
-        span = trace.get_current_span()
-        span.set_status(trace.StatusCode.ERROR, str(failure))
-        return turn.result(
+
+    def _failed(self, turn: _Turn, generation: Generation, failure: Exception) -> TurnResult:
+        """The apology, stored with the error and what the turn did before it failed.
+
+        Our own errors (a provider outage, the knowledge base down…) carry a sentence; anything
+        else is a bug, logged with its traceback — the customer still gets the apology.
+        """
+        if isinstance(failure, ObservatoryError):
+            error = str(failure)
+        else:
+            log.exception("turn %s failed unexpectedly", turn.trace_id)
+            error = f"Unexpected {type(failure).__name__}: {failure}"
+        turn.span.record_exception(failure)
+        turn.span.set_attribute(attr.ERROR_TYPE, type(failure).__name__)
+        outage = isinstance(failure, ProviderError | GenerationFailed)
+        reason = "provider outage" if outage else "turn failed"
+        store.flag_conversation(self.parts.db, turn.conversation_id, reason)
+        return save_reply(
+            self.parts,
+            turn.result(
+                TurnStatus.FAILED,
+                APOLOGY,
+                error=error,
+                time_to_first_token_ms=generation.first_token_ms(turn.started),
+                **generation.result_fields(),
+            ),
+        )
+
+    def _save_interrupted(self, turn: _Turn, generation: Generation) -> None:
+        """Keep what a closed stream had produced: the partial answer, tools run, usage."""
+        result = turn.result(
             TurnStatus.FAILED,
-            APOLOGY,
-            message_id=stored.id,
-            attempts=generation.attempts,
-            fallbacks=tuple(generation.fallbacks),
-            error=str(failure),
+            generation.text or INTERRUPTED,
+            error=CLOSED_EARLY,
+            **generation.result_fields(),
         )
+        try:
+            save_reply(self.parts, result)
+        except StorageError as exc:
+            log.warning("could not store the interrupted turn %s: %s", turn.trace_id, exc)
 
 
-def _with_message_id(result: TurnResult, message_id: int) -> TurnResult:
-    return replace(result, message_id=message_id)
+def _end_turn(span: Span, result: TurnResult) -> None:
+    """Record the turn's outcome on its span and end it."""
+    span.set_attribute(TURN_STATUS, result.status.value)
+    if result.quality is not None:
+        span.set_attribute(QUALITY_SCORE, result.quality.score)
+    if result.status is TurnStatus.FAILED:
+        span.set_status(Status(StatusCode.ERROR, result.error or result.status.value))
+    else:
+        span.set_status(Status(StatusCode.OK))
+    span.end()

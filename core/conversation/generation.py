@@ -1,32 +1,32 @@
-"""The model's part of a turn: cache lookup, routed streaming calls, and the tool loop.
+"""The model's part of a turn: routed streaming calls and the tool loop.
 
 The model may ask for tools; each runs as an ``execute_tool`` span and its result goes back to the
 model, for at most ``engine.max_tool_rounds`` rounds — the last round offers no tools, so the
-model has to answer. Answers that came from tools with side effects are never cached.
+model has to answer. ``Generation`` keeps what happened as it happens (text, tool steps, tokens,
+cost), so a turn that fails half-way still knows which tools ran and what they cost.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from opentelemetry import trace
-
+from core.conversation.escalation import ESCALATION_TOOLS
 from core.conversation.parts import EngineParts
 from core.conversation.turns import TextDelta, ToolFinished, ToolStarted, ToolStep, TurnEvent
 from core.errors import EngineError, ProviderError
 from core.providers.base import ChatChunk, ChatMessage, ChatRequest, ChatResponse, ToolCall
+from core.providers.errors import AllProvidersFailed
+from core.router import Attempt
 from core.tools import ToolContext
 from observability.pricing import PriceStatus, price_span_attributes
 
-tracer = trace.get_tracer("support_observatory.engine")
-
-ESCALATION_TOOLS = frozenset({"create_ticket"})
 GENAI_PROVIDER = {"openai": "openai", "anthropic": "anthropic", "azure": "azure.ai.openai"}
 ANSWER_MAX_TOKENS = 600
+ANSWER_TEMPERATURE = 0.2
 
 
 class GenerationFailed(EngineError):
@@ -57,6 +57,26 @@ class Generation:
             return None
         return round((self.first_token_at - started) * 1000, 1)
 
+    def result_fields(self) -> dict[str, Any]:
+        """The ``TurnResult`` fields this generation fills, whether the turn answered or not."""
+        return {
+            "model": self.model,
+            "provider": self.provider,
+            "simulated": self.simulated,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": self.cost_usd,
+            "tool_steps": tuple(self.tool_steps),
+            "cached": self.cached,
+            "attempts": self.attempts,
+            "fallbacks": tuple(self.fallbacks),
+        }
+
+    def add_attempts(self, attempts: Sequence[Attempt]) -> None:
+        """Count the router's attempts of one call and the reasons it fell back."""
+        self.attempts += len(attempts)
+        self.fallbacks += [attempt.reason for attempt in attempts if attempt.reason]
+
     def add_usage(self, response: ChatResponse) -> None:
         self.model, self.provider = response.model, response.provider
         self.simulated = response.simulated
@@ -76,14 +96,6 @@ def generate_answer(
     conversation_id: str,
 ) -> Iterator[TurnEvent]:
     """Stream the answer into ``generation``, yielding text deltas and tool steps."""
-    key = parts.cache.key_for(_fingerprint(messages, route, parts))
-    with tracer.start_as_current_span("cache lookup") as span:
-        hit = parts.cache.get(key)
-        span.set_attribute("observatory.cache.hit", hit is not None)
-    if hit is not None:
-        _answer_from_cache(generation, hit)
-        yield TextDelta(generation.text)
-        return
     conversation = list(messages)
     rounds = parts.settings.engine.max_tool_rounds
     context = ToolContext(
@@ -95,7 +107,7 @@ def generate_answer(
             model=route[0],
             messages=conversation,
             tools=parts.tools.specs() if offer_tools else [],
-            temperature=0.2,
+            temperature=ANSWER_TEMPERATURE,
             max_tokens=ANSWER_MAX_TOKENS,
             stream=True,
         )
@@ -112,8 +124,6 @@ def generate_answer(
             generation.escalated |= step.ok and step.name in ESCALATION_TOOLS
             conversation.append(ChatMessage(role="tool", content=step.result, tool_call_id=call.id))
             yield ToolFinished(step)
-    if parts.tools.is_cacheable([step.name for step in generation.tool_steps]):
-        parts.cache.put(key, _cache_entry(generation), parts.settings.cache.ttl_seconds)
 
 
 def price_response(response: ChatResponse) -> Decimal | None:
@@ -149,8 +159,10 @@ def _stream_round(
                     yield TextDelta(text)
             else:
                 response = item.response
-                generation.attempts += len(item.attempts)
-                generation.fallbacks += [a.reason for a in item.attempts if a.reason]
+                generation.add_attempts(item.attempts)
+    except AllProvidersFailed as exc:
+        generation.add_attempts(exc.attempts)
+        raise GenerationFailed(str(exc)) from exc
     except ProviderError as exc:
         raise GenerationFailed(str(exc)) from exc
     if response is None:
@@ -162,34 +174,3 @@ def _stream_round(
 def _run_tool(parts: EngineParts, call: ToolCall, context: ToolContext) -> ToolStep:
     result = parts.tools.execute(call, context)
     return ToolStep(call.id, call.name, dict(call.arguments), result.ok, result.content)
-
-
-def _fingerprint(
-    messages: Sequence[ChatMessage], route: Sequence[str], parts: EngineParts
-) -> Mapping[str, Any]:
-    return {
-        "route": list(route),
-        "messages": [[m.role, m.content] for m in messages],
-        "tools": sorted(spec.name for spec in parts.tools.specs()),
-        "temperature": 0.2,
-        "max_tokens": ANSWER_MAX_TOKENS,
-    }
-
-
-def _cache_entry(generation: Generation) -> dict[str, Any]:
-    return {
-        "text": generation.text,
-        "model": generation.model,
-        "provider": generation.provider,
-        "simulated": generation.simulated,
-    }
-
-
-def _answer_from_cache(generation: Generation, hit: Mapping[str, Any]) -> None:
-    generation.text = str(hit["text"])
-    generation.model = hit.get("model")
-    generation.provider = hit.get("provider")
-    generation.simulated = hit.get("simulated")
-    generation.cached = True
-    generation.cost_usd = Decimal(0)
-    generation.first_token_at = time.perf_counter()

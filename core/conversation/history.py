@@ -196,7 +196,8 @@ def customer_name(engine: Engine, user_id: int) -> str:
 
 
 def save_answer(engine: Engine, result: TurnResult) -> int:
-    """Store an assistant answer with its metrics and quality; returns the message id."""
+    """Store the assistant's side of a turn — an answer, or an apology with its error — with
+    its metrics, tool calls and quality; returns the message id."""
     quality = result.quality.score if result.quality else None
     message = add_message(
         engine,
@@ -214,6 +215,8 @@ def save_answer(engine: Engine, result: TurnResult) -> int:
         citations=[asdict(citation) for citation in result.citations],
         tool_calls=[asdict(step) for step in result.tool_steps],
         quality_score=quality,
+        quality_reasons=list(result.quality.reasons) if result.quality else None,
+        error=result.error,
     )
     if quality is not None:
         update_conversation(engine, result.conversation_id, quality_score=quality)

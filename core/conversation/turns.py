@@ -15,7 +15,8 @@ class TurnStatus(StrEnum):
     RATE_LIMITED = "rate_limited"
     """The customer sent too much too fast; the message was kept, not answered."""
     FAILED = "failed"
-    """Every provider in the route failed; the customer got an apology."""
+    """The turn could not be answered (every provider failed, or a step broke) or its stream was
+    closed first; the customer's message is kept and the reason stored with the reply."""
     HANDED_TO_AGENT = "handed_to_agent"
     """A human agent owns the conversation; the message waits for them."""
 

@@ -1,6 +1,9 @@
 import json
 from decimal import Decimal
 
+import pytest
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, StatusCode
 from sqlmodel import Session, select
 
 from core.conversation import (
@@ -15,8 +18,9 @@ from core.conversation import (
 )
 from core.conversation.engine import APOLOGY
 from core.db.models import MessageRole, PiiAuditEvent
+from core.experiments import Variant, create_experiment
 from core.simulator import Fault, FaultKind
-from tests.core.conversation.conftest import App
+from tests.core.conversation.conftest import App, children_of_turn
 
 
 def test_answer_streams_and_cites_the_help_centre(fresh: App) -> None:
@@ -45,19 +49,98 @@ def test_answer_streams_and_cites_the_help_centre(fresh: App) -> None:
 
 def test_every_step_of_a_turn_is_a_span_in_one_trace(fresh: App) -> None:
     customer = fresh.customer(1)
-
-    result = fresh.services.engine.send(
-        TurnRequest(user_id=customer.id or 0, text="Do you ship to Canada?")
+    create_experiment(
+        fresh.services.db,
+        "every-step",
+        [Variant("control", weight=1), Variant("friendly", prompt="Be warm.", weight=1)],
     )
 
-    names = {span.name for span in fresh.finished_spans(result.trace_id)}
-    assert {"turn", "cache lookup"} <= names
+    result = fresh.services.engine.send(
+        TurnRequest(
+            user_id=customer.id or 0, text="Do you ship to Canada?", experiment="every-step"
+        )
+    )
+
+    spans = fresh.finished_spans(result.trace_id)
+    names = [span.name for span in spans]
+    steps = [
+        "assign_experiment",
+        "rate_limit",
+        "redact_pii",
+        "save_message",
+        "context_budget",
+        "cache_lookup",
+        "score_quality",
+        "save_turn",
+    ]
+    assert all(names.count(step) == 1 for step in steps), names
     assert any(name.startswith("retrieval") for name in names)
     assert any(name.startswith("embeddings") for name in names)
+    assert any(name.startswith("route ") for name in names)
     assert any(name.startswith("chat ") for name in names)
-    chat = next(s for s in fresh.finished_spans(result.trace_id) if s.name.startswith("chat "))
+    assert len(children_of_turn(spans)) == len(spans) - 1, "every other span descends from turn"
+    by_name = {span.name: span for span in spans}
+    assert all(by_name[step].kind is SpanKind.INTERNAL for step in steps)
+    turn = by_name["turn"]
+    assert turn.end_time is not None and turn.status.status_code is StatusCode.OK
+    assert turn.attributes is not None and turn.attributes["observatory.turn.status"] == "answered"
+    assert by_name["rate_limit"].attributes["observatory.rate_limit.allowed"] is True  # type: ignore[index]
+    assert by_name["save_turn"].attributes["observatory.message.id"] == result.message_id  # type: ignore[index]
+    assert by_name["context_budget"].attributes["observatory.context.tokens"] > 0  # type: ignore[index]
+    chat = next(s for s in spans if s.name.startswith("chat "))
     assert chat.attributes is not None
     assert chat.attributes["observatory.conversation.id"] == result.conversation_id
+    assert chat.start_time is not None and turn.start_time is not None
+    assert turn.start_time <= chat.start_time <= (turn.end_time or 0)
+
+
+def test_spans_the_caller_makes_between_events_are_not_part_of_the_turn(
+    fresh: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    customer = fresh.customer(1)
+    page = trace.get_tracer("tests.page")
+
+    with page.start_as_current_span("page run") as page_span:
+        for event in fresh.services.engine.stream(
+            TurnRequest(user_id=customer.id or 0, text="How long does standard shipping take?")
+        ):
+            with page.start_as_current_span("render event"):
+                pass
+            if isinstance(event, TurnResult):
+                result = event
+
+    spans = fresh.finished_spans()
+    turn = next(s for s in spans if s.name == "turn")
+    rendered = [s for s in spans if s.name == "render event"]
+    assert rendered and all(
+        s.parent is not None and s.parent.span_id == page_span.get_span_context().span_id
+        for s in rendered
+    )
+    assert turn.parent is not None and turn.parent.span_id == page_span.get_span_context().span_id
+    assert format(turn.context.trace_id, "032x") == result.trace_id
+    assert "Failed to detach context" not in caplog.text
+
+
+def test_a_stream_closed_mid_answer_ends_the_turn_and_keeps_what_was_said(fresh: App) -> None:
+    customer = fresh.customer(1)
+    question = "What is your return window for boots?"
+    events = fresh.services.engine.stream(TurnRequest(user_id=customer.id or 0, text=question))
+    first = next(e for e in events if isinstance(e, TextDelta))
+
+    events.close()
+
+    turn = next(s for s in fresh.finished_spans() if s.name == "turn")
+    assert turn.end_time is not None
+    assert turn.status.status_code is StatusCode.ERROR
+    assert turn.attributes is not None and turn.attributes["observatory.stream.closed_early"]
+    conversation_id = str(turn.attributes["observatory.conversation.id"])
+    stored = list_messages(fresh.services.db, conversation_id)
+    assert [m.role for m in stored] == [MessageRole.USER, MessageRole.ASSISTANT]
+    assert stored[0].content == question
+    assert stored[1].content.startswith(first.text) and stored[1].error
+    assert stored[1].trace_id == format(turn.context.trace_id, "032x")
+    saved = next(s for s in fresh.finished_spans() if s.name == "save_turn")
+    assert saved.parent is not None and saved.parent.span_id == turn.context.span_id
 
 
 def test_order_question_runs_the_order_tool_for_that_customer(fresh: App) -> None:
