@@ -8,8 +8,12 @@ part, including the simulator composing its answer) is measured and subtracted, 
 the engine's own work — rate limit, PII, retrieval, budgeting, cache, tools, quality, storage.
 
 Load: 100 simulated customers send 1,000 messages a minute between them (the simulator at real
-speed, so answers stream as they would in a demo). At the end every message must be stored with
-its answer and every span must be in the trace store.
+speed, so answers stream as they would in a demo). The seed has fewer customers than that, so the
+load run adds load-test customers to its own scratch database until there are ``--users``
+distinct ones. At the end every message must be stored with its answer and every span must be in
+the trace store.
+
+    python bench/bench_engine.py --turns 0 --load-seconds 20    # a short smoke run of the load
 """
 
 from __future__ import annotations
@@ -127,6 +131,21 @@ def customers(services: Services) -> list[int]:
         return [u.id or 0 for u in session.exec(select(User).where(User.role == Role.CUSTOMER))]
 
 
+def load_customers(services: Services, count: int) -> list[int]:
+    """``count`` distinct customers: the seeded ones, then load-test customers added to this
+    run's scratch database (never to the seed) until there are enough."""
+    known = customers(services)
+    extra = [
+        User(name=f"Load Tester {n}", email=f"load-tester-{n}@bench.invalid", role=Role.CUSTOMER)
+        for n in range(len(known) + 1, count + 1)
+    ]
+    with Session(services.db) as session:
+        session.add_all(extra)
+        session.commit()
+        known += [user.id or 0 for user in extra]
+    return known[:count]
+
+
 def percentile(values: Sequence[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -159,7 +178,7 @@ def measure_overhead(turns: int) -> None:
 def run_load(seconds: float, users_count: int, per_minute: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         services, counter = build(Path(folder), speed=1.0, trace_store_url=None)
-        users = customers(services)[:users_count]
+        users = load_customers(services, users_count)
         interval = 60.0 / per_minute
         total = int(seconds / interval)
         outcomes: dict[str, int] = {}
@@ -202,7 +221,7 @@ def run_load(seconds: float, users_count: int, per_minute: int) -> None:
         stats = services.observatory.store_stats()
         services.close()
     print(
-        f"load: {total} messages from {users_count} users, sent over {offered:.0f} s "
+        f"load: {total} messages from {len(set(users))} distinct users, sent over {offered:.0f} s "
         f"({total / offered * 60:.0f}/min); the last answer came {elapsed:.0f} s after the first "
         "message"
     )
