@@ -1,7 +1,9 @@
 """Cut pages into chunks of about ``chunk_tokens`` tokens that overlap by ``overlap`` tokens.
 
-Markdown is first split at its headings so a chunk rarely spans two sections; a section shorter
-than ``MIN_SECTION_TOKENS`` (a title line, a one-line intro) joins the section after it. A long
+Pages are first split at their headings (Markdown's ``#`` lines, a PDF's larger-font lines) so a
+chunk rarely spans two sections; a section shorter than ``MIN_SECTION_TOKENS`` (a title line, a
+one-line intro) joins the section after it, and text before a page's first heading belongs to the
+section the previous page ended in. A long
 section is cut into token windows whose ends move back to a paragraph or sentence end when one
 lies in the window's last quarter. Every chunk keeps its page and the character offsets of its
 text in that page's text, which is what citations point at.
@@ -14,11 +16,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from core.kb.extract import Page
+from core.kb.extracted import Page
 
 MIN_SECTION_TOKENS = 40
 TokenOffsets = Callable[[str], Sequence[tuple[int, int]]]
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _BREAK = re.compile(r"\n\s*\n|(?<=[.!?])\s+|\n")
 
 
@@ -46,18 +47,20 @@ def chunk_pages(
     *,
     chunk_tokens: int,
     overlap: int,
-    markdown: bool,
 ) -> list[Chunk]:
     """Every page's chunks in reading order; blank pages give none."""
     if overlap >= chunk_tokens:
         overlap = chunk_tokens // 4
     chunks: list[Chunk] = []
+    carried: str | None = None
     for page in pages:
         spans = list(token_offsets(page.text))
         starts = [span[0] for span in spans]
-        for section in _sections(page.text, spans, starts, markdown):
+        for section in _sections(page, starts, carried):
             cuts = _windows(page.text, spans, starts, section, chunk_tokens, overlap)
             chunks.extend(_chunk(page, section.heading, start, end) for start, end in cuts)
+        if page.headings:
+            carried = page.headings[-1].text
     return [chunk for chunk in chunks if chunk.text]
 
 
@@ -68,17 +71,11 @@ def _chunk(page: Page, heading: str | None, start: int, end: int) -> Chunk:
     return Chunk(page.number, heading, start, max(start, end), page.text[start:end])
 
 
-def _sections(
-    text: str, spans: list[tuple[int, int]], starts: list[int], markdown: bool
-) -> list[_Section]:
-    if not markdown:
-        return [_Section(0, len(text), None)]
-    marks: list[tuple[int, str | None]] = [
-        (m.start(), m.group(2).strip()) for m in _HEADING.finditer(text)
-    ]
+def _sections(page: Page, starts: list[int], carried: str | None) -> list[_Section]:
+    marks: list[tuple[int, str | None]] = [(h.start, h.text) for h in page.headings]
     if not marks or marks[0][0] > 0:
-        marks.insert(0, (0, None))
-    bounds = [start for start, _ in marks] + [len(text)]
+        marks.insert(0, (0, carried))
+    bounds = [start for start, _ in marks] + [len(page.text)]
     sections = [
         _Section(bounds[i], bounds[i + 1], heading) for i, (_, heading) in enumerate(marks)
     ]

@@ -23,7 +23,8 @@ from core.kb import documents
 from core.kb.chunking import Chunk, chunk_pages
 from core.kb.embedder import LocalEmbedder
 from core.kb.embeddings import TextEmbedding
-from core.kb.extract import Extracted, FileKind, extract
+from core.kb.extract import extract
+from core.kb.extracted import Extracted
 from core.kb.fusion import DEFAULT_FUSION, Fusion, SearchMode, rank
 from core.kb.retrieval import (
     SearchHit,
@@ -219,7 +220,6 @@ class KnowledgeBase:
             self._tokenizer.token_offsets,
             chunk_tokens=self.settings.chunk_tokens,
             overlap=self.settings.chunk_overlap,
-            markdown=extracted.kind is FileKind.MARKDOWN,
         )
         if not chunks:
             raise DocumentRejected(f"{filename} has no text to index.")

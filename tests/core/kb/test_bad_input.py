@@ -13,9 +13,9 @@ from core.errors import DocumentRejected
 from tests.core.kb.conftest import Kb, KbFactory, make_pdf
 
 
-def _encrypted_pdf() -> bytes:
+def _encrypted_pdf(user_password: str = "hunter2", algorithm: str = "RC4-128") -> bytes:
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf(["Secret price list"]))))
-    writer.encrypt("hunter2")
+    writer.encrypt(user_password, "owner-secret", algorithm=algorithm)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
@@ -34,6 +34,7 @@ def _scanned_pdf() -> bytes:
     ("filename", "data", "sentence"),
     [
         ("locked.pdf", _encrypted_pdf(), "locked.pdf is password-protected"),
+        ("aes.pdf", _encrypted_pdf(algorithm="AES-256"), "aes.pdf is password-protected"),
         ("scan.pdf", _scanned_pdf(), "scan.pdf has no text layer (it looks scanned)"),
         ("cut.pdf", make_pdf(["Half a file"])[:300], "cut.pdf is damaged"),
         ("fake.pdf", b"PK\x03\x04 a zip file", "fake.pdf is not a PDF file"),
@@ -71,3 +72,32 @@ def test_windows_1252_text_is_read_with_a_note(kb: Kb) -> None:
     assert "read as Windows-1252" in result.notes[0]
     [hit] = kb.kb.search("cafe opening hours", top_k=1)
     assert hit.text == "Caf\u00e9 opening hours \u2013 9\u201317 every day"
+
+
+def test_notepad_unicode_text_is_indexed(kb: Kb) -> None:
+    text = "Caf\u00e9 opening hours \u2013 9\u201317 every day\r\n"
+
+    result = kb.kb.ingest("hours.txt", text.encode("utf-16"))
+
+    assert result.notes == ()
+    [hit] = kb.kb.search("cafe opening hours", top_k=1)
+    assert hit.text == text.strip()
+
+
+def test_shift_jis_text_is_indexed_with_a_note(kb: Kb) -> None:
+    text = "返品は商品到着後30日以内に受け付けます。\n返金には5日から7営業日かかります。\n"
+
+    result = kb.kb.ingest("henpin.txt", text.encode("shift_jis"))
+
+    assert result.notes == ("henpin.txt is not UTF-8; it was read as Shift-JIS (Japanese).",)
+    [hit] = kb.kb.search("henpin", top_k=1, mode="keyword")
+    assert hit.text == text.strip()
+
+
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-256"])
+def test_encrypted_pdf_without_a_user_password_is_indexed(kb: Kb, algorithm: str) -> None:
+    result = kb.kb.ingest("prices.pdf", _encrypted_pdf("", algorithm))
+
+    assert result.chunks == 1
+    [hit] = kb.kb.search("price list", top_k=1)
+    assert (hit.filename, hit.page, hit.text) == ("prices.pdf", 1, "Secret price list")

@@ -9,6 +9,8 @@ import pytest
 
 from core.db.models import DocumentStatus
 from core.errors import DocumentRejected, KnowledgeBaseError
+from seed.documents import PDF_SOURCES_DIR
+from seed.pdf import render_markdown_pdf
 from tests.core.kb.conftest import RETURNS_MD, SHIPPING_MD, Kb, KbFactory, make_pdf
 
 WARRANTY_PAGES = [
@@ -31,6 +33,19 @@ def test_search_cites_document_page_heading_and_offsets(kb: Kb) -> None:
     assert "5–7 business days" in refund.text
     assert (claim.document_id, claim.page, claim.title) == (pdf.document_id, 2, "Warranty guide")
     assert "zipper" in claim.text
+
+
+def test_pdf_citation_carries_its_section_heading(kb: Kb) -> None:
+    terms = (PDF_SOURCES_DIR / "warranty-and-repair-terms.md").read_text(encoding="utf-8")
+    kb.kb.ingest("terms.pdf", render_markdown_pdf(terms, "Warranty and Repair Terms"))
+
+    [hit] = kb.kb.search("what does it cost to fix my boots after the warranty ran out?", top_k=1)
+
+    assert (hit.filename, hit.page) == ("terms.pdf", 3)
+    assert hit.heading == "6. Repair service outside warranty"
+    assert kb.kb.format_sources([hit]).startswith(
+        "<sources>\n[1] Warranty and Repair Terms — p.3\n"
+    )
 
 
 def test_long_document_is_chunked_with_overlap_and_page_offsets(make_kb: KbFactory) -> None:
