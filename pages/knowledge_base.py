@@ -89,7 +89,7 @@ else:
             kb.reindex(chosen)
             st.toast(f"Re-indexed {names[chosen]}.")
         if reindex_all.button("Re-index all", key="kb_reindex_all"):
-            st.toast(f"Re-indexed {kb.reindex()} document(s).")
+            st.toast(f"Re-indexed {kb.reindex().indexed} document(s).")
     except ObservatoryError as exc:
         st.error(str(exc), icon="🛑")
 

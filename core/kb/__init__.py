@@ -22,7 +22,13 @@ from sqlalchemy import Engine
 from core.kb.embedder import get_local_embedder
 from core.kb.embeddings import TRACER_NAME, EmbeddingClient, create_text_embedding
 from core.kb.fusion import DEFAULT_FUSION, Fusion, SearchMode
-from core.kb.knowledge_base import IngestResult, KnowledgeBase, Progress
+from core.kb.knowledge_base import (
+    IngestResult,
+    KnowledgeBase,
+    Progress,
+    ReindexFailure,
+    ReindexReport,
+)
 from core.kb.retrieval import SearchHit, format_sources
 from core.kb.sparse import keyword_spans
 from core.kb.vector_store import VectorStore, open_qdrant
@@ -34,6 +40,8 @@ __all__ = [
     "IngestResult",
     "KnowledgeBase",
     "Progress",
+    "ReindexFailure",
+    "ReindexReport",
     "SearchHit",
     "SearchMode",
     "collection_name",

@@ -101,6 +101,15 @@ def mark_failed(engine: Engine, document_id: int, error: str) -> None:
         session.commit()
 
 
+def note_error(engine: Engine, document_id: int, error: str) -> None:
+    """Record a failed re-index of an indexed document, whose status and chunks stay."""
+    with _session(engine) as session:
+        row = _get(session, document_id)
+        row.error = error
+        session.add(row)
+        session.commit()
+
+
 def list_documents(engine: Engine, scope: str | None = None) -> list[KbDocument]:
     """Every document (of one scope), newest first."""
     with _session(engine) as session:

@@ -5,6 +5,9 @@ embedding model in use. Ingest order: read and chunk and embed (where bad files 
 then the row, then the vectors, then the row marked indexed — so a refused or failed file leaves
 what was already indexed untouched. Same bytes in the same scope are not embedded again; a new
 version of a file (same scope, source and filename) replaces the old one once it is indexed.
+A re-index that fails before it writes (file now refused, embedding model down) keeps an indexed
+document's previous chunks and status and records why; a document without a complete index is
+marked failed and has none, so search never returns what the list calls failed.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from opentelemetry import trace
 from sqlalchemy import Engine
 
@@ -33,7 +37,7 @@ from core.kb.retrieval import (
     retrieval_attributes,
     to_hit,
 )
-from core.kb.sparse import document_vector, query_vector
+from core.kb.sparse import SparseVector, document_vector, query_vector
 from core.kb.vector_store import VectorStore
 from core.settings import VectorSettings
 
@@ -49,6 +53,29 @@ class IngestResult:
     unchanged: bool
     notes: tuple[str, ...] = ()
     """Things the user should know, e.g. that a file was read as Windows-1252."""
+
+
+@dataclass(frozen=True)
+class ReindexFailure:
+    document_id: int
+    filename: str
+    message: str
+    """One sentence, also stored as the document's ``error``."""
+    kept_previous: bool
+    """True when the document's previous chunks are still indexed and searchable."""
+
+
+@dataclass(frozen=True)
+class ReindexReport:
+    indexed: int
+    failed: tuple[ReindexFailure, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Vectors:
+    payloads: list[dict[str, object]]
+    dense: np.ndarray
+    sparse: list[SparseVector]
 
 
 class KnowledgeBase:
@@ -113,7 +140,12 @@ class KnowledgeBase:
                 scope=scope,
             )
             row = known or documents.add_document(self.engine, new)
-            self._store(row, chunks, len(extracted.pages))
+            try:
+                vectors = self._embed(row, chunks)
+            except KnowledgeBaseError as exc:
+                documents.mark_failed(self.engine, _id(row), str(exc))
+                raise
+            self._write(row, vectors, len(extracted.pages))
             say(0.9, f"Saved {filename}.")
             for old in documents.find_same_name(self.engine, new, _id(row)):
                 self._remove(_id(old))
@@ -130,10 +162,11 @@ class KnowledgeBase:
         with self._ingest_lock:
             self._remove(document_id)
 
-    def reindex(self, document_id: int | None = None) -> int:
-        """Embed one document (or all) again from the stored bytes; returns how many succeeded.
+    def reindex(self, document_id: int | None = None) -> ReindexReport:
+        """Embed one document (or all) again from the stored bytes.
 
-        A stored file that is now refused is marked failed with the reason, not raised.
+        A document that cannot be read or embedded now is reported, not raised: an indexed one
+        keeps its previous chunks (see the module docstring). A vector store failure raises.
         """
         with self._ingest_lock:
             rows = (
@@ -141,18 +174,8 @@ class KnowledgeBase:
                 if document_id is not None
                 else documents.list_documents(self.engine)
             )
-            done = 0
-            for row in rows:
-                data = documents.read_content(self.engine, _id(row))
-                try:
-                    extracted = self._read(row.filename, data)
-                    chunks = self._chunk(row.filename, extracted)
-                except DocumentRejected as exc:
-                    documents.mark_failed(self.engine, _id(row), str(exc))
-                    continue
-                self._store(row, chunks, len(extracted.pages))
-                done += 1
-            return done
+            failed = tuple(f for f in map(self._reindex_one, rows) if f is not None)
+            return ReindexReport(len(rows) - len(failed), failed)
 
     def search(
         self,
@@ -225,18 +248,40 @@ class KnowledgeBase:
             raise DocumentRejected(f"{filename} has no text to index.")
         return chunks
 
-    def _store(self, row: KbDocument, chunks: list[Chunk], pages: int) -> None:
+    def _reindex_one(self, row: KbDocument) -> ReindexFailure | None:
         document_id = _id(row)
-        texts = [f"{row.title}\n{chunk.text}" for chunk in chunks]
+        had_index = self._is_current(row)
         try:
-            dense = self.embedding.embed(texts)
-            payloads = [_payload(row, chunk) for chunk in chunks]
+            extracted = self._read(row.filename, documents.read_content(self.engine, document_id))
+            vectors = self._embed(row, self._chunk(row.filename, extracted))
+        except KnowledgeBaseError as exc:
+            if had_index:
+                message = f"Re-indexing failed, so the previous index is kept: {exc}"
+                documents.note_error(self.engine, document_id, message)
+            else:
+                message = str(exc)
+                self.store.delete_document(document_id)
+                documents.mark_failed(self.engine, document_id, message)
+            return ReindexFailure(document_id, row.filename, message, had_index)
+        self._write(row, vectors, len(extracted.pages))
+        return None
+
+    def _embed(self, row: KbDocument, chunks: list[Chunk]) -> _Vectors:
+        texts = [f"{row.title}\n{chunk.text}" for chunk in chunks]
+        dense = self.embedding.embed(texts)
+        payloads = [_payload(row, chunk) for chunk in chunks]
+        return _Vectors(payloads, dense, [document_vector(t) for t in texts])
+
+    def _write(self, row: KbDocument, vectors: _Vectors, pages: int) -> None:
+        document_id = _id(row)
+        try:
             self.store.delete_document(document_id)
-            self.store.upsert(document_id, payloads, dense, [document_vector(t) for t in texts])
+            self.store.upsert(document_id, vectors.payloads, vectors.dense, vectors.sparse)
         except KnowledgeBaseError as exc:
             documents.mark_failed(self.engine, document_id, str(exc))
             raise
-        documents.mark_indexed(self.engine, document_id, pages=pages, chunks=len(chunks))
+        chunks = len(vectors.payloads)
+        documents.mark_indexed(self.engine, document_id, pages=pages, chunks=chunks)
 
     def _remove(self, document_id: int) -> None:
         self.store.delete_document(document_id)

@@ -9,6 +9,7 @@ import openai
 import pytest
 
 from core.db import create_db_engine, init_schema
+from core.db.models import DocumentStatus
 from core.errors import KnowledgeBaseError
 from core.kb import create_knowledge_base
 from core.providers.openai_provider import OpenAIChatProvider
@@ -83,3 +84,30 @@ def test_openai_failure_is_one_sentence_and_keeps_nothing_half_done(tmp_path: Pa
     finally:
         kb.close()
         engine.dispose()
+
+
+def test_embedding_outage_during_reindex_keeps_the_previous_index(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'kb.db'}")
+    init_schema(engine)
+    faults = FaultPlan()
+    kb = create_knowledge_base(
+        _settings(tmp_path, "text-embedding-3-small"), engine, embedding_client=_client(faults)
+    )
+    try:
+        result = kb.ingest("returns.md", RETURNS_MD.encode())
+        faults.add(Fault(FaultKind.SERVER_ERROR, times=5))
+
+        report = kb.reindex()
+
+        faults.clear()
+        [document] = kb.list_documents()
+        assert (report.indexed, document.status) == (0, DocumentStatus.INDEXED)
+        assert (document.error or "").startswith(
+            "Re-indexing failed, so the previous index is kept: OpenAI could not embed the text"
+        )
+        assert kb.store.count(result.document_id) == result.chunks
+        assert kb.search("How long does a refund take?", top_k=1)[0].filename == "returns.md"
+    finally:
+        kb.close()
+        engine.dispose()
+

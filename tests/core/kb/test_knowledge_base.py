@@ -9,6 +9,7 @@ import pytest
 
 from core.db.models import DocumentStatus
 from core.errors import DocumentRejected, KnowledgeBaseError
+from core.kb import documents
 from seed.documents import PDF_SOURCES_DIR
 from seed.pdf import render_markdown_pdf
 from tests.core.kb.conftest import RETURNS_MD, SHIPPING_MD, Kb, KbFactory, make_pdf
@@ -115,11 +116,42 @@ def test_reindex_rebuilds_chunks_from_stored_bytes(kb: Kb) -> None:
     result = kb.kb.ingest("returns.md", RETURNS_MD.encode())
     kb.kb.store.delete_document(result.document_id)
 
-    assert kb.kb.reindex(result.document_id) == 1
+    assert kb.kb.reindex(result.document_id).indexed == 1
 
     assert kb.kb.store.count(result.document_id) == result.chunks
     [document] = kb.kb.list_documents()
     assert document.status is DocumentStatus.INDEXED
+
+
+def test_failed_reindex_keeps_the_previous_index_and_says_so(kb: Kb) -> None:
+    result = kb.kb.ingest("returns.md", RETURNS_MD.encode())
+    kb.kb.settings = kb.kb.settings.model_copy(update={"max_upload_mb": 0.0001})
+
+    report = kb.kb.reindex(result.document_id)
+
+    [document] = kb.kb.list_documents()
+    assert (document.status, document.chunk_count) == (DocumentStatus.INDEXED, result.chunks)
+    kept = "Re-indexing failed, so the previous index is kept: returns.md is 0.000"
+    assert (document.error or "").startswith(kept)
+    assert kb.kb.search("refund timing", top_k=1)[0].document_id == result.document_id
+    assert report.indexed == 0
+    assert [(f.filename, f.kept_previous) for f in report.failed] == [("returns.md", True)]
+    assert report.failed[0].message == document.error
+
+
+def test_failed_reindex_of_a_failed_document_leaves_nothing_searchable(kb: Kb) -> None:
+    result = kb.kb.ingest("returns.md", RETURNS_MD.encode())
+    documents.mark_failed(kb.kb.engine, result.document_id, "The embedding model was down.")
+    kb.kb.settings = kb.kb.settings.model_copy(update={"max_upload_mb": 0.0001})
+
+    report = kb.kb.reindex()
+
+    [document] = kb.kb.list_documents()
+    assert (document.status, document.chunk_count) == (DocumentStatus.FAILED, 0)
+    assert (document.error or "").startswith("returns.md is 0.000")
+    assert kb.kb.store.count(result.document_id) == 0
+    assert kb.kb.search("refund timing", mode="keyword") == []
+    assert [f.kept_previous for f in report.failed] == [False]
 
 
 def test_scopes_keep_conversation_uploads_apart(kb: Kb) -> None:
