@@ -20,7 +20,12 @@ from opentelemetry import trace
 from sqlalchemy import Engine
 
 from core.kb.embedder import get_local_embedder
-from core.kb.embeddings import TRACER_NAME, EmbeddingClient, create_text_embedding
+from core.kb.embeddings import (
+    TRACER_NAME,
+    EmbeddingClient,
+    EmbeddingStatus,
+    create_text_embedding,
+)
 from core.kb.fusion import DEFAULT_FUSION, Fusion, SearchMode
 from core.kb.knowledge_base import (
     IngestResult,
@@ -36,6 +41,7 @@ from core.settings import Settings
 
 __all__ = [
     "DEFAULT_FUSION",
+    "EmbeddingStatus",
     "Fusion",
     "IngestResult",
     "KnowledgeBase",
@@ -66,10 +72,10 @@ def create_knowledge_base(
 ) -> KnowledgeBase:
     """The knowledge base for these settings, owning one Qdrant client (call ``close()``).
 
-    ``embedding_client`` (an ``openai.OpenAI``) is needed only when ``vectors.embedding_model``
-    is an OpenAI model. Spans go to ``tracer_provider`` (default: the global one). A collection
-    seen for the first time (a new embedding model, or a deleted Qdrant folder) is filled from
-    the documents already in the database.
+    ``embedding_client`` (the OpenAI provider, real or simulated) is needed only when
+    ``vectors.embedding_model`` is an OpenAI model. Spans go to ``tracer_provider`` (default: the
+    global one). A collection seen for the first time (a new embedding model, or a deleted Qdrant
+    folder) is filled from the documents already in the database.
     """
     tracer = (tracer_provider or trace.get_tracer_provider()).get_tracer(TRACER_NAME)
     local = get_local_embedder()

@@ -2,13 +2,16 @@
 
 ``vectors.embedding_model`` picks it. The local model makes its own ``embeddings {model}`` span
 (provider ``local``, cost not applicable); OpenAI models go through the injected provider, whose
-instrumented client (``observability.instrument_openai``) makes and prices that span.
+instrumented client (``observability.instrument_openai``) makes and prices that span. Without
+``OPENAI_API_KEY`` that provider is the offline simulator, whose vectors are the local model's
+padded to the OpenAI model's width: search works for demos, and ``describe()`` says it is simulated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final, Protocol
+from dataclasses import dataclass
+from typing import Final, Literal, Protocol
 
 import numpy as np
 from opentelemetry import trace
@@ -23,6 +26,16 @@ OPENAI_DIMENSIONS: Final = {"text-embedding-3-small": 1536, "text-embedding-3-la
 OPENAI_BATCH: Final = 256
 
 
+@dataclass(frozen=True)
+class EmbeddingStatus:
+    """Where a knowledge base's vectors come from, for the status displays."""
+
+    model: str
+    mode: Literal["local", "openai", "simulated"]
+    detail: str
+    """One sentence for the user."""
+
+
 class TextEmbedding(Protocol):
     """Turns texts into L2-normalised float32 rows."""
 
@@ -31,10 +44,14 @@ class TextEmbedding(Protocol):
     @property
     def dimension(self) -> int: ...
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+    def describe(self) -> EmbeddingStatus: ...
 
 
 class EmbeddingClient(Protocol):
-    """What we use of a provider: ``embed(texts, model)`` returning ``.vectors``."""
+    """What we use of a provider: ``embed(texts, model)`` returning ``.vectors``, and whether
+    it is the offline simulator."""
+
+    simulated: bool
 
     def embed(self, texts: Sequence[str], model: str) -> EmbeddingResult: ...
 
@@ -69,6 +86,12 @@ class LocalTextEmbedding:
                 span.set_attribute("error.type", type(exc).__qualname__)
                 raise
 
+    def describe(self) -> EmbeddingStatus:
+        """Always local: the model file ships with the app."""
+        return EmbeddingStatus(
+            self.model_name, "local", f"{self.model_name}, run offline from the shipped model."
+        )
+
 
 class OpenAITextEmbedding:
     """An OpenAI embedding model called through the injected (instrumented) client."""
@@ -94,6 +117,21 @@ class OpenAITextEmbedding:
         vectors = np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dimension)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
+
+    def describe(self) -> EmbeddingStatus:
+        """OpenAI's own vectors, or the simulator's when no key is set."""
+        if not self._client.simulated:
+            return EmbeddingStatus(
+                self.model_name, "openai", f"{self.model_name} from the OpenAI API."
+            )
+        return EmbeddingStatus(
+            self.model_name,
+            "simulated",
+            f"{self.model_name} is simulated: with no OPENAI_API_KEY the offline simulator "
+            f"answers with {MODEL_NAME} vectors padded to {self.dimension} numbers, so search "
+            "works but is not OpenAI's; set OPENAI_API_KEY, or VECTORS__EMBEDDING_MODEL to "
+            f"{MODEL_NAME}.",
+        )
 
 
 def create_text_embedding(

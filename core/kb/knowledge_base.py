@@ -26,7 +26,7 @@ from core.errors import DocumentRejected, KnowledgeBaseError
 from core.kb import documents
 from core.kb.chunking import Chunk, chunk_pages
 from core.kb.embedder import LocalEmbedder
-from core.kb.embeddings import TextEmbedding
+from core.kb.embeddings import EmbeddingStatus, TextEmbedding
 from core.kb.extract import extract
 from core.kb.extracted import Extracted
 from core.kb.fusion import DEFAULT_FUSION, Fusion, SearchMode, rank
@@ -176,6 +176,11 @@ class KnowledgeBase:
             )
             failed = tuple(f for f in map(self._reindex_one, rows) if f is not None)
             return ReindexReport(len(rows) - len(failed), failed)
+
+    @property
+    def embedding_status(self) -> EmbeddingStatus:
+        """Which embeddings this knowledge base makes: local, OpenAI's, or simulated."""
+        return self.embedding.describe()
 
     def search(
         self,

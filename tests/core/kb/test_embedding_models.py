@@ -12,8 +12,9 @@ from core.db import create_db_engine, init_schema
 from core.db.models import DocumentStatus
 from core.errors import KnowledgeBaseError
 from core.kb import create_knowledge_base
+from core.providers import create_providers
 from core.providers.openai_provider import OpenAIChatProvider
-from core.settings import AppSettings, Settings, VectorSettings
+from core.settings import AppSettings, ProviderSettings, Settings, VectorSettings
 from core.simulator import FaultPlan, create_simulator_transport
 from core.simulator.faults import Fault, FaultKind
 from tests.core.kb.conftest import RETURNS_MD, SHIPPING_MD
@@ -26,7 +27,7 @@ def _settings(tmp_path: Path, model: str) -> Settings:
     )
 
 
-def _client(faults: FaultPlan | None = None) -> OpenAIChatProvider:
+def _client(faults: FaultPlan | None = None, *, simulated: bool = True) -> OpenAIChatProvider:
     transport = create_simulator_transport(speed=0, seed=1, faults=faults)
     client = openai.OpenAI(
         api_key="sk-test",
@@ -34,7 +35,7 @@ def _client(faults: FaultPlan | None = None) -> OpenAIChatProvider:
         http_client=httpx2.Client(transport=transport),
         max_retries=0,
     )
-    return OpenAIChatProvider(client, simulated=True)
+    return OpenAIChatProvider(client, simulated=simulated)
 
 
 def test_switching_to_openai_embeds_existing_documents_into_its_own_collection(
@@ -111,3 +112,40 @@ def test_embedding_outage_during_reindex_keeps_the_previous_index(tmp_path: Path
         kb.close()
         engine.dispose()
 
+
+def test_simulated_openai_embeddings_are_reported_as_simulated(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'kb.db'}")
+    init_schema(engine)
+    settings = _settings(tmp_path, "text-embedding-3-small").model_copy(
+        update={"providers": ProviderSettings(openai_api_key=None)}
+    )
+    kb = create_knowledge_base(
+        settings, engine, embedding_client=create_providers(settings).embedding_client
+    )
+    try:
+        status = kb.embedding_status
+        assert (status.model, status.mode) == ("text-embedding-3-small", "simulated")
+        assert status.detail.startswith(
+            "text-embedding-3-small is simulated: with no OPENAI_API_KEY the offline simulator"
+        )
+    finally:
+        kb.close()
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("model", "mode"), [("all-MiniLM-L6-v2", "local"), ("text-embedding-3-small", "openai")]
+)
+def test_local_and_real_openai_embeddings_are_not_called_simulated(
+    tmp_path: Path, model: str, mode: str
+) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'kb.db'}")
+    init_schema(engine)
+    real = _client(simulated=False)
+    kb = create_knowledge_base(_settings(tmp_path, model), engine, embedding_client=real)
+    try:
+        assert kb.embedding_status.mode == mode
+        assert "simulated" not in kb.embedding_status.detail
+    finally:
+        kb.close()
+        engine.dispose()
