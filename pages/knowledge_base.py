@@ -1,21 +1,34 @@
 """Knowledge base: upload, list, delete and re-index documents; try searches and see every score."""
 
+import math
+import re
+
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from core.errors import DocumentRejected, ObservatoryError
-from core.kb import SearchHit, SearchMode, keyword_spans
+from core.kb import (
+    ACCEPTED_SUFFIXES,
+    ReindexReport,
+    SearchHit,
+    SearchMode,
+    is_markdown,
+    keyword_spans,
+)
 from pages._shared.resources import get_knowledge_base
 
 kb = get_knowledge_base()
 state = st.session_state
+embeddings = kb.embedding_status
 
 st.title("📚 Knowledge base")
 st.caption(
-    f"Collection `{kb.collection}` · embeddings: {kb.embedding.model_name} · "
+    f"Collection `{kb.collection}` · embeddings: {embeddings.model} ({embeddings.mode}) · "
     f"hybrid fusion: {kb.fusion.value} · relevance threshold {kb.settings.relevance_threshold}"
 )
+if embeddings.mode == "simulated":
+    st.warning(embeddings.detail, icon="🧪")
 
 
 def _upload(files: list[UploadedFile]) -> None:
@@ -43,11 +56,62 @@ def _upload(files: list[UploadedFile]) -> None:
             st.warning(note)
 
 
+def _show_reindex(report: ReindexReport) -> None:
+    st.toast(f"Re-indexed {report.indexed} document(s).")
+    for failure in report.failed:
+        st.warning(failure.message, icon="♻️" if failure.kept_previous else "🚫")
+
+
+def _ask_delete(document_id: int) -> None:
+    state["kb_pending_delete"] = document_id
+
+
+def _cancel_delete() -> None:
+    state.pop("kb_pending_delete", None)
+
+
+def _delete(document_id: int, name: str) -> None:
+    state.pop("kb_pending_delete", None)
+    try:
+        kb.delete_document(document_id)
+    except ObservatoryError as exc:
+        state["kb_delete_result"] = ("error", str(exc))
+    else:
+        state["kb_delete_result"] = ("success", f"Deleted {name} and its chunks.")
+
+
+_PLAIN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>$~:"})
+"""Every character Markdown or Streamlit would act on, for text shown as is."""
+_INLINE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>$~:"})
+"""The same within one line that starts with other text (titles and headings)."""
+_MARKDOWN = str.maketrans({"$": "\\$", ":": "\\:", "~": "\\~", "`": "\\`", "!": "\\!"})
+"""A Markdown file's chunk stays Markdown but inert: no LaTeX, Streamlit directives or emoji,
+strikethrough, code spans (a highlight inside one would show as text) or images."""
+_HEADING_LINE = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def _chunk_markdown(hit: SearchHit, words: str) -> str:
+    """The chunk as Streamlit Markdown with query words highlighted: a Markdown file's own
+    formatting is kept (headings as bold lines), any other text is escaped to show as is."""
+    markdown = is_markdown(hit.filename)
+    text = _HEADING_LINE.sub(r"**\1**", hit.text) if markdown else hit.text
+    table = _MARKDOWN if markdown else _PLAIN
+    pieces, cursor = [], 0
+    for start, end in keyword_spans(words, text):
+        word = text[start:end].translate(table)
+        pieces += [text[cursor:start].translate(table), f":orange-background[{word}]"]
+        cursor = end
+    shown = "".join([*pieces, text[cursor:].translate(table)])
+    return shown if markdown else shown.replace("\n", "  \n")
+
+
+upload_limit_mb = min(math.ceil(kb.settings.max_upload_mb), st.get_option("server.maxUploadSize"))
 with st.form("kb_upload", clear_on_submit=True):
     files = st.file_uploader(
         "Add Markdown, text or PDF files",
-        type=["md", "markdown", "txt", "pdf"],
+        type=list(ACCEPTED_SUFFIXES),
         accept_multiple_files=True,
+        max_upload_size=upload_limit_mb,
         key="kb_files",
     )
     submitted = st.form_submit_button("Index files", type="primary")
@@ -55,6 +119,9 @@ if submitted and files:
     _upload(files)
 
 st.subheader("Documents")
+if "kb_delete_result" in state:
+    kind, message = state.pop("kb_delete_result")
+    (st.success if kind == "success" else st.error)(message)
 documents = kb.list_documents()
 if not documents:
     st.info("No documents yet: upload a file above.")
@@ -76,20 +143,35 @@ else:
             }
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
     names = {d.id: f"{d.title} ({d.filename}, #{d.id})" for d in documents}
     chosen = st.selectbox("Document", list(names), format_func=names.__getitem__, key="kb_doc")
     delete, reindex, reindex_all = st.columns(3)
+    if chosen is not None:
+        delete.button("Delete…", key="kb_delete", on_click=_ask_delete, args=(chosen,))
+    pending = state.get("kb_pending_delete")
+    if pending in names:
+        with st.container(border=True):
+            st.warning(
+                f"Delete {names[pending]}? Its file and chunks are removed and searches stop "
+                "finding it; this cannot be undone.",
+                icon="🗑️",
+            )
+            yes, no = st.columns(2)
+            yes.button(
+                "Yes, delete",
+                key="kb_delete_confirm",
+                type="primary",
+                on_click=_delete,
+                args=(pending, names[pending]),
+            )
+            no.button("Cancel", key="kb_delete_cancel", on_click=_cancel_delete)
     try:
-        if delete.button("Delete", key="kb_delete") and chosen is not None:
-            kb.delete_document(chosen)
-            st.rerun()
         if reindex.button("Re-index", key="kb_reindex") and chosen is not None:
-            kb.reindex(chosen)
-            st.toast(f"Re-indexed {names[chosen]}.")
+            _show_reindex(kb.reindex(chosen))
         if reindex_all.button("Re-index all", key="kb_reindex_all"):
-            st.toast(f"Re-indexed {kb.reindex().indexed} document(s).")
+            _show_reindex(kb.reindex())
     except ObservatoryError as exc:
         st.error(str(exc), icon="🛑")
 
@@ -103,22 +185,6 @@ with mode_column:
 with k_column:
     top_k = st.slider("Results", 1, 20, kb.settings.top_k, key="kb_top_k")
 
-
-def _highlighted(hit: SearchHit, words: str) -> str:
-    text, pieces, cursor = hit.text, [], 0
-    for start, end in keyword_spans(words, text):
-        word = _escape(text[start:end])
-        pieces += [_escape(text[cursor:start]), f":orange-background[{word}]"]
-        cursor = end
-    return "".join([*pieces, _escape(text[cursor:])])
-
-
-def _escape(text: str) -> str:
-    for char in "\\`*_{}[]()#+-.!|<>$~:":
-        text = text.replace(char, "\\" + char)
-    return text.replace("\n", "  \n")
-
-
 if query.strip():
     try:
         hits = kb.search(query, top_k=top_k, mode=SearchMode(mode))
@@ -130,11 +196,12 @@ if query.strip():
     for number, hit in enumerate(hits, start=1):
         with st.container(border=True):
             heading = f" › {hit.heading}" if hit.heading else ""
-            st.markdown(f"**[{number}] {hit.label}{heading}** · characters {hit.start}–{hit.end}")
+            label = f"{hit.label}{heading}".translate(_INLINE)
+            st.markdown(f"**[{number}] {label}** · characters {hit.start}–{hit.end}")
             dense, keyword, fused = st.columns(3)
             dense.metric("Dense (cosine)", f"{hit.dense_score:.3f}")
             keyword.metric(
                 "Keyword", "—" if hit.keyword_score is None else f"{hit.keyword_score:.3f}"
             )
             fused.metric(f"Score ({SearchMode(mode).value})", f"{hit.score:.4f}")
-            st.markdown(_highlighted(hit, query))
+            st.markdown(_chunk_markdown(hit, query))

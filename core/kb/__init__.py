@@ -26,6 +26,7 @@ from core.kb.embeddings import (
     EmbeddingStatus,
     create_text_embedding,
 )
+from core.kb.extract import SUFFIXES, is_markdown
 from core.kb.fusion import DEFAULT_FUSION, Fusion, SearchMode
 from core.kb.knowledge_base import (
     IngestResult,
@@ -39,7 +40,12 @@ from core.kb.sparse import keyword_spans
 from core.kb.vector_store import VectorStore, open_qdrant
 from core.settings import Settings
 
+ACCEPTED_SUFFIXES = tuple(sorted(SUFFIXES))
+"""The file extensions ingest accepts, with their dots: Streamlit's uploader reads a bare ``text``
+as every ``text/*`` type."""
+
 __all__ = [
+    "ACCEPTED_SUFFIXES",
     "DEFAULT_FUSION",
     "EmbeddingStatus",
     "Fusion",
@@ -53,6 +59,7 @@ __all__ = [
     "collection_name",
     "create_knowledge_base",
     "format_sources",
+    "is_markdown",
     "keyword_spans",
 ]
 

@@ -36,6 +36,11 @@ def kind_of(filename: str) -> FileKind:
     return kind
 
 
+def is_markdown(filename: str) -> bool:
+    """True for the extensions read as Markdown (whose chunks may be shown formatted)."""
+    return SUFFIXES.get(PurePath(filename).suffix.lower()) is FileKind.MARKDOWN
+
+
 def extract(filename: str, data: bytes, *, max_mb: float) -> Extracted:
     """The pages of ``data``; raises ``DocumentRejected`` for anything we cannot index."""
     kind = kind_of(filename)
