@@ -1,7 +1,7 @@
 """Retrieval quality and speed of the knowledge base on the seed documents.
 
     python bench/bench_retrieval.py                      # quality per mode/fusion + latency
-    python bench/bench_retrieval.py --compare /tmp/fp32/model.onnx
+    python bench/bench_retrieval.py --compare /tmp/fp32  # a folder holding model.onnx, or the file
 
 Quality: recall@1, recall@5 and MRR over ``seed/eval/retrieval_questions.json`` (a question counts
 as found at rank r when the r-th distinct document retrieved is one of its ``relevant`` slugs),
@@ -9,7 +9,9 @@ for dense, keyword and hybrid search with each fusion; also the dense score of t
 hit, to set the relevance threshold. Latency: p50/p95 of ``kb.search`` (query embedding
 included) in local mode with the collection padded to ``--chunks`` chunks by perturbed copies of
 the real ones. ``--compare`` scores another ONNX export of the model (e.g. the exact fp32 one
-from ``core/kb/export_model.py --fp32``) against the shipped int8 file.
+from ``core/kb/export_model.py --fp32 DIR``) against the shipped int8 file: cosine of their
+vectors on every chunk and question, then recall@1, recall@5 and MRR of dense and hybrid search
+with each.
 """
 
 from __future__ import annotations
@@ -185,7 +187,8 @@ def latency(kb: KnowledgeBase, questions: Sequence[Question], chunks: int) -> No
         print(f"{mode.value:<8} p50 {statistics.median(timings):6.1f} ms   p95 {q[18]:6.1f} ms")
 
 
-def compare(kb: KnowledgeBase, questions: Sequence[Question], other_file: Path) -> None:
+def compare(kb: KnowledgeBase, questions: Sequence[Question], other_path: Path) -> None:
+    other_file = other_path / "model.onnx" if other_path.is_dir() else other_path
     shipped, other = get_local_embedder(), LocalEmbedder(other_file)
     points, _ = kb.store.client.scroll(kb.collection, limit=100_000, with_payload=True)
     texts = [str((p.payload or {})["title"]) + "\n" + str((p.payload or {})["text"])
@@ -194,20 +197,26 @@ def compare(kb: KnowledgeBase, questions: Sequence[Question], other_file: Path) 
     cosine = (shipped.embed(texts) * other.embed(texts)).sum(axis=1)
     print(f"\n{other_file.name} vs shipped on {len(texts)} chunks+questions: mean cosine "
           f"{cosine.mean():.4f}, min {cosine.min():.4f}; {other_file.stat().st_size / 1e6:.1f} MB")
-    before = score(ranks(kb, questions, SearchMode.DENSE), questions)
+    modes = (SearchMode.DENSE, SearchMode.HYBRID)
+    before = {mode: score(ranks(kb, questions, mode), questions) for mode in modes}
     kb.embedding._embedder = other  # type: ignore[attr-defined]  # bench-only swap
     kb.reindex()
-    after = score(ranks(kb, questions, SearchMode.DENSE), questions)
+    after = {mode: score(ranks(kb, questions, mode), questions) for mode in modes}
     n = len(questions)
-    print(f"dense top-1 shipped {round(before.recall_1 * n)}/{n}, "
-          f"{other_file.name} {round(after.recall_1 * n)}/{n}")
+    print(f"{'model':<16} {'mode':<7} {'top-1':>7} {'recall@1':>9} {'recall@5':>9} {'MRR':>7}")
+    for name, scores in (("shipped int8", before), (other_file.name, after)):
+        for mode, s in scores.items():
+            print(f"{name:<16} {mode.value:<7} {round(s.recall_1 * n):>3}/{n:<3} "
+                  f"{s.recall_1:>9.3f} {s.recall_5:>9.3f} {s.mrr:>7.3f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=10_000)
     parser.add_argument("--chunk-tokens", type=int, default=None)
-    parser.add_argument("--compare", type=Path, default=None, help="another .onnx export")
+    parser.add_argument(
+        "--compare", type=Path, default=None, help="another .onnx export, or its folder"
+    )
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
     parser.add_argument("--articles", type=Path, default=None, help="default: the seed documents")
     args = parser.parse_args()
