@@ -27,6 +27,7 @@ from core.db.models import (
 )
 from core.errors import EngineError, StorageError
 from observability import annotate_trace
+from observability import attributes as attr
 
 TITLE_CHARS = 60
 
@@ -164,7 +165,7 @@ def record_feedback(
             "feedback",
             score,
             at=message.created_at,
-            attributes={"observatory.conversation.id": message.conversation_id},
+            attributes={attr.CONVERSATION_ID: message.conversation_id},
         )
     if score < 0:
         flag_conversation(engine, feedback.conversation_id, "negative feedback")

@@ -41,6 +41,7 @@ from core.providers.errors import (
 from core.router.backoff import backoff_delay
 from core.router.breaker import BreakerSnapshot, BreakerState, CircuitBreaker
 from core.settings import RouterSettings
+from observability import attributes as attr
 
 TRACER_NAME = "support_observatory.router"
 
@@ -122,7 +123,7 @@ class Router:
         failed."""
         run = _Run()
         with self._tracer.start_as_current_span(f"route {name or _name(route)}") as route_span:
-            route_span.set_attribute("observatory.route", name or _name(route))
+            route_span.set_attribute(attr.ROUTE, name or _name(route))
             try:
                 return self._chat(request, route, run, route_span)
             except ProviderError as exc:
@@ -157,7 +158,7 @@ class Router:
         """
         run = _Run()
         route_span = self._tracer.start_span(f"route {name or _name(route)}")
-        route_span.set_attribute("observatory.route", name or _name(route))
+        route_span.set_attribute(attr.ROUTE, name or _name(route))
         parent = trace.set_span_in_context(route_span)
         try:
             for slot in self._plan(route, run, parent):
@@ -241,9 +242,9 @@ class Router:
         )
         span = self._tracer.start_span(f"attempt {model}", context=parent)
         _start_attempt(span, _Slot(provider_name, model, run.number, 0.0))
-        span.set_attribute("observatory.fallback.reason", reason)
+        span.set_attribute(attr.FALLBACK_REASON, reason)
         if error_type is not None:
-            span.set_attribute("error.type", error_type)
+            span.set_attribute(attr.ERROR_TYPE, error_type)
             span.set_status(Status(StatusCode.ERROR, f"No provider serves {model}."))
         span.end()
 
@@ -301,7 +302,7 @@ class Router:
         else:
             breaker.release()
         if fallback:
-            span.set_attribute("observatory.fallback.reason", reason)
+            span.set_attribute(attr.FALLBACK_REASON, reason)
         _mark_error(span, exc)
         run.attempts.append(
             Attempt(
@@ -385,7 +386,7 @@ def _close(chunks: Iterator[ChatChunk | ChatResponse]) -> None:
 
 
 def _start_attempt(span: Span, slot: _Slot) -> None:
-    span.set_attribute("observatory.attempt", slot.number)
+    span.set_attribute(attr.ATTEMPT, slot.number)
     span.set_attribute("gen_ai.request.model", slot.model)
     if slot.provider_name:
         span.set_attribute("gen_ai.provider.name", GENAI_PROVIDER.get(slot.provider_name, ""))
