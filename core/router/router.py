@@ -395,7 +395,7 @@ def _start_attempt(span: Span, slot: _Slot) -> None:
 
 
 def _mark_error(span: Span, exc: BaseException) -> None:
-    span.set_attribute("error.type", type(exc).__name__)
+    span.set_attribute(attr.ERROR_TYPE, type(exc).__name__)
     span.set_status(Status(StatusCode.ERROR, str(exc)[:200]))
 
 
