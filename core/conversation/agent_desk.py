@@ -97,8 +97,9 @@ class AgentDesk:
         subject: str = "Customer asked for a human",
         priority: TicketPriority = TicketPriority.NORMAL,
     ) -> int:
-        """Open a ticket, put the conversation in the agents' queue and summarise it onto the
-        ticket for whoever picks it up (a traced structured call); returns the ticket id."""
+        """Open a ticket, put the conversation in the agents' queue (a claimed one stays claimed)
+        and summarise it onto the ticket for whoever picks it up (a traced structured call);
+        returns the ticket id."""
         parts = self.parts
         with (
             trace_context(conversation_id=conversation_id, user_id=str(user_id)),
@@ -114,7 +115,10 @@ class AgentDesk:
                 session.add(ticket)
                 session.commit()
                 session.refresh(ticket)
-            store.set_status(parts.db, conversation_id, ConversationStatus.ESCALATED)
+            # A claimed conversation stays with its agent: the assistant must not answer again.
+            status = store.get_conversation(parts.db, conversation_id).status
+            if status is not ConversationStatus.CLAIMED:
+                store.set_status(parts.db, conversation_id, ConversationStatus.ESCALATED)
             store.flag_conversation(parts.db, conversation_id, "escalated")
             ticket_id = ticket.id or 0
             summarise_escalation(parts, conversation_id, ticket_id, self._route(conversation_id))
