@@ -48,7 +48,9 @@ def open_qdrant(settings: Settings) -> QdrantClient:
     if vectors.qdrant_url:
         key = vectors.qdrant_api_key.get_secret_value() if vectors.qdrant_api_key else None
         try:
-            return QdrantClient(url=vectors.qdrant_url, api_key=key, timeout=10, check_compatibility=False)
+            return QdrantClient(
+                url=vectors.qdrant_url, api_key=key, timeout=10, check_compatibility=False
+            )
         except ValueError as exc:  # urllib3's LocationParseError among them
             raise SettingsError(
                 f"QDRANT_URL is not valid: {redact_url(vectors.qdrant_url)!r} cannot be read "
