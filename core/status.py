@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.db import check_connection, create_db_engine
 from core.errors import ObservatoryError
+from core.kb.embeddings import EmbeddingStatus
 from core.kb.vector_store import describe_unreachable_qdrant
 from core.providers import ProviderSet
 from core.settings import Settings, redact_url
@@ -124,6 +125,16 @@ def describe_providers(providers: ProviderSet) -> list[ComponentStatus]:
         )
         for status in providers.describe()
     ]
+
+
+def describe_embeddings(status: EmbeddingStatus) -> ComponentStatus:
+    """The knowledge base's embedding model: shipped with the app, OpenAI's, or simulated."""
+    backend = {
+        "local": "Local ONNX model",
+        "openai": "OpenAI API",
+        "simulated": "Offline simulator",
+    }[status.mode]
+    return ComponentStatus("Embeddings", backend, status.model, Health.OK, status.detail)
 
 
 def _backend_name(engine: Engine) -> str:

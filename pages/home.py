@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.db.summary import summarise_demo_data
-from core.status import Health, describe_providers, describe_storage
+from core.status import Health, describe_embeddings, describe_providers, describe_storage
 from pages._shared.resources import get_db_engine, get_services, get_settings
 
 settings = get_settings()
@@ -36,7 +36,11 @@ if summary.orders_by_status:
     st.bar_chart(orders, x="status", y="orders", horizontal=True, height=260)
 
 st.subheader("Components")
-statuses = describe_storage(settings, engine) + describe_providers(services.providers)
+statuses = [
+    *describe_storage(settings, engine),
+    describe_embeddings(services.kb.embedding_status),
+    *describe_providers(services.providers),
+]
 components = pd.DataFrame(
     [
         {

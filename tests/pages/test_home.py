@@ -37,6 +37,7 @@ def test_home_shows_every_components_status(app_env: Path) -> None:
     assert rows["Trace store"]["where"] == "same database as the app"
     assert rows["Vector store"]["backend"] == "Qdrant (local mode)"
     assert rows["Cache"]["backend"] == "In-process"
+    assert rows["Embeddings"]["backend"] == "Local ONNX model"
     assert all(row["status"] == "✅ ok" for row in rows.values())
 
 
