@@ -80,8 +80,15 @@ def score_tool(tool: ToolDef, text: str) -> float:
     score += len(_stems(" ".join(description_words)) & said)
     for word in name_words | description_words:
         cues = (*SYNONYMS.get(word, ()), *_EXTRA_CUES.get(word, ()))
-        score += 0.5 * sum(1 for cue in cues if cue in lowered)
+        score += 0.5 * sum(1 for cue in cues if _mentions(lowered, cue))
     return score
+
+
+def _mentions(lowered: str, cue: str) -> bool:
+    """``cue`` as a word or its inflection ("agents", "tracking"), not inside another word:
+    "person" is not in "personal"."""
+    tail = r"(?:s|es|d|ed|ing)?(?![a-z])" if cue[-1:].isalpha() else ""
+    return re.search(rf"(?<![a-z]){re.escape(cue)}{tail}", lowered) is not None
 
 
 def _forced(request: SimRequest) -> ToolDef | None:
