@@ -10,8 +10,8 @@ The block is the knowledge base's format::
     text…
     </sources>
 
-Sentences are ranked by lexical overlap with the question (word prefixes weighted by rarity
-across all sentences), which is enough to quote the right lines of a short retrieved set.
+Pieces (``passages``) are ranked by lexical overlap with the question (word stems weighted by
+rarity across all pieces), which is enough to quote the right lines of a short retrieved set.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from core.simulator.words import STOPWORDS, normalise_apostrophes
+from core.simulator.passages import read_units
+from core.simulator.words import content_stems, normalise_apostrophes
 
 _BLOCK = re.compile(r"<sources>(.*?)</sources>", re.DOTALL | re.IGNORECASE)
 _HEADER = re.compile(r"^\[(\d+)\]\s*(.*)$", re.MULTILINE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\n{2,}|\n(?=\s*[-*•]\s)|\n(?=#)")
 _PARAPHRASES = {
     "send back": "return",
     "sending back": "return",
@@ -99,40 +99,7 @@ def split_sentences(text: str) -> list[str]:
     """Sentences of prose or Markdown that can answer something: headings and questions are
     left out, bullets and emphasis removed, and each row of a Markdown table becomes one
     sentence naming its columns."""
-    pieces = []
-    for raw in _SENTENCE_END.split(tables_as_sentences(text)):
-        if raw.lstrip().startswith("#"):
-            continue
-        cleaned = re.sub(r"^\s*([-*•]|\d+\.)\s*", "", raw.strip())
-        cleaned = re.sub(r"\*\*|__|`", "", cleaned)
-        cleaned = " ".join(cleaned.split())
-        if len(cleaned) > 12 and not cleaned.endswith((":", "?")):
-            pieces.append(cleaned)
-    return pieces
-
-
-def tables_as_sentences(text: str) -> str:
-    """``| Everyone | 30 days |`` under ``| Customer | Return window |`` becomes
-    ``Everyone: return window 30 days.``; text outside tables is unchanged."""
-    out: list[str] = []
-    header: list[str] | None = None
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not (stripped.startswith("|") and stripped.endswith("|")):
-            header = None
-            out.append(line)
-            continue
-        cells = [cell.strip() for cell in stripped.strip("|").split("|")]
-        if all(set(cell) <= set("-: ") for cell in cells):
-            continue
-        if header is None:
-            header = cells
-            continue
-        described = [
-            f"{name.lower()} {cell}" for name, cell in zip(header[1:], cells[1:], strict=False)
-        ]
-        out.append(f"{cells[0]}: {', '.join(described)}.")
-    return "\n".join(out)
+    return [unit.text for unit in read_units(text)]
 
 
 def select_evidence(question: str, sources: list[Source], limit: int = 3) -> list[Evidence]:
@@ -176,12 +143,6 @@ def expand_question(question: str) -> str:
             if len(parts) > 1:
                 kept = re.sub(rf"\b({'|'.join(parts)})\w*", " ", kept)
     return " ".join([kept, *extra])
-
-
-def content_stems(text: str) -> set[str]:
-    """Five-letter prefixes of the non-trivial words (a crude stemmer: refund ~ refunds)."""
-    words = re.findall(r"[a-z0-9][a-z0-9'-]*", normalise_apostrophes(text.lower()))
-    return {word[:5] for word in words if word not in STOPWORDS and len(word) > 1}
 
 
 def _distinct(first: str, second: str) -> bool:

@@ -14,9 +14,10 @@ from collections import Counter
 
 from core.simulator.extract import find_name, find_order_numbers
 from core.simulator.messages import Role, SimRequest
-from core.simulator.sources import content_stems, split_sentences
+from core.simulator.sources import split_sentences
 from core.simulator.tool_answers import describe_tool_result
 from core.simulator.values import first_sentence
+from core.simulator.words import content_stems
 
 _ASK = re.compile(
     r"\b(summari[sz]e|recap|tl;?dr|sum up"

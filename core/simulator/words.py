@@ -6,6 +6,8 @@ type them) and cut at it (``doesn``, what a tokenizer splitting on ``'`` leaves)
 
 from __future__ import annotations
 
+import re
+
 _COMMON = """
 a an and are as at be but by can do does did for from has have how i if in is it its me my of on
 or our so that the their them then there this to was we what when where which who why will with
@@ -34,3 +36,28 @@ STOPWORDS = frozenset(_COMMON.split()).union(
 def normalise_apostrophes(text: str) -> str:
     """``doesn’t`` → ``doesn't``: typographic apostrophes as the plain one."""
     return text.replace("\u2019", "'").replace("\u2018", "'")
+
+
+def content_words(text: str) -> list[str]:
+    """Five-letter prefixes of the non-trivial words, in order (a crude stemmer: refund ~
+    refunds). Hyphenated words stay whole, so "out-of-warranty" is not "warranty"."""
+    words = re.findall(r"[a-z0-9][a-z0-9'-]*", normalise_apostrophes(text.lower()))
+    return [word[:5] for word in words if word not in STOPWORDS and len(word) > 1]
+
+
+def content_stems(text: str) -> set[str]:
+    """The set of ``content_words``."""
+    return set(content_words(text))
+
+
+def lower_first(text: str) -> str:
+    """``Return window`` → ``return window`` to sit inside a sentence; names such as ``Trail
+    Club members``, ``PayPal`` or ``I`` keep their capitals."""
+    first, _, rest = text.partition(" ")
+    if len(first) < 2 or not _is_capitalised(first) or _is_capitalised(rest.split(" ")[0]):
+        return text
+    return first[0].lower() + text[1:]
+
+
+def _is_capitalised(word: str) -> bool:
+    return word[:1].isupper() and word[1:] == word[1:].lower()

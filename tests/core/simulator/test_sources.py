@@ -1,4 +1,4 @@
-from core.simulator.sources import Source, select_evidence, split_sentences, tables_as_sentences
+from core.simulator.sources import Source, select_evidence, split_sentences
 
 RETURNS = """## How long you have
 
@@ -19,7 +19,10 @@ def test_table_rows_become_sentences_that_name_their_columns() -> None:
 
 
 def test_text_outside_tables_is_unchanged() -> None:
-    assert tables_as_sentences("Plain words.\n\n- a bullet") == "Plain words.\n\n- a bullet"
+    assert split_sentences("Plain words stay as written.\n\n- a bullet point") == [
+        "Plain words stay as written.",
+        "a bullet point",
+    ]
 
 
 def test_a_question_about_a_window_is_answered_from_the_table_row() -> None:
