@@ -14,11 +14,12 @@ import random
 import re
 from datetime import date
 
+from core.simulator.cited import compose_cited_answer
 from core.simulator.extract import find_today
 from core.simulator.intents import decide_tool_call
 from core.simulator.messages import Reply, SimRequest
 from core.simulator.recovery import follow_up_call
-from core.simulator.sources import Evidence, parse_sources, select_evidence
+from core.simulator.sources import parse_sources
 from core.simulator.structured import compose_json
 from core.simulator.summarise import is_summary_request, summarise_request
 from core.simulator.tool_answers import describe_tool_result
@@ -30,13 +31,11 @@ _GREETING = re.compile(
     re.IGNORECASE,
 )
 _THANKS = re.compile(r"^\s*(thanks|thank you|cheers|great,? thanks)\b[^?]*$", re.IGNORECASE)
-MIN_EVIDENCE_SCORE = 1.5
-"""Below this the sources do not really answer the question, and the reply says so."""
 _OPENERS = ("", "Good question. ", "Happy to help. ", "Thanks for asking. ")
 _CLOSERS = (
     "",
-    " Is there anything else I can help with?",
-    " Let me know if you have any other questions.",
+    "Is there anything else I can help with?",
+    "Let me know if you have any other questions.",
 )
 _HUMAN_OFFER = (
     "Our live agents are available Monday–Friday 8:00–20:00 ET and Saturday 9:00–17:00 ET "
@@ -84,35 +83,32 @@ def _answer_text(request: SimRequest, rng: random.Random) -> str:
         )
     if _THANKS.match(question):
         return "You're welcome! Is there anything else I can help you with?"
-    evidence = select_evidence(question, parse_sources(request.system), limit=3)
-    if evidence and max(item.score for item in evidence) >= MIN_EVIDENCE_SCORE:
-        return _cited_answer(evidence, rng)
+    answer = compose_cited_answer(question, parse_sources(request.system))
+    if answer is not None:
+        return _polite(answer, rng)
     return (
         "I'm sorry, I don't have information about that in our help centre, so I don't want to "
         f"guess. {_HUMAN_OFFER}"
     )
 
 
-def _cited_answer(evidence: list[Evidence], rng: random.Random) -> str:
-    first, *rest = evidence
-    lead = rng.choice(("According to", "As explained in", "Per"))
-    title = first.source.title.split(" — ")[0]
-    sentences = [f"{lead} “{title}”: {_cite(first)}"]
-    sentences.extend(_cite(item) for item in rest)
-    return rng.choice(_OPENERS) + " ".join(sentences) + rng.choice(_CLOSERS)
+def _polite(answer: str, rng: random.Random) -> str:
+    opener = rng.choice(_OPENERS)
+    return opener + _with_closer(answer, rng)
 
 
-def _cite(evidence: Evidence) -> str:
-    sentence = evidence.sentence.rstrip()
-    ending = sentence[-1] if sentence[-1] in ".!?" else "."
-    body = sentence.rstrip(".!?")
-    return f"{body} [{evidence.source.number}]{ending}"
+def _with_closer(answer: str, rng: random.Random) -> str:
+    """``answer`` and, maybe, an offer of more help: after a blank line when it ends a list."""
+    closer = rng.choice(_CLOSERS)
+    if not closer:
+        return answer
+    separator = "\n\n" if "\n" in answer else " "
+    return f"{answer}{separator}{closer}"
 
 
 def _answer_from_tools(results: list[tuple[str, str]], rng: random.Random) -> str:
     said = dict.fromkeys(describe_tool_result(name, text) for name, text in results)
-    described = " ".join(said)
-    return described + rng.choice(_CLOSERS)
+    return _with_closer(" ".join(said), rng)
 
 
 def _limit(request: SimRequest, text: str) -> Reply:

@@ -60,6 +60,12 @@ class Unit:
     item: int = 0
     row: Row | None = None
 
+    @property
+    def own_text(self) -> str:
+        """What the piece itself says: a row's cells (its column names label it, like a
+        heading), else its text."""
+        return " ".join(self.row.cells) if self.row is not None else self.text
+
 
 @dataclass
 class _Block:

@@ -14,12 +14,16 @@ or our so that the their them then there this to was we what when where which wh
 would you your yours please could should tell know want need about any also get got just like than
 they these those into out up use been being hi hello thanks thank not no yes
 something anything everything nothing someone anyone somebody anybody much
+after before during since ago still already ever last yesterday one two three four five
 """
 _CONTRACTIONS = """
 don't doesn't didn't isn't aren't wasn't weren't can't couldn't won't wouldn't shouldn't haven't
 hasn't hadn't i'm i've i'll i'd you're you've you'll you'd it's that's there's what's let's we're
 we've we'll they're they've
 """
+
+
+_SUFFIXES = ("ing", "ed", "es", "s")
 
 
 def _contraction_forms(contraction: str) -> set[str]:
@@ -39,10 +43,25 @@ def normalise_apostrophes(text: str) -> str:
 
 
 def content_words(text: str) -> list[str]:
-    """Five-letter prefixes of the non-trivial words, in order (a crude stemmer: refund ~
-    refunds). Hyphenated words stay whole, so "out-of-warranty" is not "warranty"."""
+    """The non-trivial words in order, crudely stemmed (see ``stem``). Hyphenated words stay
+    whole, so "out-of-warranty" is not "warranty"."""
     words = re.findall(r"[a-z0-9][a-z0-9'-]*", normalise_apostrophes(text.lower()))
-    return [word[:5] for word in words if word not in STOPWORDS and len(word) > 1]
+    return [stem(word) for word in words if word not in STOPWORDS and len(word) > 1]
+
+
+def stem(word: str) -> str:
+    """A crude stem: one ending ("-ing", "-ed", "-es", "-s") off, a doubled last consonant
+    and a final "e" dropped, cut to five letters, so size, sizes, sized and sizing meet, and
+    ship, shipped and shipping."""
+    for suffix in _SUFFIXES:
+        if len(word) > len(suffix) + 2 and word.endswith(suffix) and not word.endswith("ss"):
+            word = word[: -len(suffix)]
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiousl":
+        word = word[:-1]
+    if len(word) > 3 and word.endswith("e") and not word.endswith("ee"):
+        word = word[:-1]
+    return word[:5]
 
 
 def content_stems(text: str) -> set[str]:

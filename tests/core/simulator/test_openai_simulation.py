@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx2
@@ -12,7 +13,7 @@ import openai
 import pytest
 
 from core.tokens import count_tokens
-from tests.core.simulator.conftest import fake_embed
+from tests.core.simulator.conftest import BASE_URL, fake_embed
 
 ORDER_RESULT = {
     "order_number": "ORD-10042",
@@ -187,6 +188,20 @@ def test_answer_from_tool_result_names_status_carrier_tracking_and_eta(
     assert reply.choices[0].message.tool_calls is None
     for fact in ("ORD-10042", "in transit", "UPS", "1Z999AA10123456784", "Thursday 26 November"):
         assert fact in text
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_an_answer_from_a_tool_result_keeps_a_space_before_its_closing_offer(
+    make_transport, support_tools, seed
+):
+    http = httpx2.Client(transport=make_transport(seed=seed))
+    client = openai.OpenAI(
+        api_key="sim", base_url=f"{BASE_URL}/v1", max_retries=0, http_client=http
+    )
+
+    reply = ask(client, "", messages=tool_conversation(), tools=support_tools)
+
+    assert not re.search(r"[.!?][A-Z]", reply.choices[0].message.content)
 
 
 def test_stream_yields_the_same_answer_and_usage(openai_client, support_tools):

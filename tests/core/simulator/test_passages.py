@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from core.simulator.passages import Kind, read_units
+from core.simulator.question import Ask, read_question
 from core.simulator.tables import Row
+from core.simulator.words import content_stems
 
 PDF_PAGE = """Delivered on the next business day after shipping by FedEx Priority Overnight or UPS \
 Next Day Air. Not
@@ -89,3 +91,19 @@ def test_a_row_can_be_told_with_only_the_columns_asked_about() -> None:
     assert row.describe(lambda name, _: name == "Price") == (
         "Standard: price $6.95, free on orders over $75."
     )
+
+
+def test_word_forms_meet_and_negations_stay_apart() -> None:
+    assert content_stems("sizes sized sizing") == content_stems("size")
+    assert content_stems("shipped shipping") == content_stems("ship")
+    assert not content_stems("out-of-warranty repairs") & content_stems("warranty")
+
+
+def test_a_question_in_two_parts_is_read_part_by_part() -> None:
+    question = read_question(
+        "I returned a jacket last week. Is it covered by the warranty, and how do I claim it?"
+    )
+
+    assert [sorted(part.stems) for part in question.parts] == [["cover", "warra"], ["claim"]]
+    assert question.parts[1].wants(Ask.STEPS)
+    assert "jacke" in question.stems

@@ -5,7 +5,9 @@ from __future__ import annotations
 import openai
 import pytest
 
-from core.simulator.sources import Source, select_evidence
+from core.simulator.question import read_question
+from core.simulator.relevance import rank_evidence
+from core.simulator.sources import Source
 
 QUESTION = "How long do I have to send something back if it doesn't fit?"
 PAYMENTS = """## Common reasons and fixes
@@ -53,7 +55,9 @@ def answer(client: openai.OpenAI, system_prompt: str, question: str = QUESTION) 
 
 @pytest.mark.parametrize("question", [QUESTION, QUESTION.replace("'", "’")])
 def test_contractions_and_idioms_are_not_evidence(question: str) -> None:
-    assert select_evidence(question, [Source(1, "Failed payments", PAYMENTS)]) == []
+    ranking = rank_evidence(read_question(question), [Source(1, "Failed payments", PAYMENTS)])
+
+    assert ranking.evidence == ()
 
 
 def test_an_off_target_source_gets_an_honest_fallback(openai_client: openai.OpenAI) -> None:

@@ -1,4 +1,6 @@
-from core.simulator.sources import Source, select_evidence, split_sentences
+from core.simulator.question import read_question
+from core.simulator.relevance import rank_evidence
+from core.simulator.sources import Source, split_sentences
 
 RETURNS = """## How long you have
 
@@ -26,11 +28,10 @@ def test_text_outside_tables_is_unchanged() -> None:
 
 
 def test_a_question_about_a_window_is_answered_from_the_table_row() -> None:
-    evidence = select_evidence(
-        "How many days is the return window?", [Source(1, "Returns", RETURNS)]
-    )
+    question = read_question("How many days is the return window?")
+    best = rank_evidence(question, [Source(1, "Returns", RETURNS)]).evidence[0]
 
-    assert evidence[0].sentence.startswith("Everyone: return window 30 days")
+    assert best.sentence.startswith("Everyone: return window 30 days")
 
 
 def test_headings_and_questions_are_not_offered_as_answers() -> None:
