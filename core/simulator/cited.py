@@ -37,6 +37,7 @@ MIN_COVERAGE = 0.25
 MAX_ITEMS = 8
 EXTRA_FLOOR = 0.6
 """A piece from elsewhere follows a list only when it scores this share of the best item."""
+LABEL_WORDS = 5
 _ANAPHOR = re.compile(r"^(it|this|that|they|these|those|them)\b", re.IGNORECASE)
 
 
@@ -85,7 +86,7 @@ def _quote(question: Question, evidence: Evidence) -> str:
     unit = evidence.unit
     if unit.row is not None:
         return _cite(_row_sentence(question, unit), evidence.source.number)
-    text = f"{_before(evidence)} {unit.text}".lstrip()
+    text = _in_context(evidence)
     if unit.kind is Kind.ITEM and unit.lead:
         text = f"{unit.lead}: {text}"
     elif unit.kind is Kind.ITEM and says_not(unit.heading) and not question.negated:
@@ -93,16 +94,31 @@ def _quote(question: Question, evidence: Evidence) -> str:
     return _cite(text, evidence.source.number)
 
 
-def _before(evidence: Evidence) -> str:
-    """The opening sentence of a list item quoted from its middle ("Once packed or shipped: we
-    can't change it."), or the sentence an "It", "This", "They"… refers to; else empty."""
+def _in_context(evidence: Evidence) -> str:
+    """The sentence with what it needs to be understood: a list item's opening sentence when it
+    comes from the item's middle ("Once packed or shipped: we can't change it."), the sentence
+    an "It", "This", "They"… refers to, and after a short label ("Inspection and refund.") the
+    sentence the label is for."""
     unit = evidence.unit
-    units = read_units(evidence.source.text)
-    index = units.index(unit)
-    same = [u for u in units[:index] if (u.group, u.item) == (unit.group, unit.item)]
-    if same and unit.kind is not Kind.SENTENCE:
-        return same[0].text
-    return same[-1].text if same and _ANAPHOR.match(unit.text) else ""
+    item = [
+        u for u in read_units(evidence.source.text) if (u.group, u.item) == (unit.group, unit.item)
+    ]
+    place = item.index(unit)
+    if unit.kind is not Kind.SENTENCE and place > 0:
+        return _joined(item[0].text, unit.text)
+    if unit.kind is not Kind.SENTENCE and len(item) > 1 and _is_label(unit.text):
+        return _joined(unit.text, item[1].text)
+    if place > 0 and _ANAPHOR.match(unit.text):
+        return _joined(item[place - 1].text, unit.text)
+    return unit.text
+
+
+def _joined(first: str, second: str) -> str:
+    return f"{first[:-1]}: {second}" if _is_label(first) else f"{first} {second}"
+
+
+def _is_label(sentence: str) -> bool:
+    return len(sentence.split()) <= LABEL_WORDS and sentence.endswith(".")
 
 
 def _row_sentence(question: Question, unit: Unit) -> str:

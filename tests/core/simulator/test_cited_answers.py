@@ -277,3 +277,13 @@ def test_a_question_the_passages_only_brush_gets_the_honest_fallback(
 
     assert FALLBACK in text
     assert "[1]" not in text and "card" not in text
+
+
+def test_a_step_label_is_quoted_with_the_sentence_it_labels(openai_client: openai.OpenAI) -> None:
+    text = ask(
+        openai_client,
+        "When does my return reach the warehouse?",
+        ("Refund Timelines", section("refund-timelines", "Step by step")),
+    )
+
+    assert "The parcel reaches the warehouse: Most US returns arrive 3–8 business days" in text
