@@ -1,15 +1,15 @@
-"""Support Observatory: the frame. Pages are in `pages/`, logic in `core/` and `observability/`."""
+"""Support Observatory: the frame. Pages are in `pages/`, logic in `core/` and `observability/`.
+
+The navigation is built before the first-start bootstrap, so a fresh start shows its progress in
+the main area under the role's own pages (never Streamlit's automatic list of `pages/` files).
+"""
 
 import streamlit as st
 
 from pages._shared.navigation import PAGES, pages_for
-from pages._shared.roles import role_switch
-from pages._shared.startup import bootstrap
+from pages._shared.roles import current_role, role_switch, staff_picker
 
-st.set_page_config(page_title="Support Observatory", page_icon="🔭", layout="wide")
-bootstrap()
-role = role_switch()
-
+role = current_role()
 sections = {
     section: [
         st.Page(entry.path, title=entry.title, icon=entry.icon, default=entry is PAGES[0])
@@ -17,4 +17,13 @@ sections = {
     ]
     for section, entries in pages_for(role).items()
 }
-st.navigation(sections).run()
+page = st.navigation(sections)
+st.set_page_config(page_title="Support Observatory", page_icon="🔭", layout="wide")
+role_switch()
+with st.spinner("Starting Support Observatory…"):
+    # Imported once the navigation is drawn: providers, Qdrant and the seed take seconds.
+    from pages._shared.startup import bootstrap
+
+    bootstrap()
+staff_picker(role)
+page.run()

@@ -1,59 +1,89 @@
 """The demo's role switch: who is using the app decides which pages the navigation lists.
 
 Until sign-in exists, the sidebar picks a role (customer, agent, admin) and, for staff, which
-staff member; pages outside the role are not in the navigation at all.
+staff member; pages outside the role are not in the navigation at all. ``role_switch`` imports
+nothing slow (``app.py`` draws the navigation with it before the first-start bootstrap); the
+database layer is imported by the functions that need it.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
-from core.db.models import Role, User
-from core.directory import list_users
-from pages._shared.resources import get_db_engine
+from pages._shared.navigation import ADMIN, AGENT, CUSTOMER, TRACES_PAGE, can_open
+
+if TYPE_CHECKING:
+    from core.db.models import User
 
 ROLE_KEY = "role"
 ROLE_WIDGET_KEY = "role_picker"
 STAFF_KEY = "staff_user_id"
-ROLE_LABELS = {Role.CUSTOMER: "Customer", Role.AGENT: "Support agent", Role.ADMIN: "Admin"}
+ROLE_LABELS = {CUSTOMER: "Customer", AGENT: "Support agent", ADMIN: "Admin"}
 
 
-def role_switch() -> Role:
-    """The sidebar's role picker; returns the chosen role (customer by default)."""
-    with st.sidebar:
-        roles = list(ROLE_LABELS)
-        role = st.radio(
-            "Use the demo as",
-            roles,
-            index=roles.index(Role(st.session_state.get(ROLE_KEY, Role.CUSTOMER))),
-            format_func=ROLE_LABELS.__getitem__,
-            key=ROLE_WIDGET_KEY,
-            horizontal=True,
+def current_role() -> str:
+    """The role the sidebar picked (a ``core.db.models.Role`` value); customer by default."""
+    role = str(st.session_state.get(ROLE_KEY, CUSTOMER))
+    return role if role in ROLE_LABELS else CUSTOMER
+
+
+def role_switch() -> None:
+    """The sidebar's role picker; a click sets ``current_role()`` before the next run starts,
+    so ``app.py`` builds the navigation from it before drawing the picker."""
+    st.session_state[ROLE_WIDGET_KEY] = current_role()
+    st.sidebar.radio(
+        "Use the demo as",
+        list(ROLE_LABELS),
+        format_func=ROLE_LABELS.__getitem__,
+        key=ROLE_WIDGET_KEY,
+        on_change=_role_picked,
+    )
+
+
+def _role_picked() -> None:
+    st.session_state[ROLE_KEY] = st.session_state[ROLE_WIDGET_KEY]
+
+
+def staff_picker(role: str) -> None:
+    """For agents and admins, which staff member the demo acts as."""
+    if role == CUSTOMER:
+        return
+    staff = {user.id: user for user in _staff(role)}
+    if staff:
+        st.sidebar.selectbox(
+            "Staff member",
+            list(staff),
+            format_func=lambda key: staff[key].name,
+            key=STAFF_KEY,
         )
-        st.session_state[ROLE_KEY] = role
-        if role is not Role.CUSTOMER:
-            staff = {user.id: user for user in list_users(get_db_engine(), role)}
-            if staff:
-                st.selectbox(
-                    "Staff member",
-                    list(staff),
-                    format_func=lambda key: staff[key].name,
-                    key=STAFF_KEY,
-                )
-    return Role(role)
 
 
 def current_user() -> User:
     """The staff member the sidebar picked; stops the page for customers or when there is none."""
-    role = Role(st.session_state.get(ROLE_KEY, Role.CUSTOMER))
-    if role is Role.CUSTOMER:
+    role = current_role()
+    if role == CUSTOMER:
         st.info("This page is for support staff: switch the sidebar to Support agent or Admin.")
         st.stop()
-    staff = {user.id: user for user in list_users(get_db_engine(), role)}
+    staff = {user.id: user for user in _staff(role)}
     chosen = st.session_state.get(STAFF_KEY)
     if chosen in staff:
         return staff[chosen]
     if staff:
         return next(iter(staff.values()))
-    st.warning(f"There is no {role.value} in the demo data; load it with `python -m seed`.")
+    st.warning(f"There is no {role} in the demo data; load it with `python -m seed`.")
     st.stop()
+
+
+def sees_traces() -> bool:
+    """Whether the current role may open the Traces page (and so see links to it)."""
+    return can_open(current_role(), TRACES_PAGE)
+
+
+def _staff(role: str) -> list[User]:
+    from core.db.models import Role
+    from core.directory import list_users
+    from pages._shared.resources import get_db_engine
+
+    return list_users(get_db_engine(), Role(role))
