@@ -1,12 +1,15 @@
 """Traces: every traced turn, newest first, and the span waterfall of the one you pick."""
 
+import math
 from datetime import timedelta
 
+import pandas as pd
 import streamlit as st
 
 from observability.queries import TraceFilters, Window
 from pages._shared.chat_widgets import format_cost
 from pages._shared.resources import get_services
+from pages._shared.roles import current_user
 from pages._shared.trace_charts import waterfall
 
 WINDOWS = {
@@ -21,6 +24,33 @@ SHOWN_COLUMNS = [
     *("model", "provider", "conversation_id", "trace_id"),
 ]
 
+
+def trace_cost(cost: float | None) -> str:
+    """A trace's cost, ``—`` when none of its calls had one. (Trace rows carry no price
+    status: whether a call was unpriced shows on the trace itself, see ``spans_cost``.)"""
+    if cost is None or (isinstance(cost, float) and math.isnan(cost)):
+        return "—"
+    return format_cost(cost)
+
+
+def spans_cost(spans: pd.DataFrame) -> str:
+    """The cost of one trace's calls, saying so when some of them had no price."""
+    unpriced = int((spans["cost_status"] == "unpriced").sum())
+    priced = spans["cost_usd"].dropna()
+    if not len(priced):
+        return "unpriced" if unpriced else "—"
+    amount = format_cost(priced.sum())
+    return f"{amount} + {unpriced} unpriced" if unpriced else amount
+
+
+def chat_models(spans: pd.DataFrame) -> str:
+    """The chat models a trace called, in order (its embeddings and retrieval left out)."""
+    chats = spans[spans["operation"].isin(["chat", "text_completion"])]
+    models = chats["response_model"].fillna(chats["request_model"]).dropna()
+    return ", ".join(dict.fromkeys(str(m) for m in models)) or "—"
+
+
+current_user()  # staff only: traces show every customer's conversations
 services = get_services()
 services.observatory.force_flush()
 wanted = st.query_params.get("trace")
@@ -38,6 +68,7 @@ text = right.text_input(
     "Search span names and attributes", placeholder="e.g. gpt-4o or lookup_order"
 )
 
+
 span = Window.last(WINDOWS[window])
 filters = TraceFilters(start=span.start, end=span.end, status=status, text=text or None)
 page = services.traces.list_traces(filters, page=1, page_size=PAGE_SIZE)
@@ -49,7 +80,7 @@ if table.empty and not wanted:
 
 if not table.empty:
     shown = table.assign(
-        cost=[format_cost(c) for c in table["cost_usd"]],
+        cost=[trace_cost(c) for c in table["cost_usd"]],
         tokens=table["input_tokens"] + table["output_tokens"],
     )[SHOWN_COLUMNS]
     picked = st.dataframe(
@@ -63,6 +94,9 @@ if not table.empty:
             "root_name": "trace",
             "duration_ms": st.column_config.NumberColumn("duration ms", format="%.0f"),
             "call_count": "LLM calls",
+            # The trace row keeps the first model called (the embeddings, for a chat turn);
+            # a turn's chat model is under its waterfall.
+            "model": "first model called",
         },
         key="trace_table",
     )
@@ -83,13 +117,13 @@ if spans.empty:
     st.stop()
 
 llm = spans[spans["operation"].isin(["chat", "text_completion", "embeddings"])]
-cost = spans["cost_usd"].dropna().sum()
 columns = st.columns(4)
 columns[0].metric("Spans", len(spans))
 columns[1].metric("LLM and embedding calls", len(llm))
-columns[2].metric("Cost", format_cost(cost) if len(llm) else "$0")
+columns[2].metric("Cost", spans_cost(spans))
 columns[3].metric("Errors", int((spans["status"] == "error").sum()))
 st.subheader(f"Trace {wanted}")
+st.caption(f"Chat model: {chat_models(spans)}")
 st.altair_chart(waterfall(spans), width="stretch")
 
 for row in spans.itertuples():

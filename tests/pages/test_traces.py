@@ -1,8 +1,10 @@
 import json
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.db.models import Role
 from tests.pages.conftest import APP
 
 APP_TIMEOUT_S = 180
@@ -14,6 +16,7 @@ def test_a_chat_turn_appears_as_a_priced_trace_with_its_waterfall(app_env: Path)
     at.chat_input[0].set_value("What is your return window?").run()
     assert not at.exception, at.exception
 
+    at.session_state["role"] = Role.AGENT
     at.switch_page("pages/traces.py").run()
 
     assert not at.exception, at.exception
@@ -37,7 +40,37 @@ def test_a_chat_turn_appears_as_a_priced_trace_with_its_waterfall(app_env: Path)
 def test_an_unknown_trace_says_so(app_env: Path) -> None:
     at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
     at.query_params["trace"] = "0" * 32
+    at.session_state["role"] = Role.AGENT
+    at.run()
     at.switch_page("pages/traces.py").run()
 
     assert not at.exception, at.exception
     assert at.warning and "There is no trace" in at.warning[0].value
+
+
+def test_a_trace_without_cost_says_so_instead_of_nan(app_env: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+    at.session_state["role"] = Role.AGENT
+    at.switch_page("pages/customer_chat.py").run()
+    at.chat_input[0].set_value("What is your return window?").run()
+
+    at.switch_page("pages/traces.py").run()
+
+    table = at.dataframe[0].value
+    assert not table["cost"].str.contains("nan").any()
+    assert (table[table["root_name"] != "turn"]["cost"] == "—").all()
+    turn = str(table[table["root_name"] == "turn"]["trace_id"].iloc[0])
+    at.query_params["trace"] = turn
+    at.run()
+    assert "Chat model: gpt-4o-mini" in " ".join(c.value for c in at.caption)
+
+
+def test_customers_cannot_open_the_traces(app_env: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/traces.py")
+    at.session_state["role"] = Role.AGENT
+    at.run()
+    at.switch_page("pages/traces.py").run()
+    assert [t.value for t in at.title] == ["🔎 Traces"]
