@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from decimal import Decimal
 from typing import Any
 
@@ -16,14 +18,22 @@ from core.conversation import (
     TurnEvent,
     TurnResult,
 )
+from core.conversation.engine import CLOSED_EARLY
 from core.db.models import Message, MessageRole
+from pages._shared.navigation import TRACES_PAGE
 
 AVATARS = {
     MessageRole.USER: "🧑",
     MessageRole.ASSISTANT: "🤖",
     MessageRole.AGENT: "🧑‍💼",
 }
-TRACE_PAGE = "pages/traces.py"
+SNIPPET_CHARS = 220
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+_TABLE_RULE = re.compile(r"\|?(\s*:?-{3,}:?\s*\|)+\s*:?-*:?")
+_CELL_BREAKS = re.compile(r"\s*\|[\s|]*")
+_HEADING = re.compile(r"(^|\s)#{1,6}\s+")
+_EMPHASIS = re.compile(r"(\*\*|__|`)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
 
 def format_cost(cost: Decimal | float | None) -> str:
@@ -59,15 +69,39 @@ def metrics_line(
     return " · ".join(parts)
 
 
+def plain_snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """A source passage as one line of plain text, safe to hand to ``st.caption``.
+
+    Markdown that the passage was written in (headings, tables, emphasis, links) is dropped,
+    whitespace collapsed, the text cut at a word near ``limit`` and what is left escaped, so
+    a table row reads ``Everyone · 30 days`` instead of becoming a heading full of pipes.
+    """
+    flat = _LINK.sub(r"\1", text)
+    flat = _TABLE_RULE.sub(" ", flat)
+    flat = _CELL_BREAKS.sub(" · ", f" {flat} ").strip(" ·")
+    flat = _HEADING.sub(r"\1", flat)
+    flat = " ".join(_EMPHASIS.sub("", flat).split())
+    if len(flat) > limit:
+        flat = flat[:limit].rsplit(" ", 1)[0].rstrip(" ·,;:") + "…"
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", flat)
+
+
+def sources_label(citations: list[dict[str, Any]]) -> str:
+    """``Sources [1] [3]``: the numbers the answer cites, not a count that can contradict them."""
+    return "Sources " + " ".join(f"\\[{number}\\]" for number in _numbers(citations))
+
+
 def show_citations(citations: list[dict[str, Any]]) -> None:
-    """The cited passages under an answer: document, page and snippet."""
+    """The cited passages under an answer, numbered as the answer cites them."""
     if not citations:
         return
-    with st.expander(f"Sources ({len(citations)})"):
-        for citation in citations:
+    ordered = sorted(citations, key=lambda c: c.get("number") or 0)
+    with st.expander(sources_label(ordered)):
+        for citation in ordered:
             page = f", page {citation['page']}" if citation.get("page") else ""
-            st.markdown(f"**[{citation['number']}] {citation['title']}**{page}")
-            st.caption(citation["snippet"])
+            title = _MARKDOWN_SPECIALS.sub(r"\\\1", str(citation["title"]))
+            st.markdown(f"**\\[{citation['number']}\\] {title}**{page}")
+            st.caption(plain_snippet(str(citation.get("snippet") or "")))
 
 
 def show_tool_steps(steps: list[dict[str, Any]]) -> None:
@@ -82,29 +116,57 @@ def show_tool_steps(steps: list[dict[str, Any]]) -> None:
 
 
 def show_trace_link(trace_id: str | None) -> None:
+    """A link to the message's trace on the Traces page (only for roles that can open it)."""
     if trace_id:
         st.page_link(
-            TRACE_PAGE, label=f"Trace {trace_id[:12]}…", icon="🔎", query_params={"trace": trace_id}
+            TRACES_PAGE,
+            label=f"Trace {trace_id[:12]}…",
+            icon=":material/timeline:",
+            query_params={"trace": trace_id},
         )
 
 
 def show_message(
-    message: Message, *, on_feedback: Callable[[int, int], None] | None = None
+    message: Message,
+    *,
+    on_feedback: Callable[[int, int], None] | None = None,
+    trace_link: bool = False,
+    notes: tuple[str, ...] = (),
 ) -> None:
-    """One stored message with, for answers, its metrics, sources, tools, trace and feedback."""
+    """One stored message with, for answers, its metrics, sources, tools and feedback.
+
+    ``notes`` are shown under the message (a privacy notice, an attached file);
+    ``trace_link`` adds a link to the message's trace.
+    """
     avatar = AVATARS.get(message.role, "💬")
     name = "assistant" if message.role is MessageRole.AGENT else message.role.value
     with st.chat_message(name, avatar=avatar):
         if message.role is MessageRole.AGENT:
             st.caption("Support agent")
         st.markdown(message.content)
-        if message.role is not MessageRole.ASSISTANT:
-            return
-        show_tool_steps(message.tool_calls)
-        show_citations(message.citations)
-        if message.error:
-            st.caption(f"⚠️ {message.error}")
-            return
+        for note in notes:
+            st.caption(note)
+        if message.role is MessageRole.ASSISTANT:
+            _answer_details(message)
+        if trace_link:
+            show_trace_link(message.trace_id)
+        if (
+            message.role is MessageRole.ASSISTANT
+            and on_feedback is not None
+            and message.id is not None
+            and not message.error
+        ):
+            _feedback_widget(message.id, on_feedback)
+
+
+def _answer_details(message: Message) -> None:
+    show_tool_steps(message.tool_calls)
+    show_citations(message.citations)
+    if message.error == CLOSED_EARLY:
+        st.caption("⚠️ Cut short: a new message was sent before this answer finished.")
+    elif message.error:
+        st.caption(f"⚠️ {message.error}")
+    if message.model or message.input_tokens or message.output_tokens:
         st.caption(
             metrics_line(
                 model=message.model,
@@ -116,8 +178,16 @@ def show_message(
                 latency_ms=message.latency_ms,
             )
         )
-        if on_feedback is not None and message.id is not None:
-            _feedback_widget(message.id, on_feedback)
+
+
+def traced_turns(messages: list[Message]) -> set[int]:
+    """Ids of the messages that carry a turn's trace link: each turn's last stored message (the
+    answer, or the customer's message when nothing answered it, e.g. while an agent has it)."""
+    last: dict[str, int] = {}
+    for message in messages:
+        if message.trace_id and message.id is not None and message.role is not MessageRole.SYSTEM:
+            last[message.trace_id] = message.id
+    return set(last.values())
 
 
 def stream_turn(events: Iterator[TurnEvent]) -> TurnResult | None:
@@ -148,7 +218,9 @@ def stream_turn(events: Iterator[TurnEvent]) -> TurnResult | None:
         if status_box:
             status_box[0].update(label="Tools finished", state="complete", expanded=False)
 
-    with st.chat_message("assistant", avatar=AVATARS[MessageRole.ASSISTANT]):
+    # Closed however the run ends: when the customer sends again mid-answer, Streamlit stops
+    # this run, and closing the turn makes the engine store the answer given so far.
+    with closing(events), st.chat_message("assistant", avatar=AVATARS[MessageRole.ASSISTANT]):
         st.write_stream(text_only())
     return holder.get("result")
 
@@ -162,6 +234,10 @@ def _feedback_widget(message_id: int, on_feedback: Callable[[int, int], None]) -
             on_feedback(message_id, 1 if value == 1 else -1)
 
     st.feedback("thumbs", key=key, on_change=changed)
+
+
+def _numbers(citations: list[dict[str, Any]]) -> list[int]:
+    return sorted({int(c["number"]) for c in citations if c.get("number") is not None})
 
 
 def _arguments(arguments: dict[str, Any]) -> str:
