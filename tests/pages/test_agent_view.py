@@ -63,3 +63,66 @@ def test_customers_do_not_see_the_agent_view(app_env: Path) -> None:
 
     assert not any("Agent view" in t.value for t in at.title)
     assert at.info and "for support staff" in at.info[0].value
+
+
+def _open_first(at: AppTest) -> None:
+    picker = next(s for s in at.selectbox if s.label == "Open a conversation")
+    picker.set_value(picker.options[0]).run()
+    assert not at.exception, at.exception
+
+
+def _click(at: AppTest, label: str) -> None:
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception, at.exception
+
+
+def _status_caption(at: AppTest) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Status "))
+
+
+def test_a_ticket_on_a_claimed_conversation_keeps_it_claimed_and_the_assistant_quiet(
+    app_env: Path,
+) -> None:
+    at = _as("customer")
+    at.switch_page("pages/customer_chat.py").run()
+    at.chat_input[0].set_value("My stove arrived dented").run()
+    _switch(at, "agent", "pages/agent_view.py")
+    _open_first(at)
+    _click(at, "Claim")
+
+    _click(at, "Create ticket")
+
+    assert _status_caption(at).startswith("Status **claimed**")
+    assert any(m.value.startswith("🎫 **Tickets** · #") for m in at.markdown)
+    _switch(at, "customer", "pages/customer_chat.py")
+    at.chat_input[0].set_value("Hello? Is anyone there?").run()
+    replies = [m for m in at.chat_message if m.name == "assistant"]
+    assert len(replies) == 1  # the answer to the first message; the agent has the second
+    assert "A support agent is handling this conversation." in [s.value for s in at.success]
+
+
+def test_resolve_is_disabled_once_resolved_and_the_caption_follows(app_env: Path) -> None:
+    at = _as("customer")
+    at.switch_page("pages/customer_chat.py").run()
+    at.chat_input[0].set_value("Thanks, that is all").run()
+    _switch(at, "agent", "pages/agent_view.py")
+    _open_first(at)
+
+    _click(at, "Resolve")
+
+    assert _status_caption(at).startswith("Status **resolved**")
+    assert next(b for b in at.button if b.label == "Resolve").disabled
+
+
+def test_each_turn_in_the_transcript_links_to_its_trace(app_env: Path) -> None:
+    at = _as("customer")
+    at.switch_page("pages/customer_chat.py").run()
+    at.chat_input[0].set_value("What is your return window?").run()
+    at.chat_input[0].set_value("How long does a refund take?").run()
+    _switch(at, "agent", "pages/agent_view.py")
+
+    _open_first(at)
+
+    links = [link.proto.query_string for link in at.get("page_link")]
+    assert len(links) == 2 and len(set(links)) == 2
+    assert all(link.startswith("trace=") and len(link) == len("trace=") + 32 for link in links)
