@@ -1,5 +1,6 @@
 """Customer Chat: a support conversation with streamed, cited, priced answers."""
 
+import threading
 from datetime import datetime
 
 import streamlit as st
@@ -22,6 +23,7 @@ from pages._shared.resources import get_services
 from pages._shared.roles import sees_traces
 
 REFRESH_S = 4
+TURN_WAIT_S = 30
 WITH_A_HUMAN = {
     ConversationStatus.ESCALATED: "An agent has been asked to join; they will reply here.",
     ConversationStatus.CLAIMED: "A support agent is handling this conversation.",
@@ -196,7 +198,16 @@ if prompt:
                 route=route,
                 experiment=experiment,
             )
-            result = stream_turn(services.engine.stream(request))
+            # Streamlit starts this run while the one it replaces may still be streaming an
+            # answer; that run stops at its next word and stores what it said. Wait for it, so
+            # the transcript keeps the cut answer before this message.
+            turn_lock = state.setdefault("chat_turn_lock", threading.Lock())
+            waited = turn_lock.acquire(timeout=TURN_WAIT_S)
+            try:
+                result = stream_turn(services.engine.stream(request))
+            finally:
+                if waited:
+                    turn_lock.release()
             if result is not None:
                 _keep_notes(result)
     except ObservatoryError as exc:

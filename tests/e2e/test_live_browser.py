@@ -1,0 +1,93 @@
+"""What happens by itself between two people: the agent's queue picks up a new conversation,
+the customer's chat shows the agent's reply; and an answer interrupted by a new message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+PLACEHOLDER = "Ask about an order, a return, an appointment…"
+
+
+def _open(browser: Any, url: str) -> Any:
+    from playwright.sync_api import expect
+
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.goto(url)
+    expect(page.get_by_text("What the demo contains")).to_be_visible(timeout=180_000)
+    return page
+
+
+def _send(page: Any, text: str) -> None:
+    box = page.get_by_placeholder(PLACEHOLDER)
+    box.fill(text)
+    box.press("Enter")
+
+
+def _picker_options(page: Any) -> list[str]:
+    picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Open a conversation")
+    picker.click()
+    options = [o.inner_text() for o in page.get_by_role("option").all()]
+    page.keyboard.press("Escape")
+    return options
+
+
+def test_the_agents_queue_and_the_customers_chat_update_by_themselves(
+    browser: Any, app_url: str
+) -> None:
+    from playwright.sync_api import expect
+
+    agent = _open(browser, app_url)
+    agent.get_by_text("Support agent", exact=True).click()
+    agent.get_by_role("link", name="Agent view").click()
+    expect(agent.get_by_text("Open a conversation")).to_be_visible(timeout=60_000)
+
+    customer = _open(browser, app_url)
+    customer.get_by_role("link", name="Customer chat").click()
+    _send(customer, "The zip on my Summit jacket broke after a week")
+    expect(customer.get_by_role("button", name="Talk to a human")).to_be_visible(timeout=60_000)
+    customer.get_by_role("button", name="Talk to a human").click()
+    expect(customer.get_by_text("An agent has been asked to join")).to_be_visible(timeout=60_000)
+
+    agent.wait_for_timeout(11_000)  # two refreshes of the queue, without a click
+    options = _picker_options(agent)
+    new = next((o for o in options if "zip on my Summit jacket" in o), None)
+    assert new, options
+
+    agent.locator('[data-testid="stSelectbox"]').filter(has_text="Open a conversation").click()
+    agent.get_by_role("option", name=new).click()
+    reply = agent.get_by_label("Reply to the customer")
+    expect(reply).to_be_visible(timeout=60_000)
+    reply.fill("Hi, I'm Sam from Northwind: a new zip is on its way.")
+    agent.keyboard.press("Control+Enter")
+    agent.get_by_role("button", name="Send as agent").click()
+
+    sent = customer.get_by_text("Hi, I'm Sam from Northwind: a new zip is on its way.")
+    expect(sent).to_be_visible(timeout=20_000)  # no click on the customer's side
+    expect(customer.get_by_text("A support agent is handling this conversation.")).to_be_visible()
+
+
+def test_sending_while_an_answer_streams_keeps_that_answer_and_says_it_was_cut(
+    browser: Any, app_url: str
+) -> None:
+    from playwright.sync_api import expect
+
+    customer = _open(browser, app_url)
+    customer.get_by_role("link", name="Customer chat").click()
+    expect(customer.get_by_placeholder(PLACEHOLDER)).to_be_visible(timeout=60_000)
+    messages = customer.locator('[data-testid="stChatMessage"]')
+
+    _send(customer, "What is your return window?")
+    expect(messages.nth(1).locator('[data-testid="stMarkdownContainer"]').first).not_to_be_empty(
+        timeout=30_000
+    )
+    _send(customer, "And how long does a refund take?")
+
+    expect(messages).to_have_count(4, timeout=60_000)
+    expect(messages.nth(3)).to_contain_text("(simulated)", timeout=60_000)
+    expect(messages.nth(0)).to_contain_text("What is your return window?")
+    expect(messages.nth(1)).to_contain_text("Cut short: a new message was sent")
+    expect(messages.nth(2)).to_contain_text("And how long does a refund take?")
