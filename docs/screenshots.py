@@ -1,4 +1,9 @@
-"""Take the README's screenshots: ``python -m docs.screenshots`` (needs Debian's chromium)."""
+"""Take the README's screenshots: ``python -m docs.screenshots``.
+
+Needs Debian's chromium, and ``fonts-noto-color-emoji`` for the avatars and icons (without it
+chromium draws empty boxes). The customer chat is taken as an admin, the one role that uses the
+chat and may open Traces, so that each answer shows its trace link.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ OUT = Path(__file__).resolve().parent
 def main() -> None:
     from playwright.sync_api import expect
 
-    with running_app(simulator_speed=1.0) as url, browser_page(url) as page:
+    with running_app(simulator_speed=1.0) as url, browser_page(url, height=1150) as page:
+        page.get_by_text("Admin", exact=True).click()
         page.get_by_role("link", name="Customer chat").click()
         box = page.get_by_placeholder("Ask about an order, a return, an appointment…")
         questions = ("What is your return window?", "How long does a refund take?")
@@ -21,8 +27,12 @@ def main() -> None:
             box.fill(question)
             box.press("Enter")
             expect(page.get_by_text("(simulated)")).to_have_count(number, timeout=60_000)
+        trace_links = page.locator('[data-testid="stPageLink"]').filter(has_text="Trace ")
+        expect(trace_links).to_have_count(2, timeout=60_000)
+        page.get_by_text("Sources [").last.click()
         page.get_by_role("button", name="Talk to a human").click()
-        expect(page.get_by_text("An agent has been asked to join")).to_be_visible()
+        expect(page.get_by_text("An agent has been asked to join")).to_be_visible(timeout=60_000)
+        page.wait_for_timeout(1_000)
         page.screenshot(path=str(OUT / "customer-chat.png"), full_page=False)
 
         page.get_by_text("Support agent", exact=True).click()
@@ -33,6 +43,7 @@ def main() -> None:
         page.get_by_role("option").first.click()
         page.get_by_role("button", name="Draft a reply").click()
         expect(page.get_by_text("Intent")).to_be_visible(timeout=60_000)
+        page.wait_for_timeout(1_000)
         page.screenshot(path=str(OUT / "agent-view.png"), full_page=False)
     print(f"wrote {OUT / 'customer-chat.png'} and {OUT / 'agent-view.png'}")
 

@@ -155,7 +155,10 @@ def conversation_panel() -> None:
     if actions[2].button("Create ticket", icon="🎫"):
         _act(lambda: _open_ticket(conversation))
     if actions[3].button(
-        "Hand back to assistant", icon="🤖", disabled=status is ConversationStatus.ACTIVE
+        "Hand back",
+        icon="🤖",
+        help="Let the assistant answer the customer again.",
+        disabled=status is ConversationStatus.ACTIVE,
     ):
         _act(lambda: services.desk.hand_back(conversation.id))
     tickets = _tickets(conversation_id, messages)
