@@ -18,5 +18,5 @@ def test_customer_asks_and_sees_a_streamed_cited_priced_answer(page: object) -> 
     answer = page.locator('[data-testid="stChatMessage"]').filter(has_text="30 days").last
     expect(answer).to_be_visible(timeout=30_000)
     expect(page.get_by_text("(simulated)").last).to_be_visible(timeout=30_000)
-    expect(page.get_by_text("Sources (").last).to_be_visible()
+    expect(page.get_by_text("Sources [").last).to_be_visible()
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
