@@ -94,9 +94,7 @@ if not table.empty:
             "root_name": "trace",
             "duration_ms": st.column_config.NumberColumn("duration ms", format="%.0f"),
             "call_count": "LLM calls",
-            # The trace row keeps the first model called (the embeddings, for a chat turn);
-            # a turn's chat model is under its waterfall.
-            "model": "first model called",
+            "model": "chat model",
         },
         key="trace_table",
     )

@@ -60,6 +60,8 @@ class RollupBatch:
         self.hour: dict[Key, list[Any]] = {}
         self.spenders: dict[Key, list[Any]] = {}
         self.traces: dict[str, dict[str, Any]] = {}
+        self._chatted: set[str] = set()
+        """Traces whose provider and model come from a chat call (which beats an embedding)."""
 
     def add(self, row: dict[str, Any]) -> None:
         """Count ``row`` in every rollup it belongs to and in its trace."""
@@ -130,8 +132,12 @@ class RollupBatch:
             trace["output_tokens"] += row["output_tokens"] or 0
             if row["cost_usd"] is not None:
                 trace["cost_usd"] = (trace["cost_usd"] or 0.0) + row["cost_usd"]
-            trace["provider"] = trace["provider"] or row["provider"]
-            trace["model"] = trace["model"] or row_model(row) or None
+            chat = row["operation"] == "chat"
+            if trace["model"] is None or (chat and row["trace_id"] not in self._chatted):
+                trace["provider"] = row["provider"]
+                trace["model"] = row_model(row) or None
+            if chat:
+                self._chatted.add(row["trace_id"])
 
 
 def _apply(target: dict[Key, list[Any]], key: Key, increments: Increments, width: int) -> None:
