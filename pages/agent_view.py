@@ -1,14 +1,19 @@
 """Agent View: the live queue of conversations that may need a human, and the desk to answer."""
 
-import json
 from collections.abc import Callable
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from core.conversation import QueueFilter, QueueRow, get_conversation, list_messages, list_queue
-from core.db.models import Conversation, ConversationStatus, Message, MessageRole
+from core.conversation import (
+    QueueFilter,
+    QueueRow,
+    get_conversation,
+    list_messages,
+    list_queue,
+    list_tickets,
+)
+from core.db.models import Conversation, ConversationStatus, MessageRole
 from core.errors import ObservatoryError
 from pages._shared.chat_widgets import format_cost, show_message, show_trace_link, traced_turns
 from pages._shared.resources import get_services
@@ -113,25 +118,7 @@ def _act(action: Callable[[], object]) -> None:
 def _open_ticket(conversation: Conversation) -> None:
     """A ticket for the conversation; a claimed conversation stays with its agent."""
     with st.spinner("Opening a ticket…"):
-        ticket = services.desk.escalate(
-            conversation.id, conversation.user_id, subject="Opened by agent"
-        )
-    opened = state.setdefault("agent_tickets", {}).setdefault(conversation.id, [])
-    opened.append({"ticket_id": ticket, "subject": "Opened by agent", "by": agent.name})
-
-
-def _tickets(conversation_id: str, messages: list[Message]) -> list[dict[str, Any]]:
-    """Tickets the assistant opened in this conversation and those opened from this desk."""
-    found: dict[int, dict[str, Any]] = {}
-    for message in messages:
-        for step in message.tool_calls:
-            if step.get("name") == "create_ticket" and step.get("ok"):
-                result = json.loads(step.get("result") or "{}")
-                if isinstance(result.get("ticket_id"), int):
-                    found[result["ticket_id"]] = {**result, "by": "the assistant"}
-    for ticket in state.get("agent_tickets", {}).get(conversation_id, []):
-        found.setdefault(ticket["ticket_id"], ticket)
-    return [found[number] for number in sorted(found)]
+        services.desk.escalate(conversation.id, conversation.user_id, subject="Opened by agent")
 
 
 @st.fragment(run_every=REFRESH_S)
@@ -161,9 +148,9 @@ def conversation_panel() -> None:
         disabled=status is ConversationStatus.ACTIVE,
     ):
         _act(lambda: services.desk.hand_back(conversation.id))
-    tickets = _tickets(conversation_id, messages)
+    tickets = list_tickets(services.db, conversation_id)
     if tickets:
-        listed = (f"#{t['ticket_id']} {t.get('subject', '')} (by {t['by']})" for t in tickets)
+        listed = (f"#{t.id} {t.subject} ({t.status.value})" for t in tickets)
         st.markdown("🎫 **Tickets** · " + " · ".join(listed))
     links = traced_turns(messages)
     for message in messages:

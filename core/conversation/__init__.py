@@ -11,6 +11,7 @@ from core.conversation.history import (
     get_conversation,
     list_conversations,
     list_messages,
+    list_tickets,
     record_feedback,
     start_conversation,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "list_conversations",
     "list_messages",
     "list_queue",
+    "list_tickets",
     "record_feedback",
     "start_conversation",
 ]

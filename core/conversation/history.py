@@ -22,6 +22,7 @@ from core.db.models import (
     Feedback,
     Message,
     MessageRole,
+    Ticket,
     User,
     utcnow,
 )
@@ -84,6 +85,17 @@ def list_messages(engine: Engine, conversation_id: str) -> list[Message]:
             select(Message)
             .where(Message.conversation_id == conversation_id)
             .order_by(col(Message.created_at), col(Message.id))
+        )
+        return list(db.exec(statement))
+
+
+def list_tickets(engine: Engine, conversation_id: str) -> list[Ticket]:
+    """Every ticket opened for the conversation, oldest first, whoever opened it."""
+    with session(engine) as db:
+        statement = (
+            select(Ticket)
+            .where(Ticket.conversation_id == conversation_id)
+            .order_by(col(Ticket.created_at), col(Ticket.id))
         )
         return list(db.exec(statement))
 

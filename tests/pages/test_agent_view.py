@@ -126,3 +126,18 @@ def test_each_turn_in_the_transcript_links_to_its_trace(app_env: Path) -> None:
     links = [link.proto.query_string for link in at.get("page_link")]
     assert len(links) == 2 and len(set(links)) == 2
     assert all(link.startswith("trace=") and len(link) == len("trace=") + 32 for link in links)
+
+
+def test_the_agent_sees_the_ticket_the_customer_opened_with_talk_to_a_human(
+    app_env: Path,
+) -> None:
+    at = _as("customer")
+    at.switch_page("pages/customer_chat.py").run()
+    at.chat_input[0].set_value("My tent pole snapped on the first night").run()
+    next(b for b in at.button if b.label == "Talk to a human").click().run()
+    _switch(at, "agent", "pages/agent_view.py")
+
+    _open_first(at)
+
+    tickets = [m.value for m in at.markdown if m.value.startswith("🎫 **Tickets** · #")]
+    assert tickets and "(open)" in tickets[0]
