@@ -32,6 +32,19 @@ business days. We ship with UPS, FedEx, USPS and DHL.
 </sources>"""
 
 
+class SleepLog:
+    """A fake sleep (sync and async) that records what it was asked to wait."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
 def fake_embed(texts: Sequence[str]) -> np.ndarray:
     """Bag-of-words hashed into 384 dimensions, L2-normalised: shared words → similar vectors."""
     vectors = np.zeros((len(texts), 384), dtype=np.float32)

@@ -11,17 +11,7 @@ import pytest
 from core.simulator import Fault, FaultKind
 from core.simulator.messages import Provider
 from core.simulator.profiles import resolve_model
-
-
-class SleepLog:
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        self.calls.append(seconds)
+from tests.core.simulator.conftest import SleepLog
 
 
 def client_for(transport: Any) -> openai.OpenAI:

@@ -11,18 +11,7 @@ import openai
 import pytest
 
 from core.simulator import Fault, FaultKind
-from tests.core.simulator.conftest import BASE_URL
-
-
-class SleepLog:
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-    async def asleep(self, seconds: float) -> None:
-        self.calls.append(seconds)
+from tests.core.simulator.conftest import BASE_URL, SleepLog
 
 
 def openai_client(transport: Any, timeout: float) -> openai.OpenAI:
