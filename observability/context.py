@@ -64,7 +64,9 @@ class ContextStampProcessor(SpanProcessor):
         if not ids:
             return
         own = span.attributes or {}
-        span.set_attributes({k: v for k, v in ids.items() if k not in own})
+        missing = {k: v for k, v in ids.items() if k not in own}
+        if missing:
+            span.set_attributes(missing)
 
     def on_end(self, span: ReadableSpan) -> None:
         """Nothing to do when a span ends."""

@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from opentelemetry import trace
@@ -27,7 +28,14 @@ from opentelemetry.util.types import AttributeValue
 from observability import attributes as attr
 from observability.context import ContextStampProcessor
 from observability.decorators import _traced
-from observability.instrumentation._common import ContentPolicy, Redactor, capture_from_env
+from observability.instrumentation._common import (
+    ContentPolicy,
+    Ended,
+    Redactor,
+    capture_from_env,
+    make_span,
+)
+from observability.instrumentation.finisher import SpanFinisher
 
 if TYPE_CHECKING:
     from observability.store import ExportStats
@@ -44,11 +52,24 @@ class _StatsProcessor(Protocol):
 
 
 class ObservatoryTracerProvider(TracerProvider):
-    """An SDK TracerProvider that also carries the content-capture policy for instrumentations."""
+    """An SDK TracerProvider that also carries what instrumentations share: the content-capture
+    policy, and the ``SpanFinisher`` that makes provider-call spans off the request path."""
 
     def __init__(self, *, content_policy: ContentPolicy, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.content_policy = content_policy
+        tracer = self.get_tracer("observability.instrumentation")
+        self.span_finisher: SpanFinisher[Ended] = SpanFinisher(partial(make_span, tracer))
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Make every finished call's span, then flush every processor."""
+        drained = self.span_finisher.drain(timeout_millis / 1000.0)
+        return super().force_flush(timeout_millis) and drained
+
+    def shutdown(self) -> None:
+        """Make every finished call's span, then shut every processor down."""
+        self.span_finisher.close()
+        super().shutdown()
 
 
 class Observatory:
@@ -234,6 +255,12 @@ class _ActiveProvider(trace.TracerProvider):
         """The running Observatory's content policy (read by instrumentations)."""
         provider = self.current_provider()
         return provider.content_policy if provider else None
+
+    @property
+    def span_finisher(self) -> SpanFinisher[Ended] | None:
+        """The running Observatory's span finisher (used by instrumentations)."""
+        provider = self.current_provider()
+        return provider.span_finisher if provider else None
 
     def get_tracer(
         self,

@@ -1,5 +1,10 @@
 """What the OpenAI and Anthropic instrumentations share: one CLIENT span per call, priced at end.
 
+A call's attributes are gathered in a plain dict while the call runs; its span is made in one
+step after the call ends, with the start time and parent context captured when it began, on the
+Observatory's background ``SpanFinisher`` (inline under any other TracerProvider). Nothing nests
+under a provider call, so the span need not exist while it runs.
+
 Contract: a failure inside telemetry is logged and swallowed; the caller's result and the
 caller's exceptions pass through unchanged.
 """
@@ -15,11 +20,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from opentelemetry.util.types import AttributeValue
 
 from observability import attributes as attr
+from observability.context import current_ids
 from observability.pricing import PriceStatus, price_span_attributes
 
 logger = logging.getLogger("observability.instrumentation")
@@ -88,10 +95,20 @@ class Instrumentation:
     capture: bool | None = None
     redactor: Redactor | None = None
     tracer: Tracer = field(init=False)
+    base_attributes: Attributes = field(init=False)
+    """The attributes every span of this client carries: provider, server, simulated."""
 
     def __post_init__(self) -> None:
         tracer = self.tracer_provider.get_tracer("observability.instrumentation")
         object.__setattr__(self, "tracer", tracer)
+        base: Attributes = {attr.PROVIDER_NAME: self.provider_name}
+        if self.server_address:
+            base[attr.SERVER_ADDRESS] = self.server_address
+        if self.server_port:
+            base[attr.SERVER_PORT] = self.server_port
+        if self.simulated:
+            base[attr.SIMULATED] = True
+        object.__setattr__(self, "base_attributes", base)
 
     def content_policy(self) -> ContentPolicy:
         """This call's policy: explicit arguments, else the Observatory's, else the environment."""
@@ -103,13 +120,16 @@ class Instrumentation:
         return ContentPolicy(capture=capture and redactor is not None, redactor=redactor)
 
 
-@dataclass
+@dataclass(eq=False)
 class Call:
-    """One traced call in flight: its span and every attribute set so far (for pricing)."""
+    """One traced call in flight: its attributes so far; the span is made when the call ends."""
 
-    span: Span
+    inst: Instrumentation
+    name: str
     attributes: Attributes
     policy: ContentPolicy
+    parent: otel_context.Context
+    start_ns: int = field(default_factory=time.time_ns)
     started: float = field(default_factory=time.perf_counter)
     ended: bool = False
 
@@ -125,53 +145,90 @@ class Call:
 
 
 def start_call(inst: Instrumentation, operation: str, model: str, request: Attributes) -> Call:
-    """Start the CLIENT span ``{operation} {model}`` with the request attributes."""
+    """Begin the CLIENT span ``{operation} {model}``: note the time, parent and request attributes.
+
+    The ids of the enclosing ``context(...)`` go in first, so request attributes win over them.
+    """
+    parent = otel_context.get_current()
     attributes: Attributes = {
+        **current_ids(parent),
+        **inst.base_attributes,
         attr.OPERATION_NAME: operation,
-        attr.PROVIDER_NAME: inst.provider_name,
         attr.REQUEST_MODEL: model,
         **request,
     }
-    if inst.server_address:
-        attributes[attr.SERVER_ADDRESS] = inst.server_address
-    if inst.server_port:
-        attributes[attr.SERVER_PORT] = inst.server_port
-    if inst.simulated:
-        attributes[attr.SIMULATED] = True
-    span = inst.tracer.start_span(
-        f"{operation} {model}".strip(), kind=SpanKind.CLIENT, attributes=attributes
-    )
-    return Call(span=span, attributes=attributes, policy=inst.content_policy())
+    name = f"{operation} {model}" if model else operation
+    return Call(inst, name, attributes, inst.content_policy(), parent)
 
 
 def finish_call(call: Call, response: Attributes) -> None:
-    """Set the response attributes and the price, then end the span (once)."""
-    if call.ended:
-        return
-    call.ended = True
-    try:
-        call.attributes.update(response)
-        price = price_span_attributes(call.attributes)
-        response[attr.COST_STATUS] = price.status.value
-        if price.status is PriceStatus.PRICED and price.cost_usd is not None:
-            response[attr.COST_USD] = float(price.cost_usd)
-        call.span.set_attributes(response)
-    finally:
-        call.span.end()
+    """Add the response attributes, then have the span made and ended (once)."""
+    _end(call, response, None)
 
 
 def fail_call(call: Call, exc: BaseException, response: Attributes | None = None) -> None:
-    """Mark the span ERROR with ``error.type`` and the exception, then end it. Never raises."""
+    """End the call as failed: its span gets status ERROR, ``error.type`` and the exception.
+
+    Never raises.
+    """
+    failure = {**(response or {}), attr.ERROR_TYPE: safely(error_type, exc) or "unknown"}
+    _end(call, failure, exc)
+
+
+Ended = tuple["Call", int, BaseException | None]
+"""An ended call, its end time (ns since the epoch) and its failure, if any."""
+
+
+class Finisher(Protocol):
+    """Makes the spans of ended calls off the request path (see ``finisher.SpanFinisher``)."""
+
+    def submit(self, item: Ended) -> None:
+        """Queue one ended call for its span."""
+        ...
+
+
+def _end(call: Call, response: Attributes, exc: BaseException | None) -> None:
     if call.ended:
         return
+    call.ended = True
+    ended: Ended = (call, time.time_ns(), exc)
     try:
-        call.span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:500]))
-        call.span.set_attribute(attr.ERROR_TYPE, error_type(exc))
-        call.span.record_exception(exc)
-        safely(finish_call, call, response or {})
+        call.attributes.update(response)
+        finisher: Finisher | None = getattr(call.inst.tracer_provider, "span_finisher", None)
+        if finisher is not None:
+            finisher.submit(ended)
+            return
     except Exception:
-        logger.exception("telemetry failed while recording an error")
-        safely(call.span.end)
+        logger.exception("telemetry failed; the call itself is unaffected")
+        return
+    safely(make_span, call.inst.tracer, ended)
+
+
+def make_span(tracer: Tracer, ended: Ended) -> None:
+    """Price the ended call and make its span with ``tracer``, with the call's own times."""
+    call, end_ns, exc = ended
+    attributes = call.attributes
+    safely(_add_price, attributes)
+    span = tracer.start_span(
+        call.name,
+        context=call.parent,
+        kind=SpanKind.CLIENT,
+        attributes=attributes,
+        start_time=call.start_ns,
+    )
+    try:
+        if exc is not None:
+            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:500]))
+            span.record_exception(exc, timestamp=end_ns)
+    finally:
+        span.end(end_time=end_ns)
+
+
+def _add_price(attributes: Attributes) -> None:
+    price = price_span_attributes(attributes)
+    attributes[attr.COST_STATUS] = price.status.value
+    if price.status is PriceStatus.PRICED and price.cost_usd is not None:
+        attributes[attr.COST_USD] = float(price.cost_usd)
 
 
 def error_type(exc: BaseException) -> str:

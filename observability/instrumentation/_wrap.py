@@ -39,11 +39,8 @@ class Operation:
     prepare: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
 
 
-@dataclass(frozen=True)
-class _Begun:
-    call: Call
-    kwargs: dict[str, Any]
-    recorder: Recorder | None
+_Begun = tuple[Call, dict[str, Any], Recorder | None]
+"""A call under way: its ``Call``, the keyword arguments sent, and its stream recorder."""
 
 
 def wrap_method(resource: Any, method: str, inst: Instrumentation, op: Operation) -> None:
@@ -71,9 +68,9 @@ def sync_wrapper(original: Callable[..., Any], inst: Instrumentation, op: Operat
         if begun is None:
             return original(*args, **kwargs)
         try:
-            result = original(*args, **begun.kwargs)
+            result = original(*args, **begun[1])
         except BaseException as exc:
-            fail_call(begun.call, exc)
+            fail_call(begun[0], exc)
             raise
         return _complete(begun, result, op, TracedStream)
 
@@ -89,9 +86,9 @@ def async_wrapper(original: Callable[..., Any], inst: Instrumentation, op: Opera
         if begun is None:
             return await original(*args, **kwargs)
         try:
-            result = await original(*args, **begun.kwargs)
+            result = await original(*args, **begun[1])
         except BaseException as exc:
-            fail_call(begun.call, exc)
+            fail_call(begun[0], exc)
             raise
         return _complete(begun, result, op, AsyncTracedStream)
 
@@ -100,28 +97,20 @@ def async_wrapper(original: Callable[..., Any], inst: Instrumentation, op: Opera
 
 def _begin(inst: Instrumentation, op: Operation, kwargs: dict[str, Any]) -> _Begun:
     call = start_call(inst, op.name, str(kwargs.get("model") or ""), op.request(kwargs))
-    try:
-        if call.policy.capture and op.input_content is not None:
-            content = safely(op.input_content, kwargs, call)
-            if content:
-                call.span.set_attributes(content)
-        streaming = kwargs.get("stream") is True
-        recorder = op.recorder(call, kwargs) if streaming and op.recorder is not None else None
-        sent = op.prepare(kwargs) if recorder is not None and op.prepare is not None else kwargs
-    except Exception:
-        call.span.end()
-        raise
-    return _Begun(call, sent, recorder)
+    if call.policy.capture and op.input_content is not None:
+        content = safely(op.input_content, kwargs, call)
+        if content:
+            call.attributes.update(content)
+    if kwargs.get("stream") is not True or op.recorder is None:
+        return call, kwargs, None
+    sent = op.prepare(kwargs) if op.prepare is not None else kwargs
+    return call, sent, op.recorder(call, kwargs)
 
 
 def _complete(begun: _Begun, result: Any, op: Operation, stream_type: type[Any]) -> Any:
-    try:
-        if begun.recorder is not None:
-            return stream_type(result, begun.call, begun.recorder)
-        finish_call(begun.call, op.response(result, begun.call))
-    except Exception:
-        logger.exception("telemetry failed; the call itself is unaffected")
-        if not begun.call.ended:
-            begun.call.ended = True
-            safely(begun.call.span.end)
+    call, _, recorder = begun
+    if recorder is not None:
+        return stream_type(result, call, recorder)
+    response = safely(op.response, result, call)
+    finish_call(call, response or {})
     return result

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from observability import Observatory
+from tests.spans import FlushedSpans
 
 
 @dataclass
@@ -39,7 +39,6 @@ def traced(monkeypatch: pytest.MonkeyPatch) -> Iterator[Traced]:
     """An Observatory (content capture at its default) whose spans land in memory."""
     monkeypatch.delenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", raising=False)
     observatory = Observatory(service_name="test", environment="test", store_url=None)
-    exporter = InMemorySpanExporter()
-    observatory.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    exporter = FlushedSpans(observatory.tracer_provider)
     yield Traced(observatory, exporter)
     observatory.shutdown()

@@ -9,8 +9,6 @@ import types
 from collections.abc import Iterator
 
 import pytest
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from observability import Observatory, instrument_anthropic, instrument_openai
 from observability.instrumentation._common import default_redactor
@@ -23,6 +21,7 @@ from tests.observability.wire import (
     json_response,
     openai_client,
 )
+from tests.spans import FlushedSpans
 
 EMAIL = "jane@example.com"
 MESSAGES = [
@@ -64,8 +63,7 @@ def test_env_variable_turns_capture_on_with_builtin_redactor(
 ) -> None:
     monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true")
     observatory = Observatory(service_name="env")
-    exporter = InMemorySpanExporter()
-    observatory.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    exporter = FlushedSpans(observatory.tracer_provider)
     try:
         call_openai()
     finally:
@@ -89,8 +87,7 @@ def test_env_variable_turns_capture_on_with_builtin_redactor(
 
 def test_observatory_setting_and_redactor_reach_instrumentations() -> None:
     observatory = Observatory(capture_content=True, redactor=lambda text: text.replace("o", "0"))
-    exporter = InMemorySpanExporter()
-    observatory.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    exporter = FlushedSpans(observatory.tracer_provider)
     try:
         server = Server().reply(json_response(anthropic_message(text="Good news")))
         client = instrument_anthropic(anthropic_client(server))
@@ -138,8 +135,7 @@ def test_real_builtin_redactor_masks_email_on_spans() -> None:
     pytest.importorskip("observability.redaction")
     default_redactor.cache_clear()
     observatory = Observatory(capture_content=True)
-    exporter = InMemorySpanExporter()
-    observatory.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    exporter = FlushedSpans(observatory.tracer_provider)
     try:
         call_openai()
     finally:

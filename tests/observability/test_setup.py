@@ -13,21 +13,19 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
-    SimpleSpanProcessor,
     SpanExportResult,
 )
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from observability import Observatory, TelemetrySetupError
+from tests.spans import FlushedSpans
 
 ENGINE_TRACER = trace.get_tracer("support_observatory.engine")
 
 
 def started(**options: Any) -> tuple[Observatory, InMemorySpanExporter]:
     observatory = Observatory(service_name="svc", environment="ci", **options)
-    exporter = InMemorySpanExporter()
-    observatory.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return observatory, exporter
+    return observatory, FlushedSpans(observatory.tracer_provider)
 
 
 def test_spans_carry_service_and_environment() -> None:

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlmodel import Session, select
 
@@ -26,6 +25,7 @@ from core.settings import AppSettings, EngineSettings, ProviderSettings, RouterS
 from core.simulator import RequestRecorder
 from seed.knowledge_base import seed_knowledge_base
 from seed.loader import seed_database
+from tests.spans import FlushedSpans
 
 
 @dataclass
@@ -106,8 +106,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     recorder = RequestRecorder()
     services = create_services(settings, db, recorder=recorder)
     seed_knowledge_base(services.kb)
-    exporter = InMemorySpanExporter()
-    services.observatory.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    exporter = FlushedSpans(services.observatory.tracer_provider)
     try:
         yield App(services, exporter, recorder)
     finally:
