@@ -1,7 +1,8 @@
 """Synthetic, reproducible LLM traces as finished OpenTelemetry spans (benches and tests).
 
-Each trace is a ``route`` root, one or two ``attempt`` spans (a failed first attempt falls back),
-a ``chat {model}`` client span per attempt with GenAI usage and cost, and sometimes a tool span.
+Traces come in conversations: one user's turns a minute or so apart. Each trace is a ``route``
+root, one or two ``attempt`` spans (a failed first attempt falls back), a ``chat {model}``
+client span per attempt with GenAI usage and cost, and sometimes a tool span.
 """
 
 from __future__ import annotations
@@ -30,27 +31,33 @@ NS = 1_000_000_000
 def generate_spans(
     count: int, *, seed: int = 7, start: datetime | None = None, days: float = 30.0
 ) -> Iterator[ReadableSpan]:
-    """About ``count`` spans in whole traces, spread evenly over ``days`` from ``start``."""
+    """About ``count`` spans in whole traces, in conversations spread evenly over ``days`` from
+    ``start``. A conversation is one user's 1–8 turns (one trace each) 20–120 s apart, with
+    one experiment variant and scenario, as in the app's chats."""
     rng = random.Random(seed)
     origin = start or datetime(2026, 10, 1, tzinfo=UTC)
-    span_seconds = days * 86_400
+    end = origin + timedelta(days=days)
     produced = 0
     while produced < count:
-        begin = origin + timedelta(seconds=rng.random() * span_seconds)
-        trace = list(_trace(rng, begin))
-        produced += len(trace)
-        yield from trace
+        ids = {
+            "observatory.conversation.id": f"conv-{rng.getrandbits(48):012x}",
+            "observatory.user.id": f"user-{rng.randrange(3_000)}",
+            "observatory.experiment.name": "prompt-v2",
+            "observatory.experiment.variant": rng.choice(("control", "treatment")),
+            "observatory.scenario": rng.choice(SCENARIOS),
+        }
+        begin = origin + timedelta(seconds=rng.random() * days * 86_400)
+        for _ in range(rng.randint(1, 8)):
+            if produced >= count or begin >= end:
+                break
+            trace = list(_trace(rng, begin, ids))
+            produced += len(trace)
+            yield from trace
+            begin += timedelta(seconds=rng.uniform(20, 120))
 
 
-def _trace(rng: random.Random, begin: datetime) -> Iterator[ReadableSpan]:
+def _trace(rng: random.Random, begin: datetime, ids: dict[str, str]) -> Iterator[ReadableSpan]:
     trace_id = rng.getrandbits(128) | 1
-    ids = {
-        "observatory.conversation.id": f"conv-{rng.randrange(40_000)}",
-        "observatory.user.id": f"user-{rng.randrange(3_000)}",
-        "observatory.experiment.name": "prompt-v2",
-        "observatory.experiment.variant": rng.choice(("control", "treatment")),
-        "observatory.scenario": rng.choice(SCENARIOS),
-    }
     root = _context(rng, trace_id)
     at = int(begin.timestamp() * NS)
     cursor = at + 200_000

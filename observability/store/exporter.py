@@ -50,7 +50,7 @@ class StoreSpanProcessor(SpanProcessor):
         writer: SpanWriter,
         *,
         buffer_spans: int = 20_000,
-        batch_size: int = 5_000,
+        batch_size: int = 5000,
         export_interval_ms: int = 500,
         max_backoff_s: float = 30.0,
         shutdown_timeout_ms: int = 5_000,
@@ -98,7 +98,7 @@ class StoreSpanProcessor(SpanProcessor):
                     )  # fmt: skip
                 return
             self._buffer.append(span)
-            full = len(self._buffer) >= self._batch_size
+            full = len(self._buffer) == self._batch_size
         if full:
             self._wake.set()
 

@@ -28,7 +28,7 @@ def span_to_row(span: ReadableSpan) -> dict[str, Any]:
     start_ns = span.start_time
     if context is None or start_ns is None:
         raise ValueError(f"span {span.name!r} has no context or start time")
-    attributes = dict(span.attributes or {})
+    attributes = _plain(span.attributes)
     get = attributes.get
     end_ns = span.end_time
     parent = span.parent
@@ -73,6 +73,17 @@ def span_to_row(span: ReadableSpan) -> dict[str, Any]:
         "attributes": _json(attributes),
         "events": _events(span),
     }
+
+
+def _plain(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A plain dict of ``attributes``. A finished SDK span's attributes are a read-only proxy
+    of ``BoundedAttributes``, whose ``copy()`` hands over its dict in one step (iterating it
+    takes its lock and a Python call per key)."""
+    if not attributes:
+        return {}
+    copy = getattr(attributes, "copy", None)
+    plain = copy() if copy is not None else None
+    return plain if type(plain) is dict else dict(attributes)
 
 
 def _time(nanoseconds: int) -> datetime:
