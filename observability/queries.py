@@ -25,13 +25,17 @@ from typing import Any, assert_never
 import numpy as np
 import pandas as pd
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Engine,
+    Float,
+    Integer,
     Select,
     Table,
     Text,
     and_,
     case,
+    cast,
     exists,
     func,
     literal,
@@ -214,10 +218,10 @@ class TraceQueries:
         if not by.per_person:
             raise QueryError("top_spenders ranks users or conversations; pick one of those.")
         table, key = rollup_spenders, rollup_spenders.c[by.value]
-        cost = func.sum(table.c.cost_usd)
+        cost = _person_sum(table.c.cost_usd)
         query = (
             select(key, cost.label("cost_usd"),
-                   *(func.sum(table.c[m]).label(m) for m in USAGE if m != "cost_usd"))
+                   *(_person_sum(table.c[m]).label(m) for m in USAGE if m != "cost_usd"))
             .where(*_in_window(table.c.bucket, window, Bucket.HOUR), key != "")
             .group_by(key)
             .order_by(cost.desc(), key)
@@ -318,7 +322,7 @@ class TraceQueries:
             if bucket is Bucket.DAY:
                 time = truncate_time(self._dialect, table.c.bucket, "day", UtcDateTime())
             where = _in_window(table.c.bucket, window, Bucket.HOUR)
-            sums = {m: func.sum(table.c[m]) for m in USAGE}
+            sums = {m: _person_sum(table.c[m]) for m in USAGE}
             cost = sums["cost_usd"]
         leaders = (
             select(key.label("key"))
@@ -384,6 +388,16 @@ def histogram_percentile(counts: Any, q: float) -> float:
     before = cumulative[index] - counts[index]
     inside = counts[index]
     return float(low + (high - low) * ((rank - before) / inside if inside else 1.0))
+
+
+def _person_sum(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Sum of a spender-rollup column over tens of thousands of users or conversations, in
+    double precision: PostgreSQL sums ``bigint`` and ``numeric`` in ``numeric``, allocating a
+    state per group, which costs half as much again. Token counts stay exact (below 2**53)
+    and come back as integers; money differs from the ``numeric`` sum by float rounding only
+    (SQLite stores it as a float anyway)."""
+    total = func.sum(cast(column, Float()))
+    return cast(total, BigInteger()) if isinstance(column.type, Integer) else total
 
 
 def _in_window(column: Any, window: Window, grain: Bucket) -> list[ColumnElement[bool]]:
