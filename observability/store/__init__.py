@@ -17,7 +17,7 @@ from observability.store.database import prepare_store
 from observability.store.dialect import StoreDialect, create_store_engine
 from observability.store.errors import TraceStoreError
 from observability.store.exporter import ExportStats, StoreSpanProcessor
-from observability.store.writer import SqlSpanWriter
+from observability.store.writer import Finish, SqlSpanWriter
 
 
 class LazyStoreWriter:
@@ -35,11 +35,15 @@ class LazyStoreWriter:
 
     def write(self, rows: Iterable[dict[str, Any]]) -> None:
         """Write one batch, creating the schema first if this is the first batch."""
+        self.begin(rows)()
+
+    def begin(self, rows: Iterable[dict[str, Any]]) -> Finish:
+        """Send one batch (see ``SqlSpanWriter.begin``), creating the schema first if need be."""
         with self._lock:
             if self._writer is None:
                 dialect = prepare_store(self._engine, **self._options)
                 self._writer = SqlSpanWriter(self._engine, dialect)
-        self._writer.write(rows)
+        return self._writer.begin(rows)
 
 
 def create_store_processor(

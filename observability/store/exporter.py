@@ -1,5 +1,7 @@
 """``StoreSpanProcessor``: finished spans go into a bounded buffer; one background thread
-writes them to the trace store in batches and retries while the store is away.
+writes them to the trace store in batches and retries while the store is away. On PostgreSQL
+a second thread finishes each batch (the server's merges and the commit) while the first sends
+the next, so converting spans in Python and merging them on the server overlap.
 
 Why not ``BatchSpanProcessor``: it drops a batch as soon as its exporter fails and drops new
 spans on a full queue with one log line and no count. Here a failed batch stays at the head of
@@ -13,6 +15,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -22,7 +25,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
 
 from observability.store.rows import span_to_row
-from observability.store.writer import SpanWriter
+from observability.store.writer import PipelinedSpanWriter, SpanWriter
 
 logger = logging.getLogger("observability.store")
 _PERMANENT = (IntegrityError, DataError, ProgrammingError, ValueError, TypeError)
@@ -37,6 +40,16 @@ class ExportStats:
     pending: int
     dropped: int
     last_error: str | None
+
+
+@dataclass(frozen=True)
+class _Committing:
+    """A batch sent to the store whose merges and commit run on the committer thread."""
+
+    finished: Future[None]
+    rows: list[dict[str, Any]]
+    taken: int
+    """How many spans at the head of the buffer it holds."""
 
 
 class StoreSpanProcessor(SpanProcessor):
@@ -76,6 +89,8 @@ class StoreSpanProcessor(SpanProcessor):
         self._failures = 0
         self._last_error: str | None = None
         self._thread: threading.Thread | None = None
+        self._committing: _Committing | None = None
+        self._pool: ThreadPoolExecutor | None = None
         if start_thread:
             self._thread = threading.Thread(target=self._run, name="trace-store", daemon=True)
             self._thread.start()
@@ -109,16 +124,34 @@ class StoreSpanProcessor(SpanProcessor):
             return ExportStats(self._written, pending, self._dropped, self._last_error)
 
     def export_batch(self) -> bool:
-        """Write one batch now; ``True`` if it was written (or nothing was waiting)."""
+        """Write one batch now; ``True`` unless a batch failed and waits to be retried.
+
+        With a ``PipelinedSpanWriter`` the batch is sent now and finished (merged and
+        committed) on the committer thread while the next call sends the next batch; each call
+        first settles the batch sent before it, whose spans stay buffered until then.
+        """
         with self._lock:
             retry = self._inflight
-            taken = [] if retry else list(islice(self._buffer, self._batch_size))
+            skip = self._committing.taken if self._committing is not None else 0
+            taken = [] if retry else list(islice(self._buffer, skip, skip + self._batch_size))
         if retry:
-            return self._write(retry, retry)
+            settled = self._settle()
+            return self._write(retry, retry) and settled
         if not taken:
-            return True
+            return self._settle()
         rows: list[dict[str, Any]] = []
-        return self._write(self._convert(taken, rows), rows, taken=len(taken))
+        source = self._convert(taken, rows)
+        if not isinstance(self._writer, PipelinedSpanWriter):
+            return self._write(source, rows, taken=len(taken))
+        try:
+            finish = self._writer.begin(source)
+        except Exception as exc:
+            deque(source, maxlen=0)  # convert the rows the writer did not get to
+            settled = self._settle()
+            return self._account(exc, rows, len(taken)) and settled
+        settled = self._settle()
+        self._committing = _Committing(self._committer().submit(finish), rows, len(taken))
+        return settled
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Wait until everything buffered is written; ``False`` if that took longer."""
@@ -139,13 +172,18 @@ class StoreSpanProcessor(SpanProcessor):
         self.force_flush(self._shutdown_timeout_ms)
         with self._lock:
             self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._thread is None or not self._thread.is_alive():
+            self._settle()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+        with self._lock:
             lost = len(self._buffer) + len(self._inflight)
             self._dropped += lost
             self._buffer.clear()
             self._inflight = []
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
         if lost:
             logger.warning("trace store shut down with %d spans unwritten (dropped)", lost)
 
@@ -181,8 +219,7 @@ class StoreSpanProcessor(SpanProcessor):
     def _write(
         self, source: Iterable[dict[str, Any]], rows: list[dict[str, Any]], *, taken: int = 0
     ) -> bool:
-        """Write ``source``, whose rows end up in ``rows``; the ``taken`` spans at the head of
-        the buffer are replaced by ``rows`` once the writer is done, written or not."""
+        """Write ``source``, whose rows end up in ``rows``, and account for it."""
         try:
             self._writer.write(source)
         except Exception as exc:
@@ -191,6 +228,27 @@ class StoreSpanProcessor(SpanProcessor):
             error = None
         if taken:
             deque(source, maxlen=0)  # convert the rows the writer did not get to
+        return self._account(error, rows, taken)
+
+    def _settle(self) -> bool:
+        """Wait for the batch on the committer thread, if any, and account for it."""
+        committing, self._committing = self._committing, None
+        if committing is None:
+            return True
+        try:
+            committing.finished.result()
+        except Exception as exc:
+            return self._account(exc, committing.rows, committing.taken)
+        return self._account(None, committing.rows, committing.taken)
+
+    def _committer(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="trace-store-commit")
+        return self._pool
+
+    def _account(self, error: Exception | None, rows: list[dict[str, Any]], taken: int) -> bool:
+        """Count a batch written, kept for retry or dropped; the ``taken`` spans at the head of
+        the buffer are replaced by ``rows`` (kept only for a retry)."""
         retry = error is not None and not isinstance(error, _PERMANENT)
         with self._lock:
             for _ in range(min(taken, len(self._buffer))):

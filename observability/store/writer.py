@@ -2,14 +2,16 @@
 
 One batch is one transaction: the spans, their traces and (except on TimescaleDB, whose
 continuous aggregates do it) the rollups. A batch is either written whole or not at all, so the
-exporter can retry it as is.
+exporter can retry it as is. On PostgreSQL a write comes in two parts, ``begin`` (send the
+batch) and the ``Finish`` it returns (the server's merges and the commit), so the exporter can
+send the next batch while the server merges this one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from operator import itemgetter
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Engine, Table, func, insert
 
@@ -35,6 +37,20 @@ class SpanWriter(Protocol):
     def write(self, rows: Iterable[dict[str, Any]]) -> None:
         """Write all of ``rows`` or none of them; ``rows`` may be an iterator, which is then
         consumed at most once, as the writing goes."""
+        ...
+
+
+Finish = Callable[[], None]
+"""The rest of a batch's write (the server's merges and the commit); raises if it fails."""
+
+
+@runtime_checkable
+class PipelinedSpanWriter(SpanWriter, Protocol):
+    """A writer that can send one batch while the server still merges the one before."""
+
+    def begin(self, rows: Iterable[dict[str, Any]]) -> Finish:
+        """Send ``rows`` (consumed once) in a new transaction and return the rest of the
+        write, to be run (once, on any thread) before the batch counts as written."""
         ...
 
 
@@ -67,10 +83,33 @@ class SqlSpanWriter:
 
     def write(self, rows: Iterable[dict[str, Any]]) -> None:
         """Write ``rows`` and what they add to traces and rollups, in one transaction."""
-        if self._dialect.is_postgres:
-            self._write_postgres(rows)
-        else:
+        self.begin(rows)()
+
+    def begin(self, rows: Iterable[dict[str, Any]]) -> Finish:
+        """Send ``rows``; on PostgreSQL the returned ``Finish`` merges the traces and rollups
+        and commits (the server's share of the batch), on SQLite everything is done already."""
+        if not self._dialect.is_postgres:
             self._write_sqlite(list(rows))
+            return _done
+        conn = self._engine.connect()
+        try:
+            transaction = conn.begin()
+            driver: Any = conn.connection.driver_connection
+            merge = self._send_postgres(driver, rows)
+        except BaseException:
+            conn.close()
+            raise
+
+        def finish() -> None:
+            try:
+                if merge:
+                    with driver.cursor() as cursor:
+                        cursor.execute(merge)
+                transaction.commit()
+            finally:
+                conn.close()
+
+        return finish
 
     def _write_sqlite(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -86,32 +125,34 @@ class SqlSpanWriter:
                     params = [dict(zip(names, values, strict=True)) for values in merged]
                     conn.execute(self._upserts[table.name], params)
 
-    def _write_postgres(self, rows: Iterable[dict[str, Any]]) -> None:
+    def _send_postgres(self, driver: Any, rows: Iterable[dict[str, Any]]) -> str:
         """Binary COPY of the spans, summing their traces and rollups as they go (this and
         the rows' conversion overlap the server taking them in); then COPY the sums into
-        temporary tables and upsert from there (far faster than a many-row INSERT for the
-        wide rollup rows)."""
+        temporary tables (far faster than a many-row INSERT for the wide rollup rows).
+        Returns the statements that upsert from those tables ("" when there is nothing)."""
         batch = RollupBatch()
-        with self._engine.begin() as conn:
-            driver: Any = conn.connection.driver_connection
-            with driver.cursor() as cursor:
-                with self._copier.copy(cursor, spans.name, SPAN_COLUMNS) as copy:
-                    for row in rows:
-                        copy.write_row(_span_values(row))
-                        batch.add(row)
-                    rollups = self._dialect is not StoreDialect.TIMESCALEDB
-                    merges = [(t, m) for t, m in batch.upserts(rollups=rollups) if m]
-                if not merges:
-                    return
-                cursor.execute(";".join(self._stage_sql[t.name] for t, _ in merges))
-                for table, merged in merges:
-                    columns = table.c.keys()
-                    with self._copier.copy(
-                        cursor, table.name, columns, into=f"stage_{table.name}"
-                    ) as copy:
-                        for values in merged:
-                            copy.write_row(values)
-                cursor.execute(";".join(self._merge_sql[t.name] for t, _ in merges))
+        with driver.cursor() as cursor:
+            with self._copier.copy(cursor, spans.name, SPAN_COLUMNS) as copy:
+                for row in rows:
+                    copy.write_row(_span_values(row))
+                    batch.add(row)
+            rollups = self._dialect is not StoreDialect.TIMESCALEDB
+            merges = [(t, m) for t, m in batch.upserts(rollups=rollups) if m]
+            if not merges:
+                return ""
+            cursor.execute(";".join(self._stage_sql[t.name] for t, _ in merges))
+            for table, merged in merges:
+                columns = table.c.keys()
+                with self._copier.copy(
+                    cursor, table.name, columns, into=f"stage_{table.name}"
+                ) as copy:
+                    for values in merged:
+                        copy.write_row(values)
+        return ";".join(self._merge_sql[t.name] for t, _ in merges)
+
+
+def _done() -> None:
+    """Nothing is left of the write."""
 
 
 def _keys(table: Table) -> list[str]:

@@ -3,7 +3,8 @@ within the buffer bound nor drops any without counting them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bench._spans import generate_spans
 from observability.store import LazyStoreWriter, create_store_engine, create_store_processor
-from observability.store.exporter import StoreSpanProcessor
+from observability.store.exporter import ExportStats, StoreSpanProcessor
 from observability.store.schema import spans, traces
 
 
@@ -104,3 +105,71 @@ def test_unreachable_store_does_not_block_span_end() -> None:
     processor.shutdown()
     assert processor.stats().written == 0
     assert processor.stats().dropped >= 20
+
+
+class PipelinedWriter:
+    """Sends a batch in ``begin``; its finish waits (up to half a second) for the next batch to
+    be sent, fails once when ``fail_first_finish``, else keeps the rows."""
+
+    def __init__(self, *, fail_first_finish: bool = False) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.events: list[str] = []
+        self.fail_next = fail_first_finish
+        self._sent = threading.Condition()
+        self._batches = 0
+
+    def write(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.begin(rows)()
+
+    def begin(self, rows: Iterable[dict[str, Any]]) -> Callable[[], None]:
+        batch = list(rows)
+        with self._sent:
+            number = self._batches
+            self._batches += 1
+            self.events.append(f"sent {number}")
+            self._sent.notify_all()
+
+        def finish() -> None:
+            with self._sent:
+                self._sent.wait_for(lambda: self._batches > number + 1, timeout=0.5)
+            if self.fail_next:
+                self.fail_next = False
+                raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+            self.events.append(f"finished {number}")
+            self.rows.extend(batch)
+
+        return finish
+
+
+def test_next_batch_is_sent_while_the_store_finishes_the_one_before() -> None:
+    writer = PipelinedWriter()
+    processor = StoreSpanProcessor(writer, batch_size=20, start_thread=False)
+    sent = list(generate_spans(60, seed=6))
+    for span in sent:
+        processor.on_end(span)
+
+    assert processor.force_flush()
+
+    assert writer.events[:2] == ["sent 0", "sent 1"]
+    assert len(writer.rows) == len(sent)
+    assert len({(r["trace_id"], r["span_id"]) for r in writer.rows}) == len(sent)
+    assert processor.stats() == ExportStats(len(sent), 0, 0, None)
+
+
+def test_a_batch_whose_commit_fails_is_kept_and_written_once() -> None:
+    writer = PipelinedWriter(fail_first_finish=True)
+    processor = StoreSpanProcessor(writer, batch_size=20, start_thread=False)
+    sent = list(generate_spans(60, seed=7))
+    for span in sent:
+        processor.on_end(span)
+
+    processor.export_batch()
+    processor.export_batch()
+    assert processor.stats().pending == len(sent)
+    assert processor.force_flush()
+
+    assert len(writer.rows) == len(sent)
+    assert len({(r["trace_id"], r["span_id"]) for r in writer.rows}) == len(sent)
+    stats = processor.stats()
+    assert stats.written == len(sent) and stats.dropped == 0
+    assert stats.last_error is not None and "server closed" in stats.last_error
