@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, assert_never
 
@@ -263,7 +264,9 @@ class TraceQueries:
             if value is not None:
                 where.append(column == value)
         if filters.min_cost_usd is not None:
-            where.append(t.cost_usd >= filters.min_cost_usd)
+            # As a Decimal the bound is sent as numeric, like the column, so PostgreSQL can
+            # use the cost index; a float would make it compare every row as double precision.
+            where.append(t.cost_usd >= Decimal(str(filters.min_cost_usd)))
         where += _span_conditions(filters, self._dialect)
         return select(traces).where(*where).order_by(t.start_time.desc(), t.trace_id.desc())
 
