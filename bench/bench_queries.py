@@ -84,8 +84,9 @@ def _spans_in_time_order(count: int, now: datetime) -> Iterator[Any]:
         yield from generate_spans(share, seed=day, start=first + timedelta(days=day), days=1)
 
 
-def build_cases(now: datetime, trace_id: str) -> list[Case]:
-    """Every public query, over the windows a dashboard would ask for."""
+def build_cases(now: datetime, trace_id: str, rare: str) -> list[Case]:
+    """Every public query, over the windows a dashboard would ask for; ``rare`` is a string
+    that a handful of old spans hold (a conversation id from the start of the 30 days)."""
     cases: list[Case] = []
     for name, length in WINDOWS.items():
         w = Window.last(length, now=now)
@@ -103,12 +104,12 @@ def build_cases(now: datetime, trace_id: str) -> list[Case]:
         for person in (Dimension.USER, Dimension.CONVERSATION):
             cases.append(Case(f"top_spenders by {person.value}", name, _spenders(w, person)))
         cases.append(Case("summary", name, _summary(w)))
-        cases += _trace_list_cases(name, w)
+        cases += _trace_list_cases(name, w, rare)
     cases.append(Case("trace_spans", "-", lambda q: q.trace_spans(trace_id)))
     return cases
 
 
-def _trace_list_cases(name: str, w: Window) -> list[Case]:
+def _trace_list_cases(name: str, w: Window, rare: str) -> list[Case]:
     every = TraceFilters(start=w.start, end=w.end)
     filters = {
         "list_traces": every,
@@ -118,7 +119,7 @@ def _trace_list_cases(name: str, w: Window) -> list[Case]:
         "list_traces min_cost": replace(every, min_cost_usd=0.05),
         "list_traces user": replace(every, user_id="user-42"),
         "list_traces text common": replace(every, text="lookup_order"),
-        "list_traces text rare": replace(every, text="conv-12345"),
+        "list_traces text rare": replace(every, text=rare),
         "list_traces text none": replace(every, text="no such words"),
     }  # fmt: skip
     cases = [Case(label, name, _page(f, 1)) for label, f in filters.items()]
@@ -201,7 +202,9 @@ def main() -> None:
             for backend, engine in engines.items():
                 queries = TraceQueries(engine)
                 newest = queries.list_traces(page_size=1).traces["trace_id"].iloc[0]
-                for case in build_cases(now, str(newest)):
+                early = TraceFilters(end=now - timedelta(days=DAYS - 1))
+                rare = queries.list_traces(early, page_size=1).traces["conversation_id"].iloc[0]
+                for case in build_cases(now, str(newest), str(rare)):
                     results.append((case, backend, median_ms(queries, case.run, args.runs)))
             print_table(results)
         finally:
