@@ -4,7 +4,8 @@
     python -m bench.bench_ingest --spans 300000 --admin-url postgresql://postgres@127.0.0.1/test
 
 The processor's figure includes span → row conversion, traces and rollups; the raw COPY figure
-copies the same rows, already converted, into a bare table of the same shape.
+copies the same rows, already converted, into a bare table of the same shape (indexes
+included: with ``--text-index``, the trigram index too).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--spans", type=int, default=100_000)
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--text-index", action="store_true", help="with the trigram text index")
     args = parser.parse_args()
     name = f"so_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.admin_url, autocommit=True) as conn:
@@ -33,7 +35,9 @@ def main() -> None:
     url = args.admin_url.rpartition("/")[0] + f"/{name}"
     try:
         spans = list(generate_spans(args.spans, start=datetime.now(UTC), days=0.02))
-        processor = create_store_processor(url, buffer_spans=len(spans) + 1)
+        processor = create_store_processor(
+            url, buffer_spans=len(spans) + 1, text_index=args.text_index
+        )
         warm = list(generate_spans(100, seed=99, start=datetime.now(UTC), days=0.01))
         for span in warm:
             processor.on_end(span)

@@ -54,10 +54,16 @@ class Case:
     run: Query
 
 
-def load_stores(engines: list[Engine], spans: int, batch: int, now: datetime) -> float:
-    """Write ``spans`` spans (``DAYS`` days up to ``now``) into every store; seconds taken."""
+def load_stores(
+    engines: list[Engine], spans: int, batch: int, now: datetime, *, text_index: bool = False
+) -> float:
+    """Write ``spans`` spans (``DAYS`` days up to ``now``) into every store; seconds taken.
+    ``text_index`` gives PostgreSQL stores the trigram index for text search."""
     writers = [
-        SqlSpanWriter(e, prepare_store(e, compress_after_days=7, drop_after_days=90))
+        SqlSpanWriter(
+            e,
+            prepare_store(e, compress_after_days=7, drop_after_days=90, text_index=text_index),
+        )
         for e in engines
     ]
     started = time.perf_counter()
@@ -181,6 +187,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--batch", type=int, default=20_000)
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--text-index", action="store_true", help="PostgreSQL: trigram index")
     args = parser.parse_args()
     name = f"so_qbench_{uuid.uuid4().hex[:8]}"
     use_pg = args.backend in ("postgres", "both")
@@ -196,7 +203,9 @@ def main() -> None:
             )
         try:
             now = datetime.now(UTC).replace(microsecond=0)
-            seconds = load_stores(list(engines.values()), args.spans, args.batch, now)
+            seconds = load_stores(
+                list(engines.values()), args.spans, args.batch, now, text_index=args.text_index
+            )
             print(f"loaded {args.spans:,} spans into {', '.join(engines)} in {seconds:,.0f} s")
             results = []
             for backend, engine in engines.items():

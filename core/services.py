@@ -62,6 +62,10 @@ def create_observatory(settings: Settings) -> Observatory:
         sample_rate=tracing.sample_rate,
         otlp_endpoint=tracing.otlp_endpoint,
         buffer_spans=tracing.buffer_spans,
+        export_interval_ms=tracing.export_interval_ms,
+        compress_after_days=tracing.compress_after_days,
+        drop_after_days=tracing.drop_after_days,
+        text_index=tracing.text_index,
     )
 
 

@@ -92,6 +92,8 @@ class TracingSettings(BaseModel):
     export_interval_ms: int = Field(default=500, gt=0)
     compress_after_days: int = Field(default=7, gt=0)
     drop_after_days: int = Field(default=90, gt=0)
+    text_index: bool = False
+    """A trigram index for the trace list's text search (PostgreSQL): fast search, slower ingest."""
 
     @field_validator("store_url")
     @classmethod

@@ -17,7 +17,7 @@ composable SQLAlchemy ``Select`` its DataFrame method runs.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -40,11 +40,13 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     select,
     text,
 )
 from sqlalchemy.sql.expression import Executable
 
+from observability.store.database import TEXT_INDEX, TEXT_INDEX_EXPRESSION
 from observability.store.dialect import StoreDialect, truncate_time
 from observability.store.rollups import call_metrics, dimension_columns, rollup_filter
 from observability.store.schema import (
@@ -68,6 +70,8 @@ TOP_SERIES = 10
 """Usage over time by user or conversation: how many spenders get a series of their own."""
 OTHERS = "(others)"
 """The series that sums every user or conversation outside the top ones."""
+INDEXED_TEXT_MATCHES = 2_000
+"""Text search with the trigram index: up to this many matching spans are looked up through it."""
 USAGE = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cost_usd")
 
 
@@ -147,6 +151,7 @@ class TraceQueries:
         self._engine = engine
         sqlite = engine.dialect.name == "sqlite"
         self._dialect = StoreDialect.SQLITE if sqlite else StoreDialect.POSTGRESQL
+        self._text_index: bool | None = None
 
     def usage_select(
         self,
@@ -247,8 +252,12 @@ class TraceQueries:
         )
         return pd.concat([frame, self._frame(distinct)], axis=1).fillna({"cost_usd": 0.0})
 
-    def traces_select(self, filters: TraceFilters) -> Select[Any]:
-        """Traces matching ``filters``, newest first (trace id breaks ties)."""
+    def traces_select(
+        self, filters: TraceFilters, *, text_matches: list[str] | None = None
+    ) -> Select[Any]:
+        """Traces matching ``filters``, newest first (trace id breaks ties). ``text_matches``,
+        when given, are the ids of every trace whose spans hold ``filters.text`` (see
+        ``list_traces``), so the spans are not searched again."""
         t = traces.c
         where: list[ColumnElement[bool]] = []
         if filters.start is not None:
@@ -267,6 +276,9 @@ class TraceQueries:
             # As a Decimal the bound is sent as numeric, like the column, so PostgreSQL can
             # use the cost index; a float would make it compare every row as double precision.
             where.append(t.cost_usd >= Decimal(str(filters.min_cost_usd)))
+        if text_matches is not None:
+            where.append(t.trace_id.in_(text_matches))
+            filters = replace(filters, text=None)
         where += _span_conditions(filters, self._dialect)
         return select(traces).where(*where).order_by(t.start_time.desc(), t.trace_id.desc())
 
@@ -277,7 +289,8 @@ class TraceQueries:
         tokens, cost, first provider/model, conversation and user."""
         if page < 1 or page_size < 1:
             raise QueryError("page and page_size start at 1.")
-        query = self.traces_select(filters or TraceFilters())
+        filters = filters or TraceFilters()
+        query = self.traces_select(filters, text_matches=self._indexed_text_matches(filters))
         frame = self._frame(query.limit(page_size + 1).offset((page - 1) * page_size))
         for column in ("start_time", "end_time"):
             frame[column] = pd.to_datetime(frame[column], utc=True)
@@ -301,6 +314,33 @@ class TraceQueries:
         for column in ("attributes", "events"):
             frame[column] = [json.loads(v) if isinstance(v, str) else v for v in frame[column]]
         return frame
+
+    def _indexed_text_matches(self, filters: TraceFilters) -> list[str] | None:
+        """With the store's trigram index, the traces whose spans hold ``filters.text`` if
+        there are at most ``INDEXED_TEXT_MATCHES`` such spans; else ``None``, and the trace list
+        reads the newest traces' spans until a page is full (fast for a common string, which the
+        index would be slow to list in full)."""
+        if not filters.text or not self._has_text_index():
+            return None
+        pattern = f"%{filters.text}%"
+        s = spans.c
+        probe = select(s.trace_id).where(
+            literal_column(TEXT_INDEX_EXPRESSION).ilike(pattern),
+            _text_match(self._dialect, pattern),
+            *([s.start_time >= filters.start] if filters.start is not None else []),
+        )
+        with self._engine.connect() as conn:
+            found = conn.execute(probe.limit(INDEXED_TEXT_MATCHES + 1)).scalars().all()
+        return None if len(found) > INDEXED_TEXT_MATCHES else sorted(set(found))
+
+    def _has_text_index(self) -> bool:
+        if self._text_index is None:
+            self._text_index = False
+            if self._dialect.is_postgres:
+                query = text("SELECT to_regclass(:name) IS NOT NULL")
+                with self._engine.connect() as conn:
+                    self._text_index = bool(conn.execute(query, {"name": TEXT_INDEX}).scalar())
+        return self._text_index
 
     def _usage_per_person(
         self, window: Window, bucket: Bucket, group_by: Dimension, top: int
@@ -435,12 +475,16 @@ def _span_conditions(filters: TraceFilters, dialect: StoreDialect) -> list[Colum
         if value is not None:
             conditions.append(exists().where(*same_trace, column == value))
     if filters.text:
-        pattern = f"%{filters.text}%"
-        text_match = _contains(dialect, s.name, pattern) | _contains(
-            dialect, s.attributes.cast(Text()), pattern
-        )
+        text_match = _text_match(dialect, f"%{filters.text}%")
         conditions.append(exists().where(and_(*same_trace, text_match)))
     return conditions
+
+
+def _text_match(dialect: StoreDialect, pattern: str) -> ColumnElement[bool]:
+    """A span's name or attributes contain ``pattern`` (in a form the trigram index, which
+    covers the two joined, cannot serve: the trace list's scan reads newest traces first)."""
+    name, attributes = spans.c.name, spans.c.attributes.cast(Text())
+    return _contains(dialect, name, pattern) | _contains(dialect, attributes, pattern)
 
 
 def _contains(dialect: StoreDialect, column: ColumnElement[Any], pattern: str) -> Any:

@@ -89,12 +89,15 @@ class Observatory:
         export_interval_ms: int = 500,
         compress_after_days: int = 7,
         drop_after_days: int = 90,
+        text_index: bool = False,
     ) -> None:
         """Start tracing and make this the process's running Observatory.
 
         ``capture_content=None`` follows ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``;
         captured content always passes through ``redactor`` (default: the built-in PII one).
         ``sample_rate`` keeps that share of traces (parent-based, so a trace is never cut).
+        ``text_index`` gives a PostgreSQL store a trigram index for text search (faster search,
+        slower writing; see ``observability.store.prepare_store``).
         """
         if not 0.0 <= sample_rate <= 1.0:
             raise TelemetrySetupError(f"sample_rate must be between 0 and 1, not {sample_rate}.")
@@ -115,6 +118,7 @@ class Observatory:
                 export_interval_ms=export_interval_ms,
                 compress_after_days=compress_after_days,
                 drop_after_days=drop_after_days,
+                text_index=text_index,
             )
             self._provider.add_span_processor(GuardedProcessor(self._store))  # type: ignore[arg-type]
         if otlp_endpoint:
@@ -160,7 +164,7 @@ def _root_sampler(sample_rate: float) -> Sampler:
     return ALWAYS_ON if sample_rate >= 1.0 else TraceIdRatioBased(sample_rate)
 
 
-def _create_store(store_url: str, **options: int) -> _StatsProcessor:
+def _create_store(store_url: str, **options: Any) -> _StatsProcessor:
     from observability.store import create_store_processor
 
     processor: _StatsProcessor = create_store_processor(store_url, **options)

@@ -24,12 +24,18 @@ class LazyStoreWriter:
     """Prepares the store on the first write (so a store that is down at start-up only delays
     writing), then writes through ``SqlSpanWriter``."""
 
-    def __init__(self, engine: Engine, *, compress_after_days: int, drop_after_days: int) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        compress_after_days: int,
+        drop_after_days: int,
+        text_index: bool = False,
+    ) -> None:
         self._engine = engine
-        self._options = {
-            "compress_after_days": compress_after_days,
-            "drop_after_days": drop_after_days,
-        }
+        self._compress_after_days = compress_after_days
+        self._drop_after_days = drop_after_days
+        self._text_index = text_index
         self._writer: SqlSpanWriter | None = None
         self._lock = threading.Lock()
 
@@ -41,7 +47,12 @@ class LazyStoreWriter:
         """Send one batch (see ``SqlSpanWriter.begin``), creating the schema first if need be."""
         with self._lock:
             if self._writer is None:
-                dialect = prepare_store(self._engine, **self._options)
+                dialect = prepare_store(
+                    self._engine,
+                    compress_after_days=self._compress_after_days,
+                    drop_after_days=self._drop_after_days,
+                    text_index=self._text_index,
+                )
                 self._writer = SqlSpanWriter(self._engine, dialect)
         return self._writer.begin(rows)
 
@@ -53,15 +64,20 @@ def create_store_processor(
     export_interval_ms: int = 500,
     compress_after_days: int = 7,
     drop_after_days: int = 90,
+    text_index: bool = False,
 ) -> StoreSpanProcessor:
     """A span processor writing to the store at ``store_url`` (``sqlite:///…`` or
-    ``postgresql[+psycopg]://…``); tables are created idempotently on the first write.
+    ``postgresql[+psycopg]://…``); tables are created idempotently on the first write
+    (with ``text_index``, the trigram index for text search too: see ``prepare_store``).
 
     Raises ``TraceStoreError`` only for a URL it cannot use; an unreachable store is retried.
     """
     engine = create_store_engine(store_url)
     writer = LazyStoreWriter(
-        engine, compress_after_days=compress_after_days, drop_after_days=drop_after_days
+        engine,
+        compress_after_days=compress_after_days,
+        drop_after_days=drop_after_days,
+        text_index=text_index,
     )
     return StoreSpanProcessor(
         writer, buffer_spans=buffer_spans, export_interval_ms=export_interval_ms

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from bench._spans import generate_spans
 from observability.queries import (
@@ -156,3 +156,39 @@ def test_trace_list_filters_and_pages(stores: dict[str, TraceQueries], backend: 
     waterfall = queries.trace_spans(trace_id)
     assert waterfall["depth"].max() == 2 and waterfall["offset_ms"].iloc[0] == 0
     assert any("lookup_order" in name for name in waterfall["name"])
+
+
+@pytest.fixture(scope="module")
+def indexed(postgres_url: str) -> Iterator[TraceQueries]:
+    """The same spans in a PostgreSQL store with the trigram text index."""
+    schema = f"qi_{uuid.uuid4().hex[:10]}"
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    engine = create_store_engine(f"{postgres_url}?options=-csearch_path%3D{schema}")
+    dialect = prepare_store(engine, compress_after_days=7, drop_after_days=90, text_index=True)
+    writer = SqlSpanWriter(engine, dialect)
+    for i in range(0, len(ROWS), 700):
+        writer.write(ROWS[i : i + 700])
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT to_regclass('ix_spans_text')")).scalar() is not None
+    yield TraceQueries(engine)
+    engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("term", ["lookup_order", "RateLimited", "no such words", "claude"])
+@pytest.mark.parametrize("index_limit", [2_000, 5])
+def test_text_search_through_the_index_finds_what_the_scan_finds(
+    stores: dict[str, TraceQueries],
+    indexed: TraceQueries,
+    monkeypatch: pytest.MonkeyPatch,
+    term: str,
+    index_limit: int,
+) -> None:
+    monkeypatch.setattr("observability.queries.INDEXED_TEXT_MATCHES", index_limit)
+    filters = TraceFilters(start=START + timedelta(hours=6), end=WINDOW.end, text=term)
+    scanned = stores["postgresql"].list_traces(filters, page_size=500).traces
+    found = indexed.list_traces(filters, page_size=500).traces
+    _same(found, scanned)
+    assert term == "no such words" or not found.empty
