@@ -27,7 +27,7 @@ def prepare_store(
     aggregates) unless they exist; returns the dialect the writer and queries should use.
 
     ``text_index`` adds a trigram index for text search on PostgreSQL: a rare string is then
-    found at once over any window, at the price of writing spans about three times slower.
+    found at once over any window, at the price of writing spans three to four times slower.
 
     A store first created on plain PostgreSQL keeps its rollup tables (and this dialect) even
     once TimescaleDB is installed: move to a fresh database to switch.
