@@ -49,7 +49,7 @@ def main() -> None:
         ours = len(spans) / (time.perf_counter() - started)
         print(f"exporter : {ours:10,.0f} spans/s  ({processor.stats()})")
         processor.shutdown()
-        rows = [[r[c] for c in SPAN_COLUMNS] for r in map(span_to_row, spans)]
+        rows = list(map(span_to_row, spans))
         with psycopg.connect(url) as conn:
             conn.execute("CREATE TABLE raw_spans (LIKE spans INCLUDING ALL)")
             conn.commit()

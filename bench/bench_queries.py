@@ -36,7 +36,7 @@ from sqlalchemy import Engine, text
 from bench._spans import generate_spans
 from observability.queries import Bucket, Dimension, TraceFilters, TraceQueries, Window
 from observability.store import create_store_engine, prepare_store
-from observability.store.rows import span_to_row
+from observability.store.rows import SpanRow, span_to_row
 from observability.store.writer import SqlSpanWriter
 
 DAYS = 30
@@ -67,7 +67,7 @@ def load_stores(
         for e in engines
     ]
     started = time.perf_counter()
-    rows: list[dict[str, Any]] = []
+    rows: list[SpanRow] = []
     for span in _spans_in_time_order(spans, now):
         rows.append(span_to_row(span))
         if len(rows) >= batch:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -17,6 +16,7 @@ from observability.store.database import prepare_store
 from observability.store.dialect import StoreDialect, create_store_engine
 from observability.store.errors import TraceStoreError
 from observability.store.exporter import ExportStats, StoreSpanProcessor
+from observability.store.rows import SpanRow
 from observability.store.writer import Finish, SqlSpanWriter
 
 
@@ -39,11 +39,11 @@ class LazyStoreWriter:
         self._writer: SqlSpanWriter | None = None
         self._lock = threading.Lock()
 
-    def write(self, rows: Iterable[dict[str, Any]]) -> None:
+    def write(self, rows: Iterable[SpanRow]) -> None:
         """Write one batch, creating the schema first if this is the first batch."""
         self.begin(rows)()
 
-    def begin(self, rows: Iterable[dict[str, Any]]) -> Finish:
+    def begin(self, rows: Iterable[SpanRow]) -> Finish:
         """Send one batch (see ``SqlSpanWriter.begin``), creating the schema first if need be."""
         with self._lock:
             if self._writer is None:

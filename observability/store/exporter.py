@@ -18,13 +18,12 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
 
-from observability.store.rows import span_to_row
+from observability.store.rows import SpanRow, span_to_row
 from observability.store.writer import PipelinedSpanWriter, SpanWriter
 
 logger = logging.getLogger("observability.store")
@@ -47,7 +46,7 @@ class _Committing:
     """A batch sent to the store whose merges and commit run on the committer thread."""
 
     finished: Future[None]
-    rows: list[dict[str, Any]]
+    rows: list[SpanRow]
     taken: int
     """How many spans at the head of the buffer it holds."""
 
@@ -68,7 +67,7 @@ class StoreSpanProcessor(SpanProcessor):
         max_backoff_s: float = 30.0,
         shutdown_timeout_ms: int = 5_000,
         start_thread: bool = True,
-        row_of: Callable[[ReadableSpan], dict[str, Any]] = span_to_row,
+        row_of: Callable[[ReadableSpan], SpanRow] = span_to_row,
     ) -> None:
         self._writer = writer
         self._bound = buffer_spans
@@ -78,7 +77,7 @@ class StoreSpanProcessor(SpanProcessor):
         self._shutdown_timeout_ms = shutdown_timeout_ms
         self._row_of = row_of
         self._buffer: deque[ReadableSpan] = deque()
-        self._inflight: list[dict[str, Any]] = []
+        self._inflight: list[SpanRow] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._idle = threading.Condition(self._lock)
@@ -139,7 +138,7 @@ class StoreSpanProcessor(SpanProcessor):
             return self._write(retry, retry) and settled
         if not taken:
             return self._settle()
-        rows: list[dict[str, Any]] = []
+        rows: list[SpanRow] = []
         source = self._convert(taken, rows)
         if not isinstance(self._writer, PipelinedSpanWriter):
             return self._write(source, rows, taken=len(taken))
@@ -202,9 +201,7 @@ class StoreSpanProcessor(SpanProcessor):
             return self._interval_s
         return float(min(self._max_backoff_s, self._interval_s * 2 ** min(self._failures, 16)))
 
-    def _convert(
-        self, taken: list[ReadableSpan], rows: list[dict[str, Any]]
-    ) -> Iterator[dict[str, Any]]:
+    def _convert(self, taken: list[ReadableSpan], rows: list[SpanRow]) -> Iterator[SpanRow]:
         """Rows of ``taken``, converted as the writer asks for them (so that conversion
         overlaps the database's work) and kept in ``rows`` for a retry."""
         for span in taken:
@@ -216,9 +213,7 @@ class StoreSpanProcessor(SpanProcessor):
             rows.append(row)
             yield row
 
-    def _write(
-        self, source: Iterable[dict[str, Any]], rows: list[dict[str, Any]], *, taken: int = 0
-    ) -> bool:
+    def _write(self, source: Iterable[SpanRow], rows: list[SpanRow], *, taken: int = 0) -> bool:
         """Write ``source``, whose rows end up in ``rows``, and account for it."""
         try:
             self._writer.write(source)
@@ -246,7 +241,7 @@ class StoreSpanProcessor(SpanProcessor):
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="trace-store-commit")
         return self._pool
 
-    def _account(self, error: Exception | None, rows: list[dict[str, Any]], taken: int) -> bool:
+    def _account(self, error: Exception | None, rows: list[SpanRow], taken: int) -> bool:
         """Count a batch written, kept for retry or dropped; the ``taken`` spans at the head of
         the buffer are replaced by ``rows`` (kept only for a retry)."""
         retry = error is not None and not isinstance(error, _PERMANENT)

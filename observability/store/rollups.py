@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable
-from operator import itemgetter
+from datetime import datetime
+from operator import add, itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, case, func
 from sqlalchemy.sql.elements import ColumnClause
 
+from observability.store.rows import SpanRow
 from observability.store.schema import (
     DURATION_BINS,
     HISTOGRAM_BINS,
@@ -34,9 +36,10 @@ _M = {name: i for i, name in enumerate(SUM_METRICS)}
 _SUMS = len(SUM_METRICS)
 _WIDTH = _SUMS + 2 * HISTOGRAM_BINS
 _TOKENS = tuple(
-    (_M[name], name)
+    (_M[name], SpanRow._fields.index(name))
     for name in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 )
+"""(rollup metric, span row field) of each token count."""
 _trace_tuple = itemgetter(*traces.c.keys())
 Key = tuple[Any, ...]
 Increments = list[tuple[int, Any]]
@@ -47,9 +50,9 @@ def latency_bin(milliseconds: float) -> int:
     return bisect_right(LATENCY_BOUNDS_MS, milliseconds)
 
 
-def row_model(row: dict[str, Any]) -> str:
+def row_model(row: SpanRow) -> str:
     """The model a call is grouped under: the requested one (Azure: a deployment)."""
-    return row["request_model"] or row["response_model"] or ""
+    return row.request_model or row.response_model or ""
 
 
 class RollupBatch:
@@ -57,36 +60,52 @@ class RollupBatch:
 
     def __init__(self) -> None:
         self.minute: dict[Key, list[Any]] = {}
-        self.hour: dict[Key, list[Any]] = {}
         self.spenders: dict[Key, list[Any]] = {}
         self.traces: dict[str, dict[str, Any]] = {}
         self._chatted: set[str] = set()
         """Traces whose provider and model come from a chat call (which beats an embedding)."""
+        self._buckets: dict[tuple[int, ...], tuple[datetime, datetime]] = {}
+        """Minute and hour of each minute seen (``datetime.replace`` costs a microsecond)."""
+        self._hour_of: dict[datetime, datetime] = {}
 
-    def add(self, row: dict[str, Any]) -> None:
+    def add(self, row: SpanRow) -> None:
         """Count ``row`` in every rollup it belongs to and in its trace."""
-        is_call = row["operation"] is not None and row["provider"] is not None
+        is_call = row.operation is not None and row.provider is not None
         self._add_trace(row, is_call)
-        if not is_call and row["attempt"] is None:
+        if not is_call and row.attempt is None:
             return
-        increments = _increments(row, is_call)
-        minute = row["start_time"].replace(second=0, microsecond=0)
-        hour = minute.replace(minute=0)
-        dims = (
-            row["provider"] or "",
+        sums, bins = _increments(row, is_call)
+        minute, hour = self._bucket(row.start_time)
+        key = (
+            minute,
+            row.provider or "",
             row_model(row),
-            row["experiment"] or "",
-            row["variant"] or "",
-            row["scenario"] or "",
+            row.experiment or "",
+            row.variant or "",
+            row.scenario or "",
         )
-        _apply(self.minute, (minute, *dims), increments, _WIDTH)
-        _apply(self.hour, (hour, *dims), increments, _WIDTH)
-        _apply(
-            self.spenders,
-            (hour, row["user_id"] or "", row["conversation_id"] or ""),
-            [(i, v) for i, v in increments if i < _SUMS],
-            _SUMS,
-        )
+        values = self.minute.get(key)
+        if values is None:
+            values = self.minute[key] = [0] * _WIDTH
+        for index, amount in sums:
+            values[index] += amount
+        for index in bins:
+            values[index] += 1
+        spender = (hour, row.user_id or "", row.conversation_id or "")
+        values = self.spenders.get(spender)
+        if values is None:
+            values = self.spenders[spender] = [0] * _SUMS
+        for index, amount in sums:
+            values[index] += amount
+
+    def hour(self) -> dict[Key, list[Any]]:
+        """The hourly call rollup rows, summed from the minute ones."""
+        hours: dict[Key, list[Any]] = {}
+        for (minute, *dims), values in self.minute.items():
+            key = (self._hour_of[minute], *dims)
+            summed = hours.get(key)
+            hours[key] = values.copy() if summed is None else list(map(add, summed, values))
+        return hours
 
     def upserts(self, *, rollups: bool) -> list[tuple[Table, list[tuple[Any, ...]]]]:
         """What to upsert, per table, as tuples in the table's column order: the traces and,
@@ -98,20 +117,30 @@ class RollupBatch:
         if rollups:
             for table, sums in (
                 (rollup_minute, self.minute),
-                (rollup_hour, self.hour),
+                (rollup_hour, self.hour()),
                 (rollup_spenders, self.spenders),
             ):
                 merges.append((table, [(*key, *values) for key, values in sorted(sums.items())]))
         return merges
 
-    def _add_trace(self, row: dict[str, Any], is_call: bool) -> None:
-        start = row["start_time"]
-        end = row["end_time"] or start
-        trace = self.traces.get(row["trace_id"])
+    def _bucket(self, start: datetime) -> tuple[datetime, datetime]:
+        """The minute and the hour ``start`` falls in."""
+        fields = (start.year, start.month, start.day, start.hour, start.minute)
+        buckets = self._buckets.get(fields)
+        if buckets is None:
+            minute = start.replace(second=0, microsecond=0)
+            buckets = self._buckets[fields] = (minute, minute.replace(minute=0))
+            self._hour_of[minute] = buckets[1]
+        return buckets
+
+    def _add_trace(self, row: SpanRow, is_call: bool) -> None:
+        start = row.start_time
+        end = row.end_time or start
+        trace = self.traces.get(row.trace_id)
         if trace is None:
-            trace = self.traces[row["trace_id"]] = {
-                "trace_id": row["trace_id"], "start_time": start, "end_time": end,
-                "root_name": None, "service": row["service"], "span_count": 0, "call_count": 0,
+            trace = self.traces[row.trace_id] = {
+                "trace_id": row.trace_id, "start_time": start, "end_time": end,
+                "root_name": None, "service": row.service, "span_count": 0, "call_count": 0,
                 "error_count": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": None,
                 "provider": None, "model": None, "conversation_id": None, "user_id": None,
             }  # fmt: skip
@@ -121,67 +150,61 @@ class RollupBatch:
             if end > trace["end_time"]:
                 trace["end_time"] = end
         trace["span_count"] += 1
-        trace["error_count"] += row["status"] == "error"
-        if row["parent_span_id"] is None:
-            trace["root_name"] = row["name"]
-        trace["conversation_id"] = trace["conversation_id"] or row["conversation_id"]
-        trace["user_id"] = trace["user_id"] or row["user_id"]
+        trace["error_count"] += row.status == "error"
+        if row.parent_span_id is None:
+            trace["root_name"] = row.name
+        trace["conversation_id"] = trace["conversation_id"] or row.conversation_id
+        trace["user_id"] = trace["user_id"] or row.user_id
         if is_call:
             trace["call_count"] += 1
-            trace["input_tokens"] += row["input_tokens"] or 0
-            trace["output_tokens"] += row["output_tokens"] or 0
-            if row["cost_usd"] is not None:
-                trace["cost_usd"] = (trace["cost_usd"] or 0.0) + row["cost_usd"]
-            chat = row["operation"] == "chat"
-            if trace["model"] is None or (chat and row["trace_id"] not in self._chatted):
-                trace["provider"] = row["provider"]
+            trace["input_tokens"] += row.input_tokens or 0
+            trace["output_tokens"] += row.output_tokens or 0
+            if row.cost_usd is not None:
+                trace["cost_usd"] = (trace["cost_usd"] or 0.0) + row.cost_usd
+            chat = row.operation == "chat"
+            if trace["model"] is None or (chat and row.trace_id not in self._chatted):
+                trace["provider"] = row.provider
                 trace["model"] = row_model(row) or None
             if chat:
-                self._chatted.add(row["trace_id"])
+                self._chatted.add(row.trace_id)
 
 
-def _apply(target: dict[Key, list[Any]], key: Key, increments: Increments, width: int) -> None:
-    values = target.get(key)
-    if values is None:
-        values = target[key] = [0] * width
-    for index, amount in increments:
-        values[index] += amount
-
-
-def _increments(row: dict[str, Any], is_call: bool) -> Increments:
-    """What ``row`` adds to its rollup rows, as ``(index, amount)`` pairs (zeros left out,
-    except ``cost_usd``, whose sum is a float even when every call is unpriced)."""
-    increments: Increments = []
-    attempt = row["attempt"]
+def _increments(row: SpanRow, is_call: bool) -> tuple[Increments, list[int]]:
+    """What ``row`` adds to its rollup rows: ``(index, amount)`` pairs for the sums (zeros
+    left out, except ``cost_usd``, whose sum is a float even when every call is unpriced) and
+    the indexes of the histogram bins it counts in."""
+    sums: Increments = []
+    attempt = row.attempt
     if attempt is not None:
-        increments.append((_M["attempts"], 1))
+        sums.append((_M["attempts"], 1))
         if attempt > 1:
-            increments.append((_M["retries"], 1))
-        if row["fallback_reason"] is not None:
-            increments.append((_M["fallbacks"], 1))
+            sums.append((_M["retries"], 1))
+        if row.fallback_reason is not None:
+            sums.append((_M["fallbacks"], 1))
     if not is_call:
-        return increments
-    increments.append((_M["requests"], 1))
-    increments.append((_M["cost_usd"], row["cost_usd"] or 0.0))
-    if row["status"] == "error":
-        increments.append((_M["errors"], 1))
-    if row["cost_status"] == "unpriced":
-        increments.append((_M["unpriced"], 1))
-    if row["cache_hit"]:
-        increments.append((_M["cache_hits"], 1))
-    for index, name in _TOKENS:
-        if row[name]:
-            increments.append((index, row[name]))
-    duration = row["duration_ms"]
+        return sums, []
+    sums.append((_M["requests"], 1))
+    sums.append((_M["cost_usd"], row.cost_usd or 0.0))
+    if row.status == "error":
+        sums.append((_M["errors"], 1))
+    if row.cost_status == "unpriced":
+        sums.append((_M["unpriced"], 1))
+    if row.cache_hit:
+        sums.append((_M["cache_hits"], 1))
+    for index, field in _TOKENS:
+        if row[field]:
+            sums.append((index, row[field]))
+    bins: list[int] = []
+    duration = row.duration_ms
     if duration is not None:
-        increments.append((_M["duration_ms_sum"], duration))
-        increments.append((_SUMS + latency_bin(duration), 1))
-    ttfc = row["ttfc_ms"]
+        sums.append((_M["duration_ms_sum"], duration))
+        bins.append(_SUMS + latency_bin(duration))
+    ttfc = row.ttfc_ms
     if ttfc is not None:
-        increments.append((_M["ttfc_count"], 1))
-        increments.append((_M["ttfc_ms_sum"], ttfc))
-        increments.append((_SUMS + HISTOGRAM_BINS + latency_bin(ttfc), 1))
-    return increments
+        sums.append((_M["ttfc_count"], 1))
+        sums.append((_M["ttfc_ms_sum"], ttfc))
+        bins.append(_SUMS + HISTOGRAM_BINS + latency_bin(ttfc))
+    return sums, bins
 
 
 def _is_call() -> ColumnElement[bool]:

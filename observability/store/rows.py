@@ -1,8 +1,10 @@
-"""Turn a finished OpenTelemetry span into one ``spans`` row (a plain dict); pure functions.
+"""Turn a finished OpenTelemetry span into one ``spans`` row (a ``SpanRow``); pure functions.
 
-This runs once per stored span on the writer thread, so it reads each attribute mapping once
-into a plain dict and encodes JSON with orjson (falling back to ``json`` for what orjson
-refuses, such as integers beyond 64 bits).
+This runs once per stored span on the writer thread, so it is written for speed: a row is a
+tuple in the table's column order (COPY takes it as it is), each attribute mapping is read
+once into a plain dict, attribute values are read in groups and only converted when one is
+not of the column's type, and JSON is encoded with orjson (falling back to ``json`` for what
+orjson refuses, such as integers beyond 64 bits).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from types import NoneType
+from typing import Any, NamedTuple
 
 import orjson
 from opentelemetry.sdk.trace import ReadableSpan
@@ -22,7 +25,60 @@ _STATUS = {StatusCode.OK: "ok", StatusCode.ERROR: "error", StatusCode.UNSET: "un
 _KIND = {kind: kind.name.lower() for kind in SpanKind}
 
 
-def span_to_row(span: ReadableSpan) -> dict[str, Any]:
+class SpanRow(NamedTuple):
+    """One row of the ``spans`` table, its fields in the table's column order."""
+
+    trace_id: str
+    span_id: str
+    start_time: datetime
+    parent_span_id: str | None = None
+    name: str = ""
+    kind: str | None = None
+    service: str | None = None
+    end_time: datetime | None = None
+    duration_ms: float | None = None
+    status: str = "unset"
+    status_message: str | None = None
+    operation: str | None = None
+    provider: str | None = None
+    request_model: str | None = None
+    response_model: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    cost_usd: float | None = None
+    cost_status: str | None = None
+    ttfc_ms: float | None = None
+    error_type: str | None = None
+    conversation_id: str | None = None
+    user_id: str | None = None
+    experiment: str | None = None
+    variant: str | None = None
+    scenario: str | None = None
+    attempt: int | None = None
+    fallback_reason: str | None = None
+    cache_hit: bool | None = None
+    simulated: bool | None = None
+    attributes: str = "{}"
+    events: str | None = None
+
+
+_MODEL = (attr.OPERATION_NAME, attr.PROVIDER_NAME, attr.REQUEST_MODEL, attr.RESPONSE_MODEL)
+_TOKENS = (attr.USAGE_INPUT_TOKENS, attr.USAGE_OUTPUT_TOKENS, attr.USAGE_CACHE_READ_INPUT_TOKENS)
+_IDS = (
+    attr.ERROR_TYPE,
+    attr.CONVERSATION_ID,
+    attr.USER_ID,
+    attr.EXPERIMENT_NAME,
+    attr.EXPERIMENT_VARIANT,
+    attr.SCENARIO,
+)
+_TEXT_TYPES = frozenset((str, NoneType))
+_INT_TYPES = frozenset((int, NoneType))
+
+
+def span_to_row(span: ReadableSpan) -> SpanRow:
     """The ``spans`` row for ``span``: promoted GenAI/observatory columns plus all attributes."""
     context = span.context
     start_ns = span.start_time
@@ -33,46 +89,52 @@ def span_to_row(span: ReadableSpan) -> dict[str, Any]:
     end_ns = span.end_time
     parent = span.parent
     status = span.status
+    model = _texts(tuple(map(get, _MODEL)))
+    tokens = _ints(tuple(map(get, _TOKENS)))
+    ids = _texts(tuple(map(get, _IDS)))
+    write = get(attr.USAGE_CACHE_CREATION_INPUT_TOKENS) or get(attr.USAGE_CACHE_WRITE_INPUT_TOKENS)
     ttfc = get(attr.RESPONSE_TIME_TO_FIRST_CHUNK)
-    cost_usd, cost_status = _cost(attributes)
-    return {
-        "trace_id": f"{context.trace_id:032x}",
-        "span_id": f"{context.span_id:016x}",
-        "start_time": _time(start_ns),
-        "parent_span_id": f"{parent.span_id:016x}" if parent else None,
-        "name": span.name,
-        "kind": _KIND[span.kind],
-        "service": span.resource.attributes.get(attr.SERVICE_NAME),
-        "end_time": _time(end_ns) if end_ns is not None else None,
-        "duration_ms": (end_ns - start_ns) / 1e6 if end_ns else None,
-        "status": _STATUS[status.status_code],
-        "status_message": status.description,
-        "operation": _text(get(attr.OPERATION_NAME)),
-        "provider": _text(get(attr.PROVIDER_NAME)),
-        "request_model": _text(get(attr.REQUEST_MODEL)),
-        "response_model": _text(get(attr.RESPONSE_MODEL)),
-        "error_type": _text(get(attr.ERROR_TYPE)),
-        "conversation_id": _text(get(attr.CONVERSATION_ID)),
-        "user_id": _text(get(attr.USER_ID)),
-        "experiment": _text(get(attr.EXPERIMENT_NAME)),
-        "variant": _text(get(attr.EXPERIMENT_VARIANT)),
-        "scenario": _text(get(attr.SCENARIO)),
-        "fallback_reason": _text(get(attr.FALLBACK_REASON)),
-        "input_tokens": _int(get(attr.USAGE_INPUT_TOKENS)),
-        "output_tokens": _int(get(attr.USAGE_OUTPUT_TOKENS)),
-        "cache_read_tokens": _int(get(attr.USAGE_CACHE_READ_INPUT_TOKENS)),
-        "attempt": _int(get(attr.ATTEMPT)),
-        "cache_hit": _bool(get(attr.CACHE_HIT)),
-        "simulated": _bool(get(attr.SIMULATED)),
-        "cache_write_tokens": _int(
-            get(attr.USAGE_CACHE_CREATION_INPUT_TOKENS) or get(attr.USAGE_CACHE_WRITE_INPUT_TOKENS)
+    attempt = get(attr.ATTEMPT)
+    fallback = get(attr.FALLBACK_REASON)
+    cache_hit = get(attr.CACHE_HIT)
+    simulated = get(attr.SIMULATED)
+    cost_status = get(attr.COST_STATUS)
+    if cost_status is None:
+        cost_usd, cost_status = _price(attributes)
+    else:
+        cost = get(attr.COST_USD)
+        cost_usd = cost if type(cost) is float else _money(cost)
+        if type(cost_status) is not str:
+            cost_status = str(cost_status)
+    return tuple.__new__(
+        SpanRow,
+        (
+            context.trace_id.to_bytes(16, "big").hex(),
+            context.span_id.to_bytes(8, "big").hex(),
+            _time(start_ns),
+            parent.span_id.to_bytes(8, "big").hex() if parent else None,
+            span.name,
+            _KIND[span.kind],
+            span.resource.attributes.get(attr.SERVICE_NAME),
+            _time(end_ns) if end_ns is not None else None,
+            (end_ns - start_ns) / 1e6 if end_ns else None,
+            _STATUS[status.status_code],
+            status.description,
+            *model,
+            *tokens,
+            None if write is None else _int(write),
+            cost_usd,
+            cost_status,
+            None if ttfc is None else ttfc * 1000.0 if type(ttfc) is float else _seconds_ms(ttfc),
+            *ids,
+            attempt if type(attempt) is int or attempt is None else _int(attempt),
+            fallback if type(fallback) is str or fallback is None else str(fallback),
+            None if cache_hit is None else bool(cache_hit),
+            None if simulated is None else bool(simulated),
+            _json(attributes),
+            _events(span) if span.events else None,
         ),
-        "ttfc_ms": float(ttfc) * 1000.0 if isinstance(ttfc, int | float) else None,
-        "cost_usd": cost_usd,
-        "cost_status": cost_status,
-        "attributes": _json(attributes),
-        "events": _events(span),
-    }
+    )
 
 
 def _plain(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -86,16 +148,22 @@ def _plain(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
     return plain if type(plain) is dict else dict(attributes)
 
 
+def _texts(values: tuple[Any, ...]) -> tuple[str | None, ...]:
+    """``values`` as text columns (usually they are already)."""
+    return values if _TEXT_TYPES.issuperset(map(type, values)) else tuple(map(_text, values))
+
+
+def _ints(values: tuple[Any, ...]) -> tuple[int | None, ...]:
+    """``values`` as integer columns (usually they are already)."""
+    return values if _INT_TYPES.issuperset(map(type, values)) else tuple(map(_int, values))
+
+
 def _time(nanoseconds: int) -> datetime:
-    return datetime.fromtimestamp(nanoseconds / 1e9, UTC)
+    return datetime.fromtimestamp(nanoseconds // 1000 / 1e6, UTC)
 
 
 def _text(value: Any) -> str | None:
     return value if value is None or type(value) is str else str(value)
-
-
-def _bool(value: Any) -> bool | None:
-    return None if value is None else bool(value)
 
 
 def _int(value: Any) -> int | None:
@@ -112,12 +180,16 @@ def _json(value: Any) -> str:
         return json.dumps(value, default=str, separators=(",", ":"))
 
 
-def _cost(attributes: Mapping[str, Any]) -> tuple[float | None, str | None]:
-    """The span's own cost attributes when present, else the price calculator's answer."""
-    status = attributes.get(attr.COST_STATUS)
-    if status is not None:
-        cost = attributes.get(attr.COST_USD)
-        return (float(cost) if isinstance(cost, int | float) else None), str(status)
+def _money(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _seconds_ms(value: Any) -> float | None:
+    return float(value) * 1000.0 if isinstance(value, int | float) else None
+
+
+def _price(attributes: Mapping[str, Any]) -> tuple[float | None, str | None]:
+    """The price calculator's cost and status for a span that has no cost attributes."""
     if (
         attributes.get(attr.USAGE_INPUT_TOKENS) is None
         and attributes.get(attr.USAGE_OUTPUT_TOKENS) is None
@@ -129,10 +201,7 @@ def _cost(attributes: Mapping[str, Any]) -> tuple[float | None, str | None]:
     return (float(price.cost_usd) if price.cost_usd is not None else None), str(price.status)
 
 
-def _events(span: ReadableSpan) -> str | None:
-    events = span.events
-    if not events:
-        return None
+def _events(span: ReadableSpan) -> str:
     return _json(
         [
             {
@@ -140,6 +209,6 @@ def _events(span: ReadableSpan) -> str | None:
                 "time": _time(event.timestamp).isoformat(),
                 "attributes": dict(event.attributes or {}),
             }
-            for event in events
+            for event in span.events
         ]
     )

@@ -10,7 +10,6 @@ send the next batch while the server merges this one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from operator import itemgetter
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Engine, Table, func, insert
@@ -18,6 +17,7 @@ from sqlalchemy import Engine, Table, func, insert
 from observability.store.dialect import StoreDialect, largest, smallest, upsert
 from observability.store.pgcopy import BinaryCopier
 from observability.store.rollups import RollupBatch
+from observability.store.rows import SpanRow
 from observability.store.schema import (
     SPAN_COLUMNS,
     rollup_hour,
@@ -27,14 +27,13 @@ from observability.store.schema import (
     traces,
 )
 
-_span_values = itemgetter(*SPAN_COLUMNS)
 _MERGED = (traces, rollup_minute, rollup_hour, rollup_spenders)
 
 
 class SpanWriter(Protocol):
     """Writes one batch of ``spans`` rows in one transaction, or raises."""
 
-    def write(self, rows: Iterable[dict[str, Any]]) -> None:
+    def write(self, rows: Iterable[SpanRow]) -> None:
         """Write all of ``rows`` or none of them; ``rows`` may be an iterator, which is then
         consumed at most once, as the writing goes."""
         ...
@@ -48,7 +47,7 @@ Finish = Callable[[], None]
 class PipelinedSpanWriter(SpanWriter, Protocol):
     """A writer that can send one batch while the server still merges the one before."""
 
-    def begin(self, rows: Iterable[dict[str, Any]]) -> Finish:
+    def begin(self, rows: Iterable[SpanRow]) -> Finish:
         """Send ``rows`` (consumed once) in a new transaction and return the rest of the
         write, to be run (once, on any thread) before the batch counts as written."""
         ...
@@ -81,11 +80,11 @@ class SqlSpanWriter:
             for n, update in updates.items()
         } if dialect.is_postgres else {}  # fmt: skip
 
-    def write(self, rows: Iterable[dict[str, Any]]) -> None:
+    def write(self, rows: Iterable[SpanRow]) -> None:
         """Write ``rows`` and what they add to traces and rollups, in one transaction."""
         self.begin(rows)()
 
-    def begin(self, rows: Iterable[dict[str, Any]]) -> Finish:
+    def begin(self, rows: Iterable[SpanRow]) -> Finish:
         """Send ``rows``; on PostgreSQL the returned ``Finish`` merges the traces and rollups
         and commits (the server's share of the batch), on SQLite everything is done already."""
         if not self._dialect.is_postgres:
@@ -111,21 +110,21 @@ class SqlSpanWriter:
 
         return finish
 
-    def _write_sqlite(self, rows: list[dict[str, Any]]) -> None:
+    def _write_sqlite(self, rows: list[SpanRow]) -> None:
         if not rows:
             return
         batch = RollupBatch()
         for row in rows:
             batch.add(row)
         with self._engine.begin() as conn:
-            conn.execute(insert(spans), rows)
+            conn.execute(insert(spans), [row._asdict() for row in rows])
             for table, merged in batch.upserts(rollups=True):
                 if merged:
                     names = table.c.keys()
                     params = [dict(zip(names, values, strict=True)) for values in merged]
                     conn.execute(self._upserts[table.name], params)
 
-    def _send_postgres(self, driver: Any, rows: Iterable[dict[str, Any]]) -> str:
+    def _send_postgres(self, driver: Any, rows: Iterable[SpanRow]) -> str:
         """Binary COPY of the spans, summing their traces and rollups as they go (this and
         the rows' conversion overlap the server taking them in); then COPY the sums into
         temporary tables (far faster than a many-row INSERT for the wide rollup rows).
@@ -134,7 +133,7 @@ class SqlSpanWriter:
         with driver.cursor() as cursor:
             with self._copier.copy(cursor, spans.name, SPAN_COLUMNS) as copy:
                 for row in rows:
-                    copy.write_row(_span_values(row))
+                    copy.write_row(row)
                     batch.add(row)
             rollups = self._dialect is not StoreDialect.TIMESCALEDB
             merges = [(t, m) for t, m in batch.upserts(rollups=rollups) if m]

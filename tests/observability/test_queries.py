@@ -56,7 +56,7 @@ def stores(
 
 
 def _calls() -> list[dict]:
-    return [r for r in ROWS if r["operation"] == "chat"]
+    return [r for r in ROWS if r.operation == "chat"]
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -78,8 +78,8 @@ def test_usage_over_time_matches_across_backends_and_the_spans(
     _same(lite, stores["postgresql"].usage_over_time(WINDOW, bucket, group_by))
     calls = _calls()
     assert lite["requests"].sum() == len(calls)
-    assert lite["cost_usd"].sum() == pytest.approx(sum(r["cost_usd"] or 0 for r in calls))
-    assert lite["output_tokens"].sum() == sum(r["output_tokens"] or 0 for r in calls)
+    assert lite["cost_usd"].sum() == pytest.approx(sum(r.cost_usd or 0 for r in calls))
+    assert lite["output_tokens"].sum() == sum(r.output_tokens or 0 for r in calls)
 
 
 @pytest.mark.postgres
@@ -95,7 +95,7 @@ def test_usage_by_user_charts_the_top_spenders_and_the_rest_as_others(
     for user, cost in zip(leaders["user_id"], leaders["cost_usd"], strict=True):
         assert charted[user] == pytest.approx(cost)
     assert lite["requests"].sum() == len(_calls())
-    assert lite["cost_usd"].sum() == pytest.approx(sum(r["cost_usd"] or 0 for r in _calls()))
+    assert lite["cost_usd"].sum() == pytest.approx(sum(r.cost_usd or 0 for r in _calls()))
 
 
 @pytest.mark.postgres
@@ -117,11 +117,11 @@ def test_latency_percentiles_match_across_backends_and_exact_values(
 def test_reliability_counts_errors_retries_and_fallbacks(stores: dict[str, TraceQueries]) -> None:
     lite = stores["sqlite"].reliability(WINDOW)
     _same(lite, stores["postgresql"].reliability(WINDOW))
-    attempts = [r for r in ROWS if r["attempt"] is not None]
-    assert lite["errors"].iloc[0] == sum(r["status"] == "error" for r in _calls())
-    assert lite["fallbacks"].iloc[0] == sum(r["fallback_reason"] is not None for r in attempts)
+    attempts = [r for r in ROWS if r.attempt is not None]
+    assert lite["errors"].iloc[0] == sum(r.status == "error" for r in _calls())
+    assert lite["fallbacks"].iloc[0] == sum(r.fallback_reason is not None for r in attempts)
     assert lite["retry_rate"].iloc[0] == pytest.approx(
-        sum(r["attempt"] > 1 for r in attempts) / len(attempts)
+        sum(r.attempt > 1 for r in attempts) / len(attempts)
     )
 
 
@@ -133,7 +133,7 @@ def test_top_spenders_and_summary(stores: dict[str, TraceQueries]) -> None:
     assert list(top["user_id"]) == list(per_user.index)
     summary = stores["sqlite"].summary(WINDOW)
     _same(summary, stores["postgresql"].summary(WINDOW))
-    assert summary["users"].iloc[0] == len({r["user_id"] for r in ROWS})
+    assert summary["users"].iloc[0] == len({r.user_id for r in ROWS})
 
 
 @pytest.mark.postgres
@@ -146,8 +146,8 @@ def test_trace_list_filters_and_pages(stores: dict[str, TraceQueries], backend: 
     assert first.traces["start_time"].is_monotonic_decreasing
     assert not set(first.traces["trace_id"]) & set(second.traces["trace_id"])
     errors = queries.list_traces(TraceFilters(status="error", model="gpt-4o"), page_size=500)
-    expected = {r["trace_id"] for r in ROWS if r["status"] == "error"} & {
-        r["trace_id"] for r in ROWS if r["request_model"] == "gpt-4o"
+    expected = {r.trace_id for r in ROWS if r.status == "error"} & {
+        r.trace_id for r in ROWS if r.request_model == "gpt-4o"
     }
     assert set(errors.traces["trace_id"]) == expected
     found = queries.list_traces(TraceFilters(text="LOOKUP_ORDER", min_cost_usd=0.01))

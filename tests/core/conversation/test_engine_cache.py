@@ -28,8 +28,8 @@ def test_a_cache_hit_is_free_on_the_trace_and_keeps_citations_and_quality(fresh:
     assert lookup.attributes["observatory.cache.hit"] is True
     assert lookup.attributes["observatory.cost.usd"] == 0.0
     row = span_to_row(lookup)
-    assert (row["cache_hit"], row["cost_usd"], row["cost_status"]) == (True, 0.0, "priced")
-    assert row["operation"] == "chat" and row["provider"] == "openai"
+    assert (row.cache_hit, row.cost_usd, row.cost_status) == (True, 0.0, "priced")
+    assert row.operation == "chat" and row.provider == "openai"
     stored = list_messages(fresh.services.db, second.conversation_id)[-1]
     assert stored.cost_usd == Decimal(0)
     assert [c["number"] for c in stored.citations] == [c.number for c in first.citations]

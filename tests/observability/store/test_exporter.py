@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from bench._spans import generate_spans
 from observability.store import LazyStoreWriter, create_store_engine, create_store_processor
 from observability.store.exporter import ExportStats, StoreSpanProcessor
+from observability.store.rows import SpanRow
 from observability.store.schema import spans, traces
 
 
@@ -23,9 +23,9 @@ class FlakyWriter:
     def __init__(self, error: Exception | None = None) -> None:
         self.down = True
         self.error = error or OperationalError("COPY", {}, Exception("connection refused"))
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[SpanRow] = []
 
-    def write(self, rows: Sequence[dict[str, Any]]) -> None:
+    def write(self, rows: Sequence[SpanRow]) -> None:
         if self.down:
             raise self.error
         self.rows.extend(rows)
@@ -112,16 +112,16 @@ class PipelinedWriter:
     be sent, fails once when ``fail_first_finish``, else keeps the rows."""
 
     def __init__(self, *, fail_first_finish: bool = False) -> None:
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[SpanRow] = []
         self.events: list[str] = []
         self.fail_next = fail_first_finish
         self._sent = threading.Condition()
         self._batches = 0
 
-    def write(self, rows: Sequence[dict[str, Any]]) -> None:
+    def write(self, rows: Sequence[SpanRow]) -> None:
         self.begin(rows)()
 
-    def begin(self, rows: Iterable[dict[str, Any]]) -> Callable[[], None]:
+    def begin(self, rows: Iterable[SpanRow]) -> Callable[[], None]:
         batch = list(rows)
         with self._sent:
             number = self._batches
@@ -152,7 +152,7 @@ def test_next_batch_is_sent_while_the_store_finishes_the_one_before() -> None:
 
     assert writer.events[:2] == ["sent 0", "sent 1"]
     assert len(writer.rows) == len(sent)
-    assert len({(r["trace_id"], r["span_id"]) for r in writer.rows}) == len(sent)
+    assert len({(r.trace_id, r.span_id) for r in writer.rows}) == len(sent)
     assert processor.stats() == ExportStats(len(sent), 0, 0, None)
 
 
@@ -169,7 +169,7 @@ def test_a_batch_whose_commit_fails_is_kept_and_written_once() -> None:
     assert processor.force_flush()
 
     assert len(writer.rows) == len(sent)
-    assert len({(r["trace_id"], r["span_id"]) for r in writer.rows}) == len(sent)
+    assert len({(r.trace_id, r.span_id) for r in writer.rows}) == len(sent)
     stats = processor.stats()
     assert stats.written == len(sent) and stats.dropped == 0
     assert stats.last_error is not None and "server closed" in stats.last_error

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from observability.store.rollups import RollupBatch
-from observability.store.schema import SPAN_COLUMNS
+from observability.store.rows import SpanRow
 
 AT = datetime(2026, 11, 30, 12, tzinfo=UTC)
 
 
-def _row(span_id: str, operation: str, model: str, parent: str | None = "root") -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(SPAN_COLUMNS)
-    row.update(
+def _row(span_id: str, operation: str, model: str, parent: str | None = "root") -> SpanRow:
+    return SpanRow(
         trace_id="t1", span_id=span_id, parent_span_id=parent, name=f"{operation} {model}",
         start_time=AT, end_time=AT, status="ok", operation=operation, provider="openai",
         request_model=model, input_tokens=10, output_tokens=5, cost_usd=0.001,
         duration_ms=5.0,
     )  # fmt: skip
-    return row
 
 
 def test_a_turn_is_listed_under_its_chat_model_not_the_embedding_before_it() -> None:
