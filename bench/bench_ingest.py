@@ -5,7 +5,9 @@
 
 The processor's figure includes span → row conversion, traces and rollups; the raw COPY figure
 copies the same rows, already converted, into a bare table of the same shape (indexes
-included: with ``--text-index``, the trigram index too).
+included: with ``--text-index``, the trigram index too). Spans reach the processor in the
+order they end, as they do from a running app (the generator yields one conversation at a
+time, its turns minutes apart).
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ def main() -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = args.admin_url.rpartition("/")[0] + f"/{name}"
     try:
-        spans = list(generate_spans(args.spans, start=datetime.now(UTC), days=0.02))
+        spans = sorted(
+            generate_spans(args.spans, start=datetime.now(UTC), days=0.02),
+            key=lambda span: span.end_time or 0,
+        )
         processor = create_store_processor(
             url, buffer_spans=len(spans) + 1, text_index=args.text_index
         )

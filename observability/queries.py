@@ -273,8 +273,9 @@ class TraceQueries:
             if value is not None:
                 where.append(column == value)
         if filters.min_cost_usd is not None:
-            # As a Decimal the bound is sent as numeric, like the column, so PostgreSQL can
-            # use the cost index; a float would make it compare every row as double precision.
+            # As a Decimal the bound is sent as numeric, which PostgreSQL turns into the
+            # column's type (double precision, or numeric in stores made before) and so can use
+            # the cost index; a float bound would make it compare numeric rows as floats.
             where.append(t.cost_usd >= Decimal(str(filters.min_cost_usd)))
         if text_matches is not None:
             where.append(t.trace_id.in_(text_matches))
@@ -435,10 +436,9 @@ def histogram_percentile(counts: Any, q: float) -> float:
 
 def _person_sum(column: ColumnElement[Any]) -> ColumnElement[Any]:
     """Sum of a spender-rollup column over tens of thousands of users or conversations, in
-    double precision: PostgreSQL sums ``bigint`` and ``numeric`` in ``numeric``, allocating a
-    state per group, which costs half as much again. Token counts stay exact (below 2**53)
-    and come back as integers; money differs from the ``numeric`` sum by float rounding only
-    (SQLite stores it as a float anyway)."""
+    double precision: PostgreSQL sums ``bigint`` (and the money of stores made before money
+    was double precision) in ``numeric``, allocating a state per group, which costs half as
+    much again. Token counts stay exact (below 2**53) and come back as integers."""
     total = func.sum(cast(column, Float()))
     return cast(total, BigInteger()) if isinstance(column.type, Integer) else total
 

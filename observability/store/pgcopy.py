@@ -3,8 +3,9 @@
 Binary rows cost a fraction of text rows to format here and to parse on the server, above all
 the wide rollup rows of small integers. COPY BINARY carries no type names, so each column's
 type is read once from the server's catalogue; two dumpers take the writer's values as they
-are: JSON already encoded as text (for ``jsonb``) and float or int money (for ``numeric``,
-through its shortest ``repr``, exactly as text COPY would parse it).
+are into the column types of trace stores made by earlier versions: JSON already encoded as text
+(for ``jsonb``) and float money (for ``numeric``, through its shortest ``repr``, exactly as text
+COPY would parse it).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class _JsonTextDumper(Dumper):
 
 
 class _MoneyDumper(Dumper):
-    """A float, int or Decimal as binary ``numeric``, going through the float's ``repr``."""
+    """A float, int or Decimal as binary ``numeric``, going through the float's ``repr`` (for
+    trace stores made before money became double precision)."""
 
     format = Format.BINARY
     oid = _NUMERIC_OID

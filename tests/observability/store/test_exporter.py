@@ -11,10 +11,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bench._spans import generate_spans
-from observability.store import LazyStoreWriter, create_store_engine, create_store_processor
+from observability.store import (
+    LazyStoreWriter,
+    create_store_engine,
+    create_store_processor,
+    prepare_store,
+)
 from observability.store.exporter import ExportStats, StoreSpanProcessor
-from observability.store.rows import SpanRow
-from observability.store.schema import spans, traces
+from observability.store.rows import SpanRow, span_to_row
+from observability.store.schema import PLAIN_TABLES, spans, traces
+from observability.store.writer import SqlSpanWriter
 
 
 class FlakyWriter:
@@ -173,3 +179,29 @@ def test_a_batch_whose_commit_fails_is_kept_and_written_once() -> None:
     stats = processor.stats()
     assert stats.written == len(sent) and stats.dropped == 0
     assert stats.last_error is not None and "server closed" in stats.last_error
+
+
+@pytest.mark.postgres
+def test_a_store_made_by_an_earlier_version_still_takes_spans(postgres_url: str) -> None:
+    """Stores made before money became double precision and attributes plain text."""
+    engine = create_store_engine(postgres_url)
+    dialect = prepare_store(engine, compress_after_days=7, drop_after_days=90)
+    with engine.begin() as conn:
+        for table in PLAIN_TABLES:
+            conn.exec_driver_sql(
+                f"ALTER TABLE {table.name} ALTER COLUMN cost_usd TYPE numeric(18, 10)"
+            )
+        conn.exec_driver_sql(
+            "ALTER TABLE spans ALTER COLUMN attributes TYPE jsonb USING attributes::jsonb"
+        )
+    rows = [span_to_row(s) for s in generate_spans(200, seed=5)]
+    SqlSpanWriter(engine, dialect).write(rows)
+    with engine.connect() as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT sum(cost_usd), count(*), "
+            "count(*) FILTER (WHERE attributes ? 'gen_ai.operation.name') FROM spans"
+        ).one()
+    engine.dispose()
+    assert float(stored[0]) == pytest.approx(sum(r.cost_usd or 0 for r in rows))
+    assert stored[1] == len(rows)
+    assert stored[2] == sum(r.operation is not None for r in rows)
