@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import datetime
-from operator import add, itemgetter
+from operator import add
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, case, func
@@ -35,14 +35,33 @@ from observability.store.schema import (
 _M = {name: i for i, name in enumerate(SUM_METRICS)}
 _SUMS = len(SUM_METRICS)
 _WIDTH = _SUMS + 2 * HISTOGRAM_BINS
-_TOKENS = tuple(
-    (_M[name], SpanRow._fields.index(name))
-    for name in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+_REQUESTS, _ERRORS, _UNPRICED, _CACHE_HITS = (
+    _M[n] for n in ("requests", "errors", "unpriced", "cache_hits")
 )
-"""(rollup metric, span row field) of each token count."""
-_trace_tuple = itemgetter(*traces.c.keys())
+_COST, _DURATION_SUM, _TTFC_COUNT, _TTFC_SUM = (
+    _M[n] for n in ("cost_usd", "duration_ms_sum", "ttfc_count", "ttfc_ms_sum")
+)
+_ATTEMPTS, _RETRIES, _FALLBACKS = (_M[n] for n in ("attempts", "retries", "fallbacks"))
+_TOKENS = tuple(
+    _M[n] for n in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+)
+_T = {name: i for i, name in enumerate(traces.c.keys())}
+_T_ID, _T_START, _T_END, _T_ROOT, _T_SERVICE = (
+    _T[n] for n in ("trace_id", "start_time", "end_time", "root_name", "service")
+)
+_T_SPANS, _T_CALLS, _T_ERRORS = (_T[n] for n in ("span_count", "call_count", "error_count"))
+_T_INPUT, _T_OUTPUT, _T_COST, _T_PROVIDER, _T_MODEL, _T_CONVERSATION, _T_USER = (
+    _T[n]
+    for n in (
+        "input_tokens", "output_tokens", "cost_usd", "provider", "model", "conversation_id",
+        "user_id",
+    )
+)  # fmt: skip
+_NEW_TRACE: list[Any] = [
+    0 if i in (_T_SPANS, _T_CALLS, _T_ERRORS, _T_INPUT, _T_OUTPUT) else None for i in range(len(_T))
+]
+"""A trace's row before its first span is counted."""
 Key = tuple[Any, ...]
-Increments = list[tuple[int, Any]]
 
 
 def latency_bin(milliseconds: float) -> int:
@@ -61,7 +80,8 @@ class RollupBatch:
     def __init__(self) -> None:
         self.minute: dict[Key, list[Any]] = {}
         self.spenders: dict[Key, list[Any]] = {}
-        self.traces: dict[str, dict[str, Any]] = {}
+        self.traces: dict[str, list[Any]] = {}
+        """Each trace's row so far, in the ``traces`` table's column order."""
         self._chatted: set[str] = set()
         """Traces whose provider and model come from a chat call (which beats an embedding)."""
         self._buckets: dict[tuple[int, ...], tuple[datetime, datetime]] = {}
@@ -72,9 +92,9 @@ class RollupBatch:
         """Count ``row`` in every rollup it belongs to and in its trace."""
         is_call = row.operation is not None and row.provider is not None
         self._add_trace(row, is_call)
-        if not is_call and row.attempt is None:
+        attempt = row.attempt
+        if not is_call and attempt is None:
             return
-        sums, bins = _increments(row, is_call)
         minute, hour = self._bucket(row.start_time)
         key = (
             minute,
@@ -84,19 +104,51 @@ class RollupBatch:
             row.variant or "",
             row.scenario or "",
         )
-        values = self.minute.get(key)
-        if values is None:
-            values = self.minute[key] = [0] * _WIDTH
-        for index, amount in sums:
-            values[index] += amount
-        for index in bins:
-            values[index] += 1
+        calls = self.minute.get(key)
+        if calls is None:
+            calls = self.minute[key] = [0] * _WIDTH
         spender = (hour, row.user_id or "", row.conversation_id or "")
-        values = self.spenders.get(spender)
-        if values is None:
-            values = self.spenders[spender] = [0] * _SUMS
-        for index, amount in sums:
-            values[index] += amount
+        spent = self.spenders.get(spender)
+        if spent is None:
+            spent = self.spenders[spender] = [0] * _SUMS
+        if attempt is not None:
+            retry = attempt > 1
+            fallback = row.fallback_reason is not None
+            for values in (calls, spent):
+                values[_ATTEMPTS] += 1
+                values[_RETRIES] += retry
+                values[_FALLBACKS] += fallback
+        if not is_call:
+            return
+        error = row.status == "error"
+        unpriced = row.cost_status == "unpriced"
+        cache_hit = bool(row.cache_hit)
+        cost = row.cost_usd or 0.0
+        tokens = (
+            row.input_tokens or 0,
+            row.output_tokens or 0,
+            row.cache_read_tokens or 0,
+            row.cache_write_tokens or 0,
+        )
+        duration = row.duration_ms
+        ttfc = row.ttfc_ms
+        for values in (calls, spent):
+            values[_REQUESTS] += 1
+            values[_ERRORS] += error
+            values[_UNPRICED] += unpriced
+            values[_CACHE_HITS] += cache_hit
+            values[_COST] += cost
+            for index, count in zip(_TOKENS, tokens, strict=True):
+                values[index] += count
+            if duration is not None:
+                values[_DURATION_SUM] += duration
+            if ttfc is not None:
+                values[_TTFC_COUNT] += 1
+                values[_TTFC_SUM] += ttfc
+        if duration is not None:
+            calls[_SUMS + latency_bin(duration)] += 1
+        if ttfc is not None:
+            calls[_SUMS + HISTOGRAM_BINS + latency_bin(ttfc)] += 1
 
     def hour(self) -> dict[Key, list[Any]]:
         """The hourly call rollup rows, summed from the minute ones."""
@@ -112,7 +164,7 @@ class RollupBatch:
         with ``rollups``, the three rollups. Rows are sorted by key, so that concurrent
         writers lock rows in one order."""
         merges: list[tuple[Table, list[tuple[Any, ...]]]] = [
-            (traces, [_trace_tuple(self.traces[t]) for t in sorted(self.traces)])
+            (traces, [tuple(self.traces[t]) for t in sorted(self.traces)])
         ]
         if rollups:
             for table, sums in (
@@ -136,75 +188,39 @@ class RollupBatch:
     def _add_trace(self, row: SpanRow, is_call: bool) -> None:
         start = row.start_time
         end = row.end_time or start
-        trace = self.traces.get(row.trace_id)
+        trace_id = row.trace_id
+        trace = self.traces.get(trace_id)
         if trace is None:
-            trace = self.traces[row.trace_id] = {
-                "trace_id": row.trace_id, "start_time": start, "end_time": end,
-                "root_name": None, "service": row.service, "span_count": 0, "call_count": 0,
-                "error_count": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": None,
-                "provider": None, "model": None, "conversation_id": None, "user_id": None,
-            }  # fmt: skip
+            trace = self.traces[trace_id] = _NEW_TRACE.copy()
+            trace[_T_ID], trace[_T_START], trace[_T_END] = trace_id, start, end
+            trace[_T_SERVICE] = row.service
         else:
-            if start < trace["start_time"]:
-                trace["start_time"] = start
-            if end > trace["end_time"]:
-                trace["end_time"] = end
-        trace["span_count"] += 1
-        trace["error_count"] += row.status == "error"
+            if start < trace[_T_START]:
+                trace[_T_START] = start
+            if end > trace[_T_END]:
+                trace[_T_END] = end
+        trace[_T_SPANS] += 1
+        if row.status == "error":
+            trace[_T_ERRORS] += 1
         if row.parent_span_id is None:
-            trace["root_name"] = row.name
-        trace["conversation_id"] = trace["conversation_id"] or row.conversation_id
-        trace["user_id"] = trace["user_id"] or row.user_id
-        if is_call:
-            trace["call_count"] += 1
-            trace["input_tokens"] += row.input_tokens or 0
-            trace["output_tokens"] += row.output_tokens or 0
-            if row.cost_usd is not None:
-                trace["cost_usd"] = (trace["cost_usd"] or 0.0) + row.cost_usd
-            chat = row.operation == "chat"
-            if trace["model"] is None or (chat and row.trace_id not in self._chatted):
-                trace["provider"] = row.provider
-                trace["model"] = row_model(row) or None
-            if chat:
-                self._chatted.add(row.trace_id)
-
-
-def _increments(row: SpanRow, is_call: bool) -> tuple[Increments, list[int]]:
-    """What ``row`` adds to its rollup rows: ``(index, amount)`` pairs for the sums (zeros
-    left out, except ``cost_usd``, whose sum is a float even when every call is unpriced) and
-    the indexes of the histogram bins it counts in."""
-    sums: Increments = []
-    attempt = row.attempt
-    if attempt is not None:
-        sums.append((_M["attempts"], 1))
-        if attempt > 1:
-            sums.append((_M["retries"], 1))
-        if row.fallback_reason is not None:
-            sums.append((_M["fallbacks"], 1))
-    if not is_call:
-        return sums, []
-    sums.append((_M["requests"], 1))
-    sums.append((_M["cost_usd"], row.cost_usd or 0.0))
-    if row.status == "error":
-        sums.append((_M["errors"], 1))
-    if row.cost_status == "unpriced":
-        sums.append((_M["unpriced"], 1))
-    if row.cache_hit:
-        sums.append((_M["cache_hits"], 1))
-    for index, field in _TOKENS:
-        if row[field]:
-            sums.append((index, row[field]))
-    bins: list[int] = []
-    duration = row.duration_ms
-    if duration is not None:
-        sums.append((_M["duration_ms_sum"], duration))
-        bins.append(_SUMS + latency_bin(duration))
-    ttfc = row.ttfc_ms
-    if ttfc is not None:
-        sums.append((_M["ttfc_count"], 1))
-        sums.append((_M["ttfc_ms_sum"], ttfc))
-        bins.append(_SUMS + HISTOGRAM_BINS + latency_bin(ttfc))
-    return sums, bins
+            trace[_T_ROOT] = row.name
+        if not trace[_T_CONVERSATION]:
+            trace[_T_CONVERSATION] = row.conversation_id
+        if not trace[_T_USER]:
+            trace[_T_USER] = row.user_id
+        if not is_call:
+            return
+        trace[_T_CALLS] += 1
+        trace[_T_INPUT] += row.input_tokens or 0
+        trace[_T_OUTPUT] += row.output_tokens or 0
+        if row.cost_usd is not None:
+            trace[_T_COST] = (trace[_T_COST] or 0.0) + row.cost_usd
+        chat = row.operation == "chat"
+        if trace[_T_MODEL] is None or (chat and trace_id not in self._chatted):
+            trace[_T_PROVIDER] = row.provider
+            trace[_T_MODEL] = row_model(row) or None
+        if chat:
+            self._chatted.add(trace_id)
 
 
 def _is_call() -> ColumnElement[bool]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from observability.store.rollups import RollupBatch
 from observability.store.rows import SpanRow
+from observability.store.schema import traces
 
 AT = datetime(2026, 11, 30, 12, tzinfo=UTC)
 
@@ -19,13 +21,19 @@ def _row(span_id: str, operation: str, model: str, parent: str | None = "root") 
     )  # fmt: skip
 
 
+def _trace(batch: RollupBatch) -> dict[str, Any]:
+    [(table, [row])] = batch.upserts(rollups=False)
+    assert table is traces
+    return dict(zip(traces.c.keys(), row, strict=True))
+
+
 def test_a_turn_is_listed_under_its_chat_model_not_the_embedding_before_it() -> None:
     batch = RollupBatch()
     batch.add(_row("a", "embeddings", "text-embedding-3-small"))
     batch.add(_row("b", "chat", "gpt-4o-mini"))
     batch.add(_row("c", "chat", "claude-haiku-4-5"))
 
-    trace = batch.traces["t1"]
+    trace = _trace(batch)
     assert trace["model"] == "gpt-4o-mini"
     assert trace["call_count"] == 3
     assert trace["input_tokens"] == 30
@@ -35,4 +43,4 @@ def test_a_trace_of_embeddings_only_is_listed_under_the_embedding_model() -> Non
     batch = RollupBatch()
     batch.add(_row("a", "embeddings", "text-embedding-3-small"))
 
-    assert batch.traces["t1"]["model"] == "text-embedding-3-small"
+    assert _trace(batch)["model"] == "text-embedding-3-small"
