@@ -10,19 +10,19 @@ orjson refuses, such as integers beyond 64 bits).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from types import NoneType
 from typing import Any, NamedTuple
 
 import orjson
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
 from observability import attributes as attr
 
 _STATUS = {StatusCode.OK: "ok", StatusCode.ERROR: "error", StatusCode.UNSET: "unset"}
 _KIND = {kind: kind.name.lower() for kind in SpanKind}
+_from_timestamp = datetime.fromtimestamp
 
 
 class SpanRow(NamedTuple):
@@ -64,20 +64,6 @@ class SpanRow(NamedTuple):
     events: str | None = None
 
 
-_MODEL = (attr.OPERATION_NAME, attr.PROVIDER_NAME, attr.REQUEST_MODEL, attr.RESPONSE_MODEL)
-_TOKENS = (attr.USAGE_INPUT_TOKENS, attr.USAGE_OUTPUT_TOKENS, attr.USAGE_CACHE_READ_INPUT_TOKENS)
-_IDS = (
-    attr.ERROR_TYPE,
-    attr.CONVERSATION_ID,
-    attr.USER_ID,
-    attr.EXPERIMENT_NAME,
-    attr.EXPERIMENT_VARIANT,
-    attr.SCENARIO,
-)
-_TEXT_TYPES = frozenset((str, NoneType))
-_INT_TYPES = frozenset((int, NoneType))
-
-
 def span_to_row(span: ReadableSpan) -> SpanRow:
     """The ``spans`` row for ``span``: promoted GenAI/observatory columns plus all attributes."""
     context = span.context
@@ -89,13 +75,34 @@ def span_to_row(span: ReadableSpan) -> SpanRow:
     end_ns = span.end_time
     parent = span.parent
     status = span.status
-    model = _texts(tuple(map(get, _MODEL)))
-    tokens = _ints(tuple(map(get, _TOKENS)))
-    ids = _texts(tuple(map(get, _IDS)))
-    write = get(attr.USAGE_CACHE_CREATION_INPUT_TOKENS) or get(attr.USAGE_CACHE_WRITE_INPUT_TOKENS)
+    events = span.events
+    texts = _texts(
+        (
+            get(attr.OPERATION_NAME),
+            get(attr.PROVIDER_NAME),
+            get(attr.REQUEST_MODEL),
+            get(attr.RESPONSE_MODEL),
+            get(attr.ERROR_TYPE),
+            get(attr.CONVERSATION_ID),
+            get(attr.USER_ID),
+            get(attr.EXPERIMENT_NAME),
+            get(attr.EXPERIMENT_VARIANT),
+            get(attr.SCENARIO),
+            get(attr.FALLBACK_REASON),
+        )
+    )
+    operation, provider, request_model, response_model = texts[:4]
+    error_type, conversation, user, experiment, variant, scenario, fallback = texts[4:]
+    input_tokens, output_tokens, cache_read, cache_write, attempt = _ints(
+        (
+            get(attr.USAGE_INPUT_TOKENS),
+            get(attr.USAGE_OUTPUT_TOKENS),
+            get(attr.USAGE_CACHE_READ_INPUT_TOKENS),
+            get(attr.USAGE_CACHE_CREATION_INPUT_TOKENS) or get(attr.USAGE_CACHE_WRITE_INPUT_TOKENS),
+            get(attr.ATTEMPT),
+        )
+    )
     ttfc = get(attr.RESPONSE_TIME_TO_FIRST_CHUNK)
-    attempt = get(attr.ATTEMPT)
-    fallback = get(attr.FALLBACK_REASON)
     cache_hit = get(attr.CACHE_HIT)
     simulated = get(attr.SIMULATED)
     cost_status = get(attr.COST_STATUS)
@@ -120,19 +127,29 @@ def span_to_row(span: ReadableSpan) -> SpanRow:
             (end_ns - start_ns) / 1e6 if end_ns else None,
             _STATUS[status.status_code],
             status.description,
-            *model,
-            *tokens,
-            None if write is None else _int(write),
+            operation,
+            provider,
+            request_model,
+            response_model,
+            input_tokens,
+            output_tokens,
+            cache_read,
+            cache_write,
             cost_usd,
             cost_status,
             None if ttfc is None else ttfc * 1000.0 if type(ttfc) is float else _seconds_ms(ttfc),
-            *ids,
-            attempt if type(attempt) is int or attempt is None else _int(attempt),
-            fallback if type(fallback) is str or fallback is None else str(fallback),
+            error_type,
+            conversation,
+            user,
+            experiment,
+            variant,
+            scenario,
+            attempt,
+            fallback,
             None if cache_hit is None else bool(cache_hit),
             None if simulated is None else bool(simulated),
             _json(attributes),
-            _events(span) if span.events else None,
+            _events(events) if events else None,
         ),
     )
 
@@ -150,16 +167,22 @@ def _plain(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def _texts(values: tuple[Any, ...]) -> tuple[str | None, ...]:
     """``values`` as text columns (usually they are already)."""
-    return values if _TEXT_TYPES.issuperset(map(type, values)) else tuple(map(_text, values))
+    for value in values:
+        if value is not None and type(value) is not str:
+            return tuple(map(_text, values))
+    return values
 
 
 def _ints(values: tuple[Any, ...]) -> tuple[int | None, ...]:
     """``values`` as integer columns (usually they are already)."""
-    return values if _INT_TYPES.issuperset(map(type, values)) else tuple(map(_int, values))
+    for value in values:
+        if value is not None and type(value) is not int:
+            return tuple(map(_int, values))
+    return values
 
 
 def _time(nanoseconds: int) -> datetime:
-    return datetime.fromtimestamp(nanoseconds // 1000 / 1e6, UTC)
+    return _from_timestamp(nanoseconds // 1000 / 1e6, UTC)
 
 
 def _text(value: Any) -> str | None:
@@ -201,7 +224,7 @@ def _price(attributes: Mapping[str, Any]) -> tuple[float | None, str | None]:
     return (float(price.cost_usd) if price.cost_usd is not None else None), str(price.status)
 
 
-def _events(span: ReadableSpan) -> str:
+def _events(events: Sequence[Event]) -> str:
     return _json(
         [
             {
@@ -209,6 +232,6 @@ def _events(span: ReadableSpan) -> str:
                 "time": _time(event.timestamp).isoformat(),
                 "attributes": dict(event.attributes or {}),
             }
-            for event in span.events
+            for event in events
         ]
     )
