@@ -1,10 +1,11 @@
 """Turn a finished OpenTelemetry span into one ``spans`` row (a ``SpanRow``); pure functions.
 
 This runs once per stored span on the writer thread, so it is written for speed: a row is a
-tuple in the table's column order (COPY takes it as it is), each attribute mapping is read
-once into a plain dict, attribute values are read in groups and only converted when one is
-not of the column's type, and JSON is encoded with orjson (falling back to ``json`` for what
-orjson refuses, such as integers beyond 64 bits).
+tuple in the table's column order (COPY takes it as it is; it is made with ``tuple.__new__``,
+skipping the keyword handling of ``SpanRow(...)``), each attribute mapping is read once into a
+plain dict, promoted attribute values are checked in one pass per column type and converted
+only when one is not of that type, and JSON is encoded with orjson (falling back to ``json``
+for what orjson refuses, such as integers beyond 64 bits).
 """
 
 from __future__ import annotations
