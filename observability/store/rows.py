@@ -11,7 +11,7 @@ for what orjson refuses, such as integers beyond 64 bits).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -77,7 +77,7 @@ def span_to_row(span: ReadableSpan) -> SpanRow:
     parent = span.parent
     status = span.status
     events = span.events
-    texts = _texts(
+    texts = _typed(
         (
             get(attr.OPERATION_NAME),
             get(attr.PROVIDER_NAME),
@@ -90,18 +90,22 @@ def span_to_row(span: ReadableSpan) -> SpanRow:
             get(attr.EXPERIMENT_VARIANT),
             get(attr.SCENARIO),
             get(attr.FALLBACK_REASON),
-        )
+        ),
+        str,
+        _text,
     )
     operation, provider, request_model, response_model = texts[:4]
     error_type, conversation, user, experiment, variant, scenario, fallback = texts[4:]
-    input_tokens, output_tokens, cache_read, cache_write, attempt = _ints(
+    input_tokens, output_tokens, cache_read, cache_write, attempt = _typed(
         (
             get(attr.USAGE_INPUT_TOKENS),
             get(attr.USAGE_OUTPUT_TOKENS),
             get(attr.USAGE_CACHE_READ_INPUT_TOKENS),
             get(attr.USAGE_CACHE_CREATION_INPUT_TOKENS) or get(attr.USAGE_CACHE_WRITE_INPUT_TOKENS),
             get(attr.ATTEMPT),
-        )
+        ),
+        int,
+        _int,
     )
     ttfc = get(attr.RESPONSE_TIME_TO_FIRST_CHUNK)
     cache_hit = get(attr.CACHE_HIT)
@@ -166,19 +170,14 @@ def _plain(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
     return plain if type(plain) is dict else dict(attributes)
 
 
-def _texts(values: tuple[Any, ...]) -> tuple[str | None, ...]:
-    """``values`` as text columns (usually they are already)."""
+def _typed(
+    values: tuple[Any, ...], column_type: type, convert: Callable[[Any], Any]
+) -> tuple[Any, ...]:
+    """``values`` as columns of ``column_type`` or NULL: as they are when they already are
+    (the usual case, checked in one pass), else each through ``convert``."""
     for value in values:
-        if value is not None and type(value) is not str:
-            return tuple(map(_text, values))
-    return values
-
-
-def _ints(values: tuple[Any, ...]) -> tuple[int | None, ...]:
-    """``values`` as integer columns (usually they are already)."""
-    for value in values:
-        if value is not None and type(value) is not int:
-            return tuple(map(_int, values))
+        if value is not None and type(value) is not column_type:
+            return tuple(map(convert, values))
     return values
 
 
