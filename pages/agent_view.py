@@ -53,6 +53,13 @@ def _open_picked_row() -> None:
     if picked and picked[0] < len(ids):
         state.agent_open = ids[picked[0]]
         state.agent_table_version = state.get("agent_table_version", 0) + 1
+    _show_picked()
+
+
+def _show_picked() -> None:
+    """A pick in the queue reruns the whole page in the same run that takes the pick: the
+    conversation panel is outside the queue's fragment."""
+    st.rerun()
 
 
 @st.fragment(run_every=REFRESH_S)
@@ -93,12 +100,10 @@ def queue_panel() -> None:
         format_func=lambda key: labels.get(key, key),
         placeholder="Pick one from the queue",
         key="agent_open",
+        on_change=_show_picked,
     )
-    if state.get("agent_open") != state.get("agent_shown"):
-        st.rerun()  # the conversation panel is outside this fragment
 
 
-state.agent_shown = state.get("agent_open")
 queue_panel()
 conversation_id: str | None = state.get("agent_open")
 if not conversation_id:

@@ -70,6 +70,27 @@ def test_the_agents_queue_and_the_customers_chat_update_by_themselves(
     expect(customer.get_by_text("A support agent is handling this conversation.")).to_be_visible()
 
 
+def test_picking_a_row_in_the_queue_opens_that_conversation(browser: Any, app_url: str) -> None:
+    from playwright.sync_api import expect
+
+    customer = _open(browser, app_url)
+    customer.get_by_role("link", name="Customer chat").click()
+    _send(customer, "My parcel to Lyon never arrived")
+    expect(customer.get_by_role("button", name="Talk to a human")).to_be_visible(timeout=60_000)
+
+    agent = _open(browser, app_url)
+    agent.get_by_text("Support agent", exact=True).click()
+    agent.get_by_role("link", name="Agent view").click()
+    grid = agent.locator('[data-testid="stDataFrame"]')
+    expect(grid).to_contain_text("My parcel to Lyon never arrived", timeout=60_000)
+    box = grid.bounding_box()
+    assert box
+    agent.mouse.click(box["x"] + 12, box["y"] + 52)  # the newest row's selection box
+
+    expect(agent.get_by_label("Reply to the customer")).to_be_visible(timeout=60_000)
+    expect(agent.get_by_role("heading", name="My parcel to Lyon never arrived")).to_be_visible()
+
+
 def test_sending_while_an_answer_streams_keeps_that_answer_and_says_it_was_cut(
     browser: Any, app_url: str
 ) -> None:
