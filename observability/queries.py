@@ -17,8 +17,9 @@ composable SQLAlchemy ``Select`` its DataFrame method runs.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, assert_never
@@ -28,6 +29,7 @@ import pandas as pd
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    CompoundSelect,
     Engine,
     Float,
     Integer,
@@ -43,10 +45,12 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.sql.expression import Executable
 
 from observability.store.database import TEXT_INDEX, TEXT_INDEX_EXPRESSION
+from observability.store.day_indexes import day_index_arms, indexed_days
 from observability.store.dialect import StoreDialect, truncate_time
 from observability.store.rollups import call_metrics, dimension_columns, rollup_filter
 from observability.store.schema import (
@@ -71,7 +75,9 @@ TOP_SERIES = 10
 OTHERS = "(others)"
 """The series that sums every user or conversation outside the top ones."""
 INDEXED_TEXT_MATCHES = 2_000
-"""Text search with the trigram index: up to this many matching spans are looked up through it."""
+"""Text search with trigram indexes: up to this many matching spans are looked up through them."""
+DAYS_RECHECK_S = 60.0
+"""How often the queries look for text indexes built since (one a day, by the store writer)."""
 USAGE = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cost_usd")
 
 
@@ -152,6 +158,7 @@ class TraceQueries:
         sqlite = engine.dialect.name == "sqlite"
         self._dialect = StoreDialect.SQLITE if sqlite else StoreDialect.POSTGRESQL
         self._text_index: bool | None = None
+        self._days: tuple[float, list[date]] = (-DAYS_RECHECK_S, [])
 
     def usage_select(
         self,
@@ -317,19 +324,26 @@ class TraceQueries:
         return frame
 
     def _indexed_text_matches(self, filters: TraceFilters) -> list[str] | None:
-        """With the store's trigram index, the traces whose spans hold ``filters.text`` if
-        there are at most ``INDEXED_TEXT_MATCHES`` such spans; else ``None``, and the trace list
-        reads the newest traces' spans until a page is full (fast for a common string, which the
-        index would be slow to list in full)."""
-        if not filters.text or not self._has_text_index():
+        """With trigram indexes (the store's single one, or its indexes by day, which leave the
+        rest of the window to scan), the traces whose spans hold ``filters.text`` if there are
+        at most ``INDEXED_TEXT_MATCHES`` such spans; else ``None``, and the trace list reads the
+        newest traces' spans until a page is full (fast for a common string, which the index
+        would be slow to list in full)."""
+        if not filters.text or not self._dialect.is_postgres:
             return None
         pattern = f"%{filters.text}%"
-        s = spans.c
-        probe = select(s.trace_id).where(
+        condition = and_(
             literal_column(TEXT_INDEX_EXPRESSION).ilike(pattern),
             _text_match(self._dialect, pattern),
-            *([s.start_time >= filters.start] if filters.start is not None else []),
         )
+        probe: Select[Any] | CompoundSelect[Any]
+        if self._has_text_index():
+            since = [spans.c.start_time >= filters.start] if filters.start is not None else []
+            probe = select(spans.c.trace_id).where(condition, *since)
+        elif days := self._indexed_days():
+            probe = union_all(*day_index_arms(days, filters.start, condition))
+        else:
+            return None
         with self._engine.connect() as conn:
             found = conn.execute(probe.limit(INDEXED_TEXT_MATCHES + 1)).scalars().all()
         return None if len(found) > INDEXED_TEXT_MATCHES else sorted(set(found))
@@ -342,6 +356,15 @@ class TraceQueries:
                 with self._engine.connect() as conn:
                     self._text_index = bool(conn.execute(query, {"name": TEXT_INDEX}).scalar())
         return self._text_index
+
+    def _indexed_days(self) -> list[date]:
+        """The days with a text index, looked up at most once every ``DAYS_RECHECK_S``."""
+        checked, days = self._days
+        if time.monotonic() - checked >= DAYS_RECHECK_S:
+            with self._engine.connect() as conn:
+                days = indexed_days(conn)
+            self._days = (time.monotonic(), days)
+        return days
 
     def _usage_per_person(
         self, window: Window, bucket: Bucket, group_by: Dimension, top: int

@@ -90,6 +90,7 @@ class Observatory:
         compress_after_days: int = 7,
         drop_after_days: int = 90,
         text_index: bool = False,
+        index_days: bool = True,
     ) -> None:
         """Start tracing and make this the process's running Observatory.
 
@@ -97,7 +98,8 @@ class Observatory:
         captured content always passes through ``redactor`` (default: the built-in PII one).
         ``sample_rate`` keeps that share of traces (parent-based, so a trace is never cut).
         ``text_index`` gives a PostgreSQL store a trigram index for text search (faster search,
-        slower writing; see ``observability.store.prepare_store``).
+        slower writing; see ``observability.store.prepare_store``); without it, ``index_days``
+        has the writer build one for each day once it is over, while idle (plain PostgreSQL).
         """
         if not 0.0 <= sample_rate <= 1.0:
             raise TelemetrySetupError(f"sample_rate must be between 0 and 1, not {sample_rate}.")
@@ -119,6 +121,7 @@ class Observatory:
                 compress_after_days=compress_after_days,
                 drop_after_days=drop_after_days,
                 text_index=text_index,
+                index_days=index_days,
             )
             self._provider.add_span_processor(GuardedProcessor(self._store))  # type: ignore[arg-type]
         if otlp_endpoint:

@@ -1,7 +1,8 @@
 """``StoreSpanProcessor``: finished spans go into a bounded buffer; one background thread
 writes them to the trace store in batches and retries while the store is away. On PostgreSQL
 a second thread finishes each batch (the server's merges and the commit) while the first sends
-the next, so converting spans in Python and merging them on the server overlap.
+the next, so converting spans in Python and merging them on the server overlap. When nothing
+waits to be written, the first thread does the writer's upkeep (``MaintainedSpanWriter``).
 
 Why not ``BatchSpanProcessor``: it drops a batch as soon as its exporter fails and drops new
 spans on a full queue with one log line and no count. Here a failed batch stays at the head of
@@ -24,7 +25,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from sqlalchemy.exc import DataError, IntegrityError, ProgrammingError
 
 from observability.store.rows import SpanRow, span_to_row
-from observability.store.writer import PipelinedSpanWriter, SpanWriter
+from observability.store.writer import MaintainedSpanWriter, PipelinedSpanWriter, SpanWriter
 
 logger = logging.getLogger("observability.store")
 _PERMANENT = (IntegrityError, DataError, ProgrammingError, ValueError, TypeError)
@@ -195,6 +196,17 @@ class StoreSpanProcessor(SpanProcessor):
                     return
             while self.stats().pending and self.export_batch():
                 pass
+            if not self.stats().pending:
+                self._maintain()
+
+    def _maintain(self) -> None:
+        """The writer's upkeep, while nothing waits to be written; a failure is logged."""
+        if not isinstance(self._writer, MaintainedSpanWriter):
+            return
+        try:
+            self._writer.maintain()
+        except Exception as exc:
+            logger.warning("trace store upkeep failed (retried later): %s", _describe(exc))
 
     def _delay(self) -> float:
         if not self._failures:

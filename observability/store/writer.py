@@ -53,6 +53,15 @@ class PipelinedSpanWriter(SpanWriter, Protocol):
         ...
 
 
+@runtime_checkable
+class MaintainedSpanWriter(SpanWriter, Protocol):
+    """A writer with upkeep to do while no batch waits, such as building indexes."""
+
+    def maintain(self) -> None:
+        """Do one short step of upkeep if one is due (the exporter calls this when idle)."""
+        ...
+
+
 class SqlSpanWriter:
     """The trace store's writer for SQLite, PostgreSQL and TimescaleDB."""
 

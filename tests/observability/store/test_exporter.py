@@ -205,3 +205,40 @@ def test_a_store_made_by_an_earlier_version_still_takes_spans(postgres_url: str)
     assert float(stored[0]) == pytest.approx(sum(r.cost_usd or 0 for r in rows))
     assert stored[1] == len(rows)
     assert stored[2] == sum(r.operation is not None for r in rows)
+
+
+class UpkeepWriter:
+    """Keeps rows; counts upkeep calls, the first of which fails."""
+
+    def __init__(self) -> None:
+        self.rows: list[SpanRow] = []
+        self.upkeep = 0
+        self.kept_up = threading.Event()
+
+    def write(self, rows: Iterable[SpanRow]) -> None:
+        self.rows.extend(rows)
+
+    def maintain(self) -> None:
+        self.upkeep += 1
+        if self.upkeep == 1:
+            raise RuntimeError("index build timed out")
+        self.kept_up.set()
+
+
+def test_the_writer_is_kept_up_while_idle_and_its_upkeep_failing_stops_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    writer = UpkeepWriter()
+    processor = StoreSpanProcessor(writer, export_interval_ms=10)
+    sent = list(generate_spans(50, seed=7))
+    for span in sent:
+        processor.on_end(span)
+    assert processor.force_flush(5_000)
+    assert writer.kept_up.wait(5)
+    assert "index build timed out" in caplog.text
+    more = list(generate_spans(20, seed=8))
+    for span in more:
+        processor.on_end(span)
+    assert processor.force_flush(5_000)
+    processor.shutdown()
+    assert len(writer.rows) == processor.stats().written == len(sent) + len(more)
