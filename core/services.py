@@ -66,7 +66,7 @@ def create_observatory(settings: Settings) -> Observatory:
         compress_after_days=tracing.compress_after_days,
         drop_after_days=tracing.drop_after_days,
         text_index=tracing.text_index,
-        index_days=tracing.index_days,
+        idle_text_index=tracing.idle_text_index,
     )
 
 

@@ -94,8 +94,9 @@ class TracingSettings(BaseModel):
     drop_after_days: int = Field(default=90, gt=0)
     text_index: bool = False
     """A trigram index for the trace list's text search (PostgreSQL): fast search, slower ingest."""
-    index_days: bool = True
-    """Without ``text_index``: a text index for each day once it is over (plain PostgreSQL)."""
+    idle_text_index: bool = True
+    """Without ``text_index``: text indexes built by the store writer while idle (PostgreSQL:
+    one per day once it is over; SQLite: an FTS5 trigram table)."""
 
     @field_validator("store_url")
     @classmethod

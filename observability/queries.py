@@ -64,6 +64,7 @@ from observability.store.schema import (
     spans,
     traces,
 )
+from observability.store.sqlite_text import indexed_upto, text_table_arms
 
 MINUTE_ROLLUP_UP_TO = timedelta(hours=6)
 """Windows up to this long read the per-minute rollup; longer ones the per-hour rollup."""
@@ -324,26 +325,31 @@ class TraceQueries:
         return frame
 
     def _indexed_text_matches(self, filters: TraceFilters) -> list[str] | None:
-        """With trigram indexes (the store's single one, or its indexes by day, which leave the
-        rest of the window to scan), the traces whose spans hold ``filters.text`` if there are
-        at most ``INDEXED_TEXT_MATCHES`` such spans; else ``None``, and the trace list reads the
-        newest traces' spans until a page is full (fast for a common string, which the index
-        would be slow to list in full)."""
-        if not filters.text or not self._dialect.is_postgres:
+        """With text indexes (PostgreSQL: the store's single one, or its indexes by day;
+        SQLite: ``span_text``; each leaves what it does not cover to a scan), the traces whose
+        spans hold ``filters.text`` if there are at most ``INDEXED_TEXT_MATCHES`` such spans;
+        else ``None``, and the trace list reads the newest traces' spans until a page is full
+        (fast for a common string, which an index would be slow to list in full)."""
+        if not filters.text:
             return None
         pattern = f"%{filters.text}%"
-        condition = and_(
-            literal_column(TEXT_INDEX_EXPRESSION).ilike(pattern),
-            _text_match(self._dialect, pattern),
-        )
+        exact = _text_match(self._dialect, pattern)
         probe: Select[Any] | CompoundSelect[Any]
-        if self._has_text_index():
-            since = [spans.c.start_time >= filters.start] if filters.start is not None else []
-            probe = select(spans.c.trace_id).where(condition, *since)
-        elif days := self._indexed_days():
-            probe = union_all(*day_index_arms(days, filters.start, condition))
+        if not self._dialect.is_postgres:
+            with self._engine.connect() as conn:
+                upto = indexed_upto(conn)
+            if not upto:
+                return None
+            probe = union_all(*text_table_arms(upto, filters.start, pattern, exact))
         else:
-            return None
+            condition = and_(literal_column(TEXT_INDEX_EXPRESSION).ilike(pattern), exact)
+            if self._has_text_index():
+                since = [spans.c.start_time >= filters.start] if filters.start is not None else []
+                probe = select(spans.c.trace_id).where(condition, *since)
+            elif days := self._indexed_days():
+                probe = union_all(*day_index_arms(days, filters.start, condition))
+            else:
+                return None
         with self._engine.connect() as conn:
             found = conn.execute(probe.limit(INDEXED_TEXT_MATCHES + 1)).scalars().all()
         return None if len(found) > INDEXED_TEXT_MATCHES else sorted(set(found))

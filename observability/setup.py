@@ -90,7 +90,7 @@ class Observatory:
         compress_after_days: int = 7,
         drop_after_days: int = 90,
         text_index: bool = False,
-        index_days: bool = True,
+        idle_text_index: bool = True,
     ) -> None:
         """Start tracing and make this the process's running Observatory.
 
@@ -98,8 +98,9 @@ class Observatory:
         captured content always passes through ``redactor`` (default: the built-in PII one).
         ``sample_rate`` keeps that share of traces (parent-based, so a trace is never cut).
         ``text_index`` gives a PostgreSQL store a trigram index for text search (faster search,
-        slower writing; see ``observability.store.prepare_store``); without it, ``index_days``
-        has the writer build one for each day once it is over, while idle (plain PostgreSQL).
+        slower writing; see ``observability.store.prepare_store``); without it,
+        ``idle_text_index`` has the store writer build text indexes while idle (see
+        ``observability.store.create_store_processor``).
         """
         if not 0.0 <= sample_rate <= 1.0:
             raise TelemetrySetupError(f"sample_rate must be between 0 and 1, not {sample_rate}.")
@@ -121,7 +122,7 @@ class Observatory:
                 compress_after_days=compress_after_days,
                 drop_after_days=drop_after_days,
                 text_index=text_index,
-                index_days=index_days,
+                idle_text_index=idle_text_index,
             )
             self._provider.add_span_processor(GuardedProcessor(self._store))  # type: ignore[arg-type]
         if otlp_endpoint:

@@ -20,18 +20,21 @@ from observability.store.dialect import StoreDialect, create_store_engine
 from observability.store.errors import TraceStoreError
 from observability.store.exporter import ExportStats, StoreSpanProcessor
 from observability.store.rows import SpanRow
+from observability.store.sqlite_text import CHUNK, create_text_table, index_new_spans
 from observability.store.writer import Finish, SqlSpanWriter
 
 logger = logging.getLogger("observability.store")
 
 DAY_INDEX_CHECK_S = 600.0
-"""Once every closed day has its text index, how often to look for a newly closed one."""
+"""PostgreSQL: once every closed day has its text index, how often to look for a new one."""
+SPAN_TEXT_CHECK_S = 5.0
+"""SQLite: once every span is in the text index, how often to index the spans written since."""
 
 
 class LazyStoreWriter:
     """Prepares the store on the first write (so a store that is down at start-up only delays
-    writing), then writes through ``SqlSpanWriter``; when idle, on plain PostgreSQL, builds the
-    text index of each day once it is over (``index_days``; see ``day_indexes``)."""
+    writing), then writes through ``SqlSpanWriter``; with ``idle_text_index``, it builds the
+    text indexes when idle (see ``maintain``)."""
 
     def __init__(
         self,
@@ -40,14 +43,15 @@ class LazyStoreWriter:
         compress_after_days: int,
         drop_after_days: int,
         text_index: bool = False,
-        index_days: bool = True,
+        idle_text_index: bool = True,
     ) -> None:
         self._engine = engine
         self._compress_after_days = compress_after_days
         self._drop_after_days = drop_after_days
         self._text_index = text_index
-        self._index_days = index_days and not text_index
-        self._next_day_check = 0.0
+        self._idle_text_index = idle_text_index and not text_index
+        self._next_check = 0.0
+        self._span_text_ready = False
         self._writer: SqlSpanWriter | None = None
         self._dialect: StoreDialect | None = None
         self._lock = threading.Lock()
@@ -71,21 +75,31 @@ class LazyStoreWriter:
         return self._writer.begin(rows)
 
     def maintain(self) -> None:
-        """Build the next missing day's text index, if the store is plain PostgreSQL and one
-        is missing; once none is, look again every ``DAY_INDEX_CHECK_S``."""
-        if not self._index_days or self._dialect is not StoreDialect.POSTGRESQL:
+        """One step of building the text indexes, if one is due: on plain PostgreSQL the index
+        of the newest closed day without one (``day_indexes``), on SQLite the next spans not yet
+        in ``span_text`` (``sqlite_text``). TimescaleDB gets none."""
+        if not self._idle_text_index or time.monotonic() < self._next_check:
             return
-        if time.monotonic() < self._next_day_check:
-            return
-        self._next_day_check = time.monotonic() + DAY_INDEX_CHECK_S
-        try:
-            built = index_next_day(self._engine)
-        except TraceStoreError as exc:
-            logger.warning("%s", exc)
-            self._index_days = False
-            return
-        if built is not None:
-            self._next_day_check = 0.0
+        match self._dialect:
+            case StoreDialect.POSTGRESQL:
+                self._next_check = time.monotonic() + DAY_INDEX_CHECK_S
+                try:
+                    built = index_next_day(self._engine)
+                except TraceStoreError as exc:
+                    logger.warning("%s", exc)
+                    self._idle_text_index = False
+                    return
+                if built is not None:
+                    self._next_check = 0.0
+            case StoreDialect.SQLITE:
+                self._next_check = time.monotonic() + SPAN_TEXT_CHECK_S
+                if not self._span_text_ready:
+                    create_text_table(self._engine)
+                    self._span_text_ready = True
+                if index_new_spans(self._engine, limit=CHUNK) == CHUNK:
+                    self._next_check = 0.0
+            case _:
+                return
 
 
 def create_store_processor(
@@ -96,13 +110,15 @@ def create_store_processor(
     compress_after_days: int = 7,
     drop_after_days: int = 90,
     text_index: bool = False,
-    index_days: bool = True,
+    idle_text_index: bool = True,
 ) -> StoreSpanProcessor:
     """A span processor writing to the store at ``store_url`` (``sqlite:///…`` or
     ``postgresql[+psycopg]://…``); tables are created idempotently on the first write
     (with ``text_index``, the trigram index for text search too: see ``prepare_store``).
-    ``index_days`` has it build a text index for each day once the day is over, while idle
-    (plain PostgreSQL; see ``observability.store.day_indexes``).
+    ``idle_text_index`` has it build text indexes for the trace list's text search while it
+    has nothing to write: on plain PostgreSQL one per day once the day is over
+    (``observability.store.day_indexes``), on SQLite an FTS5 trigram table
+    (``observability.store.sqlite_text``).
 
     Raises ``TraceStoreError`` only for a URL it cannot use; an unreachable store is retried.
     """
@@ -112,7 +128,7 @@ def create_store_processor(
         compress_after_days=compress_after_days,
         drop_after_days=drop_after_days,
         text_index=text_index,
-        index_days=index_days,
+        idle_text_index=idle_text_index,
     )
     return StoreSpanProcessor(
         writer, buffer_spans=buffer_spans, export_interval_ms=export_interval_ms

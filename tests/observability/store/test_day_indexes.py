@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -157,22 +156,15 @@ def test_the_idle_writer_builds_one_day_at_a_time(postgres_url: str) -> None:
     engine.dispose()
 
 
-def test_the_writer_builds_no_day_index_with_the_full_index_or_on_sqlite(
-    postgres_url: str, tmp_path: Path
-) -> None:
+def test_the_writer_builds_no_day_index_beside_the_full_index(postgres_url: str) -> None:
     schema = f"f_{uuid.uuid4().hex[:10]}"
     plain = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    pg = create_store_engine(f"{postgres_url}?options=-csearch_path%3D{schema}")
-    sqlite = create_store_engine(f"sqlite:///{tmp_path}/traces.db")
-    rows = _rows(100, datetime(2026, 10, 1, tzinfo=UTC), 1, seed=6)
-    for engine, full in ((pg, True), (sqlite, False)):
-        writer = LazyStoreWriter(engine, compress_after_days=7, drop_after_days=90,
-                                 text_index=full)  # fmt: skip
-        writer.write(rows)
-        writer.maintain()
-    with pg.connect() as conn:
+    engine = create_store_engine(f"{postgres_url}?options=-csearch_path%3D{schema}")
+    writer = LazyStoreWriter(engine, compress_after_days=7, drop_after_days=90, text_index=True)
+    writer.write(_rows(100, datetime(2026, 10, 1, tzinfo=UTC), 1, seed=6))
+    writer.maintain()
+    with engine.connect() as conn:
         assert indexed_days(conn) == []
-    pg.dispose()
-    sqlite.dispose()
+    engine.dispose()
