@@ -40,14 +40,19 @@ def _marked(rows: list[SpanRow], at: int) -> list[SpanRow]:
     return [*rows[:at], marked, *rows[at + 1 :]]
 
 
-def _store(postgres_url: str) -> tuple[Engine, SqlSpanWriter]:
+def _engine(postgres_url: str) -> Engine:
+    """An engine on a new, empty schema of the test database."""
     schema = f"d_{uuid.uuid4().hex[:10]}"
     plain = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    engine = create_store_engine(f"{postgres_url}?options=-csearch_path%3D{schema}")
-    return engine, SqlSpanWriter(engine, prepare_store(engine, compress_after_days=7,
-                                                       drop_after_days=90))  # fmt: skip
+    return create_store_engine(f"{postgres_url}?options=-csearch_path%3D{schema}")
+
+
+def _store(postgres_url: str) -> tuple[Engine, SqlSpanWriter]:
+    engine = _engine(postgres_url)
+    dialect = prepare_store(engine, compress_after_days=7, drop_after_days=90)
+    return engine, SqlSpanWriter(engine, dialect)
 
 
 BATCHES = [
@@ -133,11 +138,7 @@ def test_an_indexed_day_is_read_through_its_index(stores: tuple[Engine, Engine])
 
 
 def test_the_idle_writer_builds_one_day_at_a_time(postgres_url: str) -> None:
-    schema = f"w_{uuid.uuid4().hex[:10]}"
-    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    engine = create_store_engine(f"{postgres_url}?options=-csearch_path%3D{schema}")
+    engine = _engine(postgres_url)
     writer = LazyStoreWriter(engine, compress_after_days=7, drop_after_days=90)
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     writer.write(_rows(300, today - timedelta(days=3), 2.5, seed=5))
@@ -157,11 +158,7 @@ def test_the_idle_writer_builds_one_day_at_a_time(postgres_url: str) -> None:
 
 
 def test_the_writer_builds_no_day_index_beside_the_full_index(postgres_url: str) -> None:
-    schema = f"f_{uuid.uuid4().hex[:10]}"
-    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    engine = create_store_engine(f"{postgres_url}?options=-csearch_path%3D{schema}")
+    engine = _engine(postgres_url)
     writer = LazyStoreWriter(engine, compress_after_days=7, drop_after_days=90, text_index=True)
     writer.write(_rows(100, datetime(2026, 10, 1, tzinfo=UTC), 1, seed=6))
     writer.maintain()
