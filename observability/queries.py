@@ -334,23 +334,21 @@ class TraceQueries:
             return None
         pattern = f"%{filters.text}%"
         exact = _text_match(self._dialect, pattern)
-        probe: Select[Any] | CompoundSelect[Any]
-        if not self._dialect.is_postgres:
-            with self._engine.connect() as conn:
-                upto = indexed_upto(conn)
-            if not upto:
-                return None
-            probe = union_all(*text_table_arms(upto, filters.start, pattern, exact))
-        else:
-            condition = and_(literal_column(TEXT_INDEX_EXPRESSION).ilike(pattern), exact)
-            if self._has_text_index():
-                since = [spans.c.start_time >= filters.start] if filters.start is not None else []
-                probe = select(spans.c.trace_id).where(condition, *since)
-            elif days := self._indexed_days():
-                probe = union_all(*day_index_arms(days, filters.start, condition))
-            else:
-                return None
+        probe: Select[Any] | CompoundSelect[Any] | None = None
         with self._engine.connect() as conn:
+            if not self._dialect.is_postgres:
+                if upto := indexed_upto(conn):
+                    probe = union_all(*text_table_arms(upto, filters.start, pattern, exact))
+            else:
+                condition = and_(literal_column(TEXT_INDEX_EXPRESSION).ilike(pattern), exact)
+                start = filters.start
+                if self._has_text_index():
+                    since = [spans.c.start_time >= start] if start is not None else []
+                    probe = select(spans.c.trace_id).where(condition, *since)
+                elif days := self._indexed_days():
+                    probe = union_all(*day_index_arms(days, start, condition))
+            if probe is None:
+                return None
             found = conn.execute(probe.limit(INDEXED_TEXT_MATCHES + 1)).scalars().all()
         return None if len(found) > INDEXED_TEXT_MATCHES else sorted(set(found))
 
