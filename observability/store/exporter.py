@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -47,7 +47,8 @@ class _Committing:
     """A batch sent to the store whose merges and commit run on the committer thread."""
 
     finished: Future[None]
-    rows: list[SpanRow]
+    sent: list[ReadableSpan]
+    """The spans whose rows it holds (those that could be converted)."""
     taken: int
     """How many spans at the head of the buffer it holds."""
 
@@ -78,7 +79,10 @@ class StoreSpanProcessor(SpanProcessor):
         self._shutdown_timeout_ms = shutdown_timeout_ms
         self._row_of = row_of
         self._buffer: deque[ReadableSpan] = deque()
-        self._inflight: list[SpanRow] = []
+        self._inflight: list[ReadableSpan] = []
+        """Spans of a failed batch, taken off the buffer, to write again (their rows are made
+        anew: keeping rows alive for a retry would make the garbage collector run three times
+        as often while the store is up)."""
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._idle = threading.Condition(self._lock)
@@ -136,21 +140,21 @@ class StoreSpanProcessor(SpanProcessor):
             taken = [] if retry else list(islice(self._buffer, skip, skip + self._batch_size))
         if retry:
             settled = self._settle()
-            return self._write(retry, retry) and settled
+            return self._write(retry) and settled
         if not taken:
             return self._settle()
-        rows: list[SpanRow] = []
-        source = self._convert(taken, rows)
         if not isinstance(self._writer, PipelinedSpanWriter):
-            return self._write(source, rows, taken=len(taken))
+            return self._write(taken, taken=len(taken))
+        sent: list[ReadableSpan] = []
+        source = self._convert(taken, sent)
         try:
             finish = self._writer.begin(source)
         except Exception as exc:
-            deque(source, maxlen=0)  # convert the rows the writer did not get to
+            deque(source, maxlen=0)  # find the spans the writer did not get to
             settled = self._settle()
-            return self._account(exc, rows, len(taken)) and settled
+            return self._account(exc, sent, len(taken)) and settled
         settled = self._settle()
-        self._committing = _Committing(self._committer().submit(finish), rows, len(taken))
+        self._committing = _Committing(self._committer().submit(finish), sent, len(taken))
         return settled
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
@@ -213,29 +217,30 @@ class StoreSpanProcessor(SpanProcessor):
             return self._interval_s
         return float(min(self._max_backoff_s, self._interval_s * 2 ** min(self._failures, 16)))
 
-    def _convert(self, taken: list[ReadableSpan], rows: list[SpanRow]) -> Iterator[SpanRow]:
-        """Rows of ``taken``, converted as the writer asks for them (so that conversion
-        overlaps the database's work) and kept in ``rows`` for a retry."""
-        for span in taken:
+    def _convert(self, spans: list[ReadableSpan], sent: list[ReadableSpan]) -> Iterator[SpanRow]:
+        """Rows of ``spans``, converted as the writer asks for them (so that conversion
+        overlaps the database's work); the spans that could be converted go into ``sent``."""
+        for span in spans:
             try:
                 row = self._row_of(span)
             except Exception as exc:
                 self._count_dropped(1, exc)
                 continue
-            rows.append(row)
+            sent.append(span)
             yield row
 
-    def _write(self, source: Iterable[SpanRow], rows: list[SpanRow], *, taken: int = 0) -> bool:
-        """Write ``source``, whose rows end up in ``rows``, and account for it."""
+    def _write(self, spans: list[ReadableSpan], *, taken: int = 0) -> bool:
+        """Write the rows of ``spans`` and account for them."""
+        sent: list[ReadableSpan] = []
+        source = self._convert(spans, sent)
         try:
             self._writer.write(source)
         except Exception as exc:
             error: Exception | None = exc
         else:
             error = None
-        if taken:
-            deque(source, maxlen=0)  # convert the rows the writer did not get to
-        return self._account(error, rows, taken)
+        deque(source, maxlen=0)  # find the spans the writer did not get to
+        return self._account(error, sent, taken)
 
     def _settle(self) -> bool:
         """Wait for the batch on the committer thread, if any, and account for it."""
@@ -245,26 +250,27 @@ class StoreSpanProcessor(SpanProcessor):
         try:
             committing.finished.result()
         except Exception as exc:
-            return self._account(exc, committing.rows, committing.taken)
-        return self._account(None, committing.rows, committing.taken)
+            return self._account(exc, committing.sent, committing.taken)
+        return self._account(None, committing.sent, committing.taken)
 
     def _committer(self) -> ThreadPoolExecutor:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="trace-store-commit")
         return self._pool
 
-    def _account(self, error: Exception | None, rows: list[SpanRow], taken: int) -> bool:
-        """Count a batch written, kept for retry or dropped; the ``taken`` spans at the head of
-        the buffer are replaced by ``rows`` (kept only for a retry)."""
+    def _account(self, error: Exception | None, sent: list[ReadableSpan], taken: int) -> bool:
+        """Count a batch of the ``sent`` spans written, kept for retry or dropped; the
+        ``taken`` spans at the head of the buffer are replaced by ``sent`` (kept only for a
+        retry)."""
         retry = error is not None and not isinstance(error, _PERMANENT)
         with self._lock:
             for _ in range(min(taken, len(self._buffer))):
                 self._buffer.popleft()
-            self._inflight = rows if retry else []
+            self._inflight = sent if retry else []
         if error is None:
-            self._count_written(len(rows))
+            self._count_written(len(sent))
         elif not retry:
-            self._count_dropped(len(rows), error)
+            self._count_dropped(len(sent), error)
         else:
             with self._lock:
                 self._failures += 1

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 
 import pytest
+from opentelemetry.sdk.trace import ReadableSpan
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -70,6 +71,29 @@ def test_store_down_then_back_loses_nothing_within_the_bound() -> None:
     assert processor.force_flush()
     assert len(writer.rows) == waiting.pending
     assert processor.stats().pending == 0
+
+
+def test_a_span_that_cannot_be_stored_is_dropped_once_though_its_batch_is_retried() -> None:
+    sent = list(generate_spans(40, seed=3))
+    broken = sent[7]
+
+    def row_of(span: ReadableSpan) -> SpanRow:
+        if span is broken:
+            raise ValueError("span has no context")
+        return span_to_row(span)
+
+    writer = FlakyWriter()
+    processor = StoreSpanProcessor(writer, batch_size=30, start_thread=False, row_of=row_of)
+    for span in sent:
+        processor.on_end(span)
+    assert processor.export_batch() is False
+    assert processor.export_batch() is False
+    writer.down = False
+    assert processor.force_flush()
+
+    assert len(writer.rows) == len(sent) - 1
+    stats = processor.stats()
+    assert (stats.written, stats.pending, stats.dropped) == (len(sent) - 1, 0, 1)
 
 
 def test_spans_beyond_the_bound_are_counted_and_logged(caplog: pytest.LogCaptureFixture) -> None:
