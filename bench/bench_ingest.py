@@ -26,6 +26,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from bench._spans import generate_spans
 from observability.store import create_store_processor
+from observability.store.exporter import BATCH_SPANS
 from observability.store.rows import SpanRow, span_to_row
 from observability.store.schema import SPAN_COLUMNS
 
@@ -89,15 +90,16 @@ def _through_exporter(url: str, spans: list[ReadableSpan], *, text_index: bool) 
 
 
 def _raw_copy(url: str, rows: list[SpanRow]) -> float:
-    """Spans/s from a plain COPY of ``rows`` into a bare table shaped like ``spans``."""
+    """Spans/s from a plain COPY of ``rows`` into a bare table shaped like ``spans``, one
+    transaction per processor batch."""
     with psycopg.connect(url) as conn:
         conn.execute("CREATE TABLE raw_spans (LIKE spans INCLUDING ALL)")
         conn.commit()
         started = time.perf_counter()
         statement = f"COPY raw_spans ({', '.join(SPAN_COLUMNS)}) FROM STDIN"
-        for i in range(0, len(rows), 5_000):
+        for i in range(0, len(rows), BATCH_SPANS):
             with conn.cursor().copy(statement) as copy:
-                for row in rows[i : i + 5_000]:
+                for row in rows[i : i + BATCH_SPANS]:
                     copy.write_row(row)
             conn.commit()
         return len(rows) / (time.perf_counter() - started)

@@ -28,6 +28,10 @@ from observability.store.rows import SpanRow, span_to_row
 from observability.store.writer import MaintainedSpanWriter, PipelinedSpanWriter, SpanWriter
 
 logger = logging.getLogger("observability.store")
+BATCH_SPANS = 10_000
+"""The most spans written in one transaction: larger batches merge more spans into each trace
+and rollup row and pay a transaction's fixed costs less often, and two still fit in the
+default buffer, so that one is sent while the other commits."""
 _PERMANENT = (IntegrityError, DataError, ProgrammingError, ValueError, TypeError)
 """Failures that retrying the same batch cannot cure: the batch is counted as dropped."""
 
@@ -64,7 +68,7 @@ class StoreSpanProcessor(SpanProcessor):
         writer: SpanWriter,
         *,
         buffer_spans: int = 20_000,
-        batch_size: int = 5000,
+        batch_size: int = BATCH_SPANS,
         export_interval_ms: int = 500,
         max_backoff_s: float = 30.0,
         shutdown_timeout_ms: int = 5_000,
