@@ -58,7 +58,8 @@ class _Committing:
 
 
 class StoreSpanProcessor(SpanProcessor):
-    """Buffers finished spans (at most ``buffer_spans``) and writes them off the request path.
+    """Buffers finished spans (at most ``buffer_spans``) and writes them off the request path,
+    in batches of at most ``batch_size`` spans and half the buffer.
 
     ``start_thread=False`` leaves draining to ``export_batch()`` calls (for tests: no sleeps).
     """
@@ -77,7 +78,7 @@ class StoreSpanProcessor(SpanProcessor):
     ) -> None:
         self._writer = writer
         self._bound = buffer_spans
-        self._batch_size = batch_size
+        self._batch_size = max(1, min(batch_size, buffer_spans // 2))
         self._interval_s = export_interval_ms / 1000.0
         self._max_backoff_s = max_backoff_s
         self._shutdown_timeout_ms = shutdown_timeout_ms

@@ -96,6 +96,18 @@ def test_a_span_that_cannot_be_stored_is_dropped_once_though_its_batch_is_retrie
     assert (stats.written, stats.pending, stats.dropped) == (len(sent) - 1, 0, 1)
 
 
+def test_a_batch_takes_at_most_half_the_buffer() -> None:
+    writer = FlakyWriter()
+    writer.down = False
+    processor = StoreSpanProcessor(writer, buffer_spans=40, start_thread=False)
+    for span in list(generate_spans(40, seed=8))[:40]:
+        processor.on_end(span)
+
+    assert processor.export_batch()
+
+    assert processor.stats() == ExportStats(written=20, pending=20, dropped=0, last_error=None)
+
+
 def test_spans_beyond_the_bound_are_counted_and_logged(caplog: pytest.LogCaptureFixture) -> None:
     writer = FlakyWriter()
     processor = StoreSpanProcessor(writer, buffer_spans=50, batch_size=20, start_thread=False)
