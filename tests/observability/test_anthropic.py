@@ -75,19 +75,31 @@ def test_stream_takes_usage_from_start_and_delta_events(traced: Traced) -> None:
     assert a["observatory.cost.usd"] == pytest.approx((30 * 0.80 + 1000 * 0.08 + 12 * 4) / 1e6)
 
 
-def test_stream_failing_midway_marks_error_and_reraises_unchanged(traced: Traced) -> None:
-    server = Server().reply(sse(anthropic_events(["a", "b"]), fail_after=3))
-    client = instrument_anthropic(anthropic_client(server))
-
-    with pytest.raises(httpx2.ReadError):
+def _fail_stream_midway(client: anthropic.Anthropic) -> BaseException:
+    try:
         for _ in client.messages.create(
             model="claude-3-5-haiku-latest", max_tokens=64, messages=MESSAGES, stream=True
         ):
             pass
+    except Exception as exc:
+        return exc
+    raise AssertionError("the stream was meant to fail midway")
 
+
+def test_stream_failing_midway_marks_error_and_reraises_unchanged(traced: Traced) -> None:
+    def failing_server() -> Server:
+        return Server().reply(sse(anthropic_events(["a", "b"]), fail_after=3))
+
+    bare = _fail_stream_midway(anthropic_client(failing_server()))
+    traced.exporter.clear()  # the uninstrumented SDK's own span, if its version emits one
+    raised = _fail_stream_midway(instrument_anthropic(anthropic_client(failing_server())))
+
+    assert type(raised) is type(bare)
+    assert isinstance(raised, anthropic.APIConnectionError | httpx2.ReadError)
     span = traced.only()
     assert span.status.status_code is StatusCode.ERROR
-    assert (span.attributes or {})["error.type"] == "ReadError"
+    assert (span.attributes or {})["error.type"] == type(raised).__qualname__
+    assert (span.events[0].attributes or {})["exception.type"].endswith(type(raised).__qualname__)
     assert (span.attributes or {})["gen_ai.usage.input_tokens"] == 30
 
 
