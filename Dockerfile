@@ -10,9 +10,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Dependencies first, so code changes do not reinstall them.
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 RUN mkdir -p core observability seed \
-    && pip install . \
+    && pip install -c requirements.lock . \
     && pip uninstall -y support-observatory
 
 COPY . .
