@@ -25,11 +25,35 @@ REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks every test that needs PostgreSQL or Redis, however it reaches the server, so that
+    ``pytest -m "not postgres and not redis"`` leaves them all out."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec else {}
+        if fixtures & {"postgres_server", "postgres_url"} or params.get("dialect") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+        if "redis_url" in fixtures:
+            item.add_marker(pytest.mark.redis)
+
+
 def _missing(what: str, how: str, error: Exception) -> None:
     message = f"{what} is not reachable ({error}); {how}"
     if REQUIRE_SERVICES:
         pytest.fail(f"REQUIRE_SERVICES=1 but {message}")
     pytest.skip(message)
+
+
+def _database_missing(admin_url: str) -> bool:
+    """Whether the server answers but the database the URL names does not exist."""
+    base, _, name = admin_url.rpartition("/")
+    try:
+        with psycopg.connect(f"{base}/postgres", connect_timeout=3) as conn:
+            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    except psycopg.Error:
+        return False
+    return found is None
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +63,10 @@ def postgres_server() -> str:
         with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
+        if _database_missing(POSTGRES_ADMIN_URL):
+            database = POSTGRES_ADMIN_URL.rpartition("/")[2]
+            how = f"create it with `createdb -h 127.0.0.1 -U postgres {database}`"
+            _missing(f"PostgreSQL answers but database {database!r}", how, exc)
         _missing(
             "PostgreSQL at " + POSTGRES_ADMIN_URL, "start PostgreSQL or set TEST_POSTGRES_URL", exc
         )
