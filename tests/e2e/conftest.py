@@ -16,7 +16,7 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_S = 180
+START_TIMEOUT_S = 300
 
 
 def _free_port() -> int:
