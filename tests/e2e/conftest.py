@@ -8,8 +8,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 300
+STEP_TIMEOUT_MS = 120_000
+"""How long a click, a page load or an ``expect`` may wait for the page by default: a busy
+machine takes long, an idle one returns as soon as the page shows what is awaited."""
 
 
 def _free_port() -> int:
@@ -85,11 +89,38 @@ def browser() -> Iterator[object]:
         instance.close()
 
 
+def new_tab(browser: Any, url: str | None = None) -> Any:
+    """A fresh browser context's page (1400×1000) with generous default time-outs, on ``url``."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    context.set_default_navigation_timeout(STEP_TIMEOUT_MS)
+    tab = context.new_page()
+    if url is not None:
+        tab.goto(url, wait_until="commit")  # then wait for what the page shows, not its "load"
+    return tab
+
+
+@pytest.fixture
+def open_tab(browser: Any) -> Iterator[Callable[[str], Any]]:
+    """Opens fresh tabs (each its own session) and closes them all after the test, so that no
+    session of an earlier test keeps the app busy refreshing."""
+    tabs: list[Any] = []
+
+    def open_(url: str) -> Any:
+        tabs.append(new_tab(browser, url))
+        return tabs[-1]
+
+    yield open_
+    for tab in tabs:
+        tab.context.close()
+
+
 @pytest.fixture
 def page(browser: object, app_url: str) -> Iterator[object]:
     """A fresh browser page (1400×1000) on the running app."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
-    tab = context.new_page()
-    tab.goto(app_url)
+    tab = new_tab(browser, app_url)
     yield tab
-    context.close()
+    tab.context.close()

@@ -4,6 +4,7 @@ the customer's chat shows the agent's reply; and an answer interrupted by a new 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,11 +14,10 @@ pytestmark = pytest.mark.browser
 PLACEHOLDER = "Ask about an order, a return, an appointment…"
 
 
-def _open(browser: Any, url: str) -> Any:
+def _open(open_tab: Callable[[str], Any], url: str) -> Any:
     from playwright.sync_api import expect
 
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    page.goto(url)
+    page = open_tab(url)
     expect(page.get_by_text("What the demo contains")).to_be_visible(timeout=300_000)
     return page
 
@@ -49,17 +49,40 @@ def _wait_for_option(page: Any, text: str, timeout_s: float = 120) -> str:
         page.wait_for_timeout(1_000)
 
 
+def _newest_row_box(grid: Any) -> tuple[float, float]:
+    """Where the newest row's selection box is drawn (the grid is a canvas)."""
+    box = grid.bounding_box()
+    assert box
+    return box["x"] + 12, box["y"] + 52
+
+
+def _click_until(page: Any, point: tuple[float, float], shown: Any, timeout_s: float = 180) -> None:
+    """Click ``point`` until ``shown`` is visible: a click that lands while the queue's own
+    refresh redraws the grid is lost, and the next one is not."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        page.mouse.click(*point)
+        try:
+            shown.wait_for(state="visible", timeout=60_000)
+            return
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
+
+
 def test_the_agents_queue_and_the_customers_chat_update_by_themselves(
-    browser: Any, app_url: str
+    open_tab: Callable[[str], Any], app_url: str
 ) -> None:
     from playwright.sync_api import expect
 
-    agent = _open(browser, app_url)
+    agent = _open(open_tab, app_url)
     agent.get_by_text("Support agent", exact=True).click()
     agent.get_by_role("link", name="Agent view").click()
     expect(agent.get_by_text("Open a conversation")).to_be_visible(timeout=120_000)
 
-    customer = _open(browser, app_url)
+    customer = _open(open_tab, app_url)
     customer.get_by_role("link", name="Customer chat").click()
     _send(customer, "The zip on my Summit jacket broke after a week")
     expect(customer.get_by_role("button", name="Talk to a human")).to_be_visible(timeout=120_000)
@@ -81,33 +104,32 @@ def test_the_agents_queue_and_the_customers_chat_update_by_themselves(
     expect(customer.get_by_text("A support agent is handling this conversation.")).to_be_visible()
 
 
-def test_picking_a_row_in_the_queue_opens_that_conversation(browser: Any, app_url: str) -> None:
+def test_picking_a_row_in_the_queue_opens_that_conversation(
+    open_tab: Callable[[str], Any], app_url: str
+) -> None:
     from playwright.sync_api import expect
 
-    customer = _open(browser, app_url)
+    customer = _open(open_tab, app_url)
     customer.get_by_role("link", name="Customer chat").click()
     _send(customer, "My parcel to Lyon never arrived")
     expect(customer.get_by_role("button", name="Talk to a human")).to_be_visible(timeout=120_000)
 
-    agent = _open(browser, app_url)
+    agent = _open(open_tab, app_url)
     agent.get_by_text("Support agent", exact=True).click()
     agent.get_by_role("link", name="Agent view").click()
     grid = agent.locator('[data-testid="stDataFrame"]')
     expect(grid).to_contain_text("My parcel to Lyon never arrived", timeout=120_000)
-    box = grid.bounding_box()
-    assert box
-    agent.mouse.click(box["x"] + 12, box["y"] + 52)  # the newest row's selection box
+    _click_until(agent, _newest_row_box(grid), agent.get_by_label("Reply to the customer"))
 
-    expect(agent.get_by_label("Reply to the customer")).to_be_visible(timeout=120_000)
     expect(agent.get_by_role("heading", name="My parcel to Lyon never arrived")).to_be_visible()
 
 
 def test_sending_while_an_answer_streams_keeps_that_answer_and_says_it_was_cut(
-    browser: Any, app_url: str
+    open_tab: Callable[[str], Any], app_url: str
 ) -> None:
     from playwright.sync_api import expect
 
-    customer = _open(browser, app_url)
+    customer = _open(open_tab, app_url)
     customer.get_by_role("link", name="Customer chat").click()
     expect(customer.get_by_placeholder(PLACEHOLDER)).to_be_visible(timeout=120_000)
     messages = customer.locator('[data-testid="stChatMessage"]')

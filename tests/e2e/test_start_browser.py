@@ -8,10 +8,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import PROJECT_ROOT, _free_port, _wait_healthy
+from tests.e2e.conftest import PROJECT_ROOT, _free_port, _wait_healthy, new_tab
 
 pytestmark = pytest.mark.browser
 
@@ -54,12 +55,11 @@ def fresh_url(tmp_path: Path) -> Iterator[str]:
 
 
 def test_a_fresh_start_shows_the_roles_pages_and_its_progress_never_the_file_list(
-    browser: object, fresh_url: str, tmp_path: Path
+    browser: Any, fresh_url: str, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
-    page = context.new_page()
+    page = new_tab(browser)
     page.add_init_script(RECORD_NAVIGATION)
     page.goto(fresh_url)
 
@@ -82,4 +82,4 @@ def test_a_fresh_start_shows_the_roles_pages_and_its_progress_never_the_file_lis
     # replaces it in the same script run that first draws anything in the main area.
     assert all(until <= progress_at for until in automatic_until), (states, progress_at)
     assert states[-1][1] == "home home|chat customer chat", states
-    context.close()
+    page.context.close()

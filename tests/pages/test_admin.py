@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.db.models import Role
@@ -17,12 +18,16 @@ def _admin() -> AppTest:
     return at
 
 
-def test_rate_limited_customer_and_redacted_card_show_up_for_the_admin(app_env: Path) -> None:
+def test_rate_limited_customer_and_redacted_card_show_up_for_the_admin(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One token a minute: however slow each run is, a burst and a few more sends run out.
+    monkeypatch.setenv("ENGINE__RATE_LIMIT_PER_MINUTE", "1")
     at = _admin()
     at.switch_page("pages/customer_chat.py").run()
     burst = load_settings().engine.rate_limit_burst
     at.chat_input[0].set_value("My card is 4111 1111 1111 1111, can you refund it?").run()
-    for number in range(burst):
+    for number in range(burst + 2):
         at.chat_input[0].set_value(f"Are you there? ({number})").run()
     assert not at.exception, at.exception
 
