@@ -55,6 +55,5 @@ def test_rollup_sql_equals_the_written_rollup(
     engine.dispose()
     assert len(computed) == len(written) > 0
     for got, kept in zip(computed, written, strict=True):
-        assert [round(float(v), 6) if isinstance(v, float) else v for v in got] == [
-            round(float(v), 6) if isinstance(v, float) else v for v in kept
-        ]
+        assert list(got) == [pytest.approx(v, rel=1e-9) if isinstance(v, float) else v
+                             for v in kept]  # fmt: skip
