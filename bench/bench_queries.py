@@ -2,6 +2,8 @@
 
     python -m bench.bench_queries                          # 1,000,000 spans, both backends
     python -m bench.bench_queries --spans 200000 --backend sqlite --runs 3
+    python -m bench.bench_queries --backend postgres,timescaledb \
+        --timescale-url postgresql://postgres@127.0.0.1:5433/test  # side by side
 
 The spans (``bench._spans``: 30 days up to now, generated a day at a time so the tables fill
 in time order as in production) go into a fresh store on each backend: a scratch PostgreSQL
@@ -13,7 +15,9 @@ processor adds span → row conversion, done here by the same ``span_to_row``). 
 gets the ``ANALYZE`` autovacuum would run after such a load, and the text index of each closed
 day, and SQLite its ``span_text`` index, which the idle store writer would have built as the
 spans came (``--no-idle-index``: neither; ``--text-index``: PostgreSQL gets the single trigram
-index instead).
+index instead). A TimescaleDB store (a scratch database on the server at ``--timescale-url``)
+then has its compression policy run, as it would have run over 30 days: every chunk older than
+7 days is compressed, and ``trace_spans (compressed)`` reads a trace from one of them.
 
 Each query runs once to warm caches, then ``--runs`` times; the table shows the median time of
 the DataFrame method (SQL, fetch and pandas). Targets: ≤ 200 ms on PostgreSQL, ≤ 1 s on SQLite.
@@ -46,7 +50,8 @@ from observability.store.writer import SqlSpanWriter
 
 DAYS = 30
 WINDOWS = {"24 h": timedelta(days=1), "7 d": timedelta(days=7), "30 d": timedelta(days=30)}
-TARGET_MS = {"postgresql": 200.0, "sqlite": 1_000.0}
+TARGET_MS = {"postgresql": 200.0, "timescaledb": 200.0, "sqlite": 1_000.0}
+BACKENDS = ("postgres", "timescaledb", "sqlite")
 Query = Callable[[TraceQueries], object]
 
 
@@ -88,6 +93,35 @@ def load_stores(
     return time.perf_counter() - started
 
 
+def compress_old_chunks(engine: Engine) -> str:
+    """Run the TimescaleDB store's compression policy now; says what it did and how long."""
+    started = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        schema = conn.execute(
+            text(
+                "SELECT extnamespace::regnamespace::text FROM pg_extension "
+                "WHERE extname = 'timescaledb'"
+            )
+        ).scalar_one()
+        job = conn.execute(
+            text(
+                "SELECT job_id FROM timescaledb_information.jobs "
+                "WHERE proc_name = 'policy_compression' AND hypertable_name = 'spans'"
+            )
+        ).scalar_one()
+        conn.execute(text(f"CALL {schema}.run_job({int(job)})"))
+        conn.execute(text("ANALYZE"))
+        sizes = conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE is_compressed), count(*), "
+                f"pg_size_pretty(({schema}.hypertable_size('spans'))) "
+                "FROM timescaledb_information.chunks WHERE hypertable_name = 'spans'"
+            )
+        ).one()
+    return (f"timescaledb: compressed {sizes[0]} of {sizes[1]} chunks in "
+            f"{time.perf_counter() - started:,.0f} s (spans now {sizes[2]})")  # fmt: skip
+
+
 def build_idle_indexes(engine: Engine, now: datetime) -> str:
     """Build the text indexes the idle store writer builds as spans come (PostgreSQL: each
     closed day's; SQLite: ``span_text``); says what it built and in how long."""
@@ -113,9 +147,10 @@ def _spans_in_time_order(count: int, now: datetime) -> Iterator[Any]:
         yield from generate_spans(share, seed=day, start=first + timedelta(days=day), days=1)
 
 
-def build_cases(now: datetime, trace_id: str, rare: str) -> list[Case]:
+def build_cases(now: datetime, trace_id: str, rare: str, old_trace_id: str) -> list[Case]:
     """Every public query, over the windows a dashboard would ask for; ``rare`` is a string
-    that a handful of old spans hold (a conversation id from the start of the 30 days)."""
+    that a handful of old spans hold (a conversation id from the start of the 30 days), and
+    ``old_trace_id`` a trace of that time (in a compressed chunk on TimescaleDB)."""
     cases: list[Case] = []
     for name, length in WINDOWS.items():
         w = Window.last(length, now=now)
@@ -135,6 +170,7 @@ def build_cases(now: datetime, trace_id: str, rare: str) -> list[Case]:
         cases.append(Case("summary", name, _summary(w)))
         cases += _trace_list_cases(name, w, rare)
     cases.append(Case("trace_spans", "-", lambda q: q.trace_spans(trace_id)))
+    cases.append(Case("trace_spans (compressed)", "-", lambda q: q.trace_spans(old_trace_id)))
     return cases
 
 
@@ -191,42 +227,64 @@ def median_ms(queries: TraceQueries, run: Query, runs: int) -> float:
     return statistics.median(times)
 
 
-def print_table(results: list[tuple[Case, str, float]]) -> None:
-    """One line per query and backend: median ms against the backend's target."""
-    print(f"\n{'query':<40} {'window':<6} {'backend':<10} {'median ms':>10}  target")
-    for case, backend, ms in results:
+def print_table(results: dict[str, list[tuple[Case, float]]]) -> None:
+    """One line per query, a column of median ms per backend; then each backend's count of
+    queries within its target."""
+    backends = list(results)
+    header = "".join(f" {b:>12}" for b in backends)
+    print(f"\n{'query':<40} {'window':<6}{header}")
+    rows = zip(*results.values(), strict=True)
+    for timed in rows:
+        case = timed[0][0]
+        cells = "".join(
+            f" {ms:>10.1f}{'  ' if ms <= TARGET_MS[b] else ' !'}"
+            for b, (_, ms) in zip(backends, timed, strict=True)
+        )
+        print(f"{case.label:<40} {case.window:<6}{cells}")
+    print("\n(! = over the target)")
+    for backend, timed in results.items():
         target = TARGET_MS[backend]
-        verdict = "ok" if ms <= target else "MISS"
-        print(f"{case.label:<40} {case.window:<6} {backend:<10} {ms:>10.1f}  "
-              f"≤ {target:,.0f} {verdict}")  # fmt: skip
-    misses = sum(ms > TARGET_MS[backend] for _, backend, ms in results)
-    print(f"\n{len(results) - misses} of {len(results)} within target, {misses} missed")
+        within = sum(ms <= target for _, ms in timed)
+        print(f"{backend}: {within} of {len(timed)} within {target:,.0f} ms")
+    if {"postgresql", "timescaledb"} <= set(results):
+        pairs = zip(results["postgresql"], results["timescaledb"], strict=True)
+        ratios = [ts / pg for (_, pg), (_, ts) in pairs]
+        slower = sum(r > 1.0 for r in ratios)
+        print(f"timescaledb / postgresql: median ratio {statistics.median(ratios):.2f}, "
+              f"{slower} of {len(ratios)} slower")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--spans", type=int, default=1_000_000)
-    parser.add_argument("--backend", choices=["postgres", "sqlite", "both"], default="both")
+    parser.add_argument(
+        "--backend",
+        default="both",
+        help="comma-separated: postgres, timescaledb, sqlite ('both' = postgres,sqlite)",
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--batch", type=int, default=20_000)
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--timescale-url", default="postgresql://postgres@127.0.0.1:5433/test")
     parser.add_argument("--text-index", action="store_true", help="PostgreSQL: trigram index")
     parser.add_argument(
         "--no-idle-index", action="store_true", help="no text indexes built by the idle writer"
     )
     args = parser.parse_args()
+    chosen = args.backend.replace("both", "postgres,sqlite").split(",")
+    if unknown := set(chosen) - set(BACKENDS):
+        parser.error(f"unknown backend {', '.join(sorted(unknown))}; pick from {BACKENDS}")
     name = f"so_qbench_{uuid.uuid4().hex[:8]}"
-    use_pg = args.backend in ("postgres", "both")
+    servers = {"postgresql": args.admin_url, "timescaledb": args.timescale_url}
+    servers = {b: url for b, url in servers.items() if b.startswith(tuple(chosen))}
     with tempfile.TemporaryDirectory() as folder:
         engines: dict[str, Engine] = {}
-        if args.backend in ("sqlite", "both"):
-            engines["sqlite"] = create_store_engine(f"sqlite:///{Path(folder) / 'traces.db'}")
-        if use_pg:
-            with psycopg.connect(args.admin_url, autocommit=True) as conn:
+        for backend, admin_url in servers.items():
+            with psycopg.connect(admin_url, autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{name}"')
-            engines["postgresql"] = create_store_engine(
-                args.admin_url.rpartition("/")[0] + f"/{name}"
-            )
+            engines[backend] = create_store_engine(admin_url.rpartition("/")[0] + f"/{name}")
+        if "sqlite" in chosen:
+            engines["sqlite"] = create_store_engine(f"sqlite:///{Path(folder) / 'traces.db'}")
         try:
             now = datetime.now(UTC).replace(microsecond=0)
             seconds = load_stores(
@@ -234,22 +292,26 @@ def main() -> None:
             )
             print(f"loaded {args.spans:,} spans into {', '.join(engines)} in {seconds:,.0f} s")
             for backend, engine in engines.items():
-                if not (args.no_idle_index or (backend == "postgresql" and args.text_index)):
+                if backend == "timescaledb":
+                    print(compress_old_chunks(engine))
+                elif not (args.no_idle_index or (backend == "postgresql" and args.text_index)):
                     print(build_idle_indexes(engine, now))
-            results = []
+            results: dict[str, list[tuple[Case, float]]] = {}
             for backend, engine in engines.items():
                 queries = TraceQueries(engine)
                 newest = queries.list_traces(page_size=1).traces["trace_id"].iloc[0]
                 early = TraceFilters(end=now - timedelta(days=DAYS - 1))
-                rare = queries.list_traces(early, page_size=1).traces["conversation_id"].iloc[0]
-                for case in build_cases(now, str(newest), str(rare)):
-                    results.append((case, backend, median_ms(queries, case.run, args.runs)))
+                first = queries.list_traces(early, page_size=1).traces.iloc[0]
+                cases = build_cases(
+                    now, str(newest), str(first["conversation_id"]), str(first["trace_id"])
+                )
+                results[backend] = [(c, median_ms(queries, c.run, args.runs)) for c in cases]
             print_table(results)
         finally:
             for engine in engines.values():
                 engine.dispose()
-            if use_pg:
-                with psycopg.connect(args.admin_url, autocommit=True) as conn:
+            for admin_url in servers.values():
+                with psycopg.connect(admin_url, autocommit=True) as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

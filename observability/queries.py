@@ -308,11 +308,24 @@ class TraceQueries:
         has_more = len(frame) > page_size
         return TracePage(frame.head(page_size).reset_index(drop=True), page, page_size, has_more)
 
+    def trace_spans_select(self, trace_id: str) -> Select[Any]:
+        """The spans of one trace by start time, read within the trace's own time range (from
+        ``traces``): on TimescaleDB that touches one chunk, and in a compressed chunk only
+        the batches that cover the range."""
+        with self._engine.connect() as conn:
+            bounds = conn.execute(
+                select(traces.c.start_time, traces.c.end_time).where(traces.c.trace_id == trace_id)
+            ).first()
+        where = [spans.c.trace_id == trace_id]
+        if bounds is not None:
+            start, end = bounds
+            where += [spans.c.start_time >= start, spans.c.start_time <= end]
+        return select(spans).where(*where).order_by(spans.c.start_time)
+
     def trace_spans(self, trace_id: str) -> pd.DataFrame:
         """Every span of one trace by start time, with ``depth`` and ``offset_ms`` for a
         waterfall, and ``attributes``/``events`` as Python objects."""
-        query = select(spans).where(spans.c.trace_id == trace_id).order_by(spans.c.start_time)
-        frame = self._frame(query)
+        frame = self._frame(self.trace_spans_select(trace_id))
         if frame.empty:
             return frame
         parents = dict(zip(frame["span_id"], frame["parent_span_id"], strict=True))
@@ -492,9 +505,16 @@ def _count_distinct(column: ColumnElement[Any], window: Window) -> Any:
 
 def _span_conditions(filters: TraceFilters, dialect: StoreDialect) -> list[ColumnElement[bool]]:
     """EXISTS conditions on a trace's spans. A trace starts with its first span, so a window's
-    start also bounds the spans searched (the time index then narrows the text search)."""
+    start also bounds the spans searched (the time index then narrows the text search); each
+    trace's spans are looked for within its own time range (on TimescaleDB only the chunks and
+    compressed batches that cover it are read)."""
     s = spans.c
-    same_trace = [s.trace_id == traces.c.trace_id]
+    t = traces.c
+    same_trace = [
+        s.trace_id == t.trace_id,
+        s.start_time >= t.start_time,
+        s.start_time <= t.end_time,
+    ]
     if filters.start is not None:
         same_trace.append(s.start_time >= filters.start)
     conditions: list[ColumnElement[bool]] = []

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from observability.store.dialect import StoreDialect, detect_dialect
-from observability.store.schema import PLAIN_TABLES, metadata, spans, traces
-from observability.store.timescale import timescale_statements
+from observability.store.schema import PLAIN_TABLES, metadata
+from observability.store.timescale import prepare_timescale
 
 logger = logging.getLogger("observability.store")
 
 
+HYPERTABLES = "timescaledb_information.hypertables"
 TEXT_INDEX = "ix_spans_text"
 """The optional trigram index behind the trace list's text search (PostgreSQL only)."""
 TEXT_INDEX_EXPRESSION = "((name || ' ' || attributes) COLLATE \"C\")"
@@ -23,31 +24,47 @@ TEXT_INDEX_EXPRESSION = "((name || ' ' || attributes) COLLATE \"C\")"
 def prepare_store(
     engine: Engine, *, compress_after_days: int, drop_after_days: int, text_index: bool = False
 ) -> StoreDialect:
-    """Create the store's tables (and on TimescaleDB its hypertable, policies and continuous
-    aggregates) unless they exist; returns the dialect the writer and queries should use.
+    """Create the store's tables (and on TimescaleDB its hypertable and policies) unless they
+    exist; returns the dialect the writer and queries should use.
 
     ``text_index`` adds a trigram index for text search on PostgreSQL: a rare string is then
     found at once over any window, at the price of writing spans three to four times slower.
 
-    A store first created on plain PostgreSQL keeps its rollup tables (and this dialect) even
-    once TimescaleDB is installed: move to a fresh database to switch.
+    A store first created on plain PostgreSQL stays plain (its ``spans`` is no hypertable)
+    even once TimescaleDB is installed: move to a fresh database to switch.
     """
     dialect = detect_dialect(engine)
-    if dialect is StoreDialect.TIMESCALEDB and inspect(engine).has_table("span_rollup_minute"):
-        logger.warning("trace store has plain rollup tables; TimescaleDB features stay off")
+    if dialect is StoreDialect.TIMESCALEDB and _is_plain_store(engine):
+        logger.warning(
+            "the trace store was created on plain PostgreSQL; TimescaleDB features stay off "
+            "(point the store at a fresh database to use them)"
+        )
         dialect = StoreDialect.POSTGRESQL
-    if dialect is not StoreDialect.TIMESCALEDB:
-        metadata.create_all(engine, tables=list(PLAIN_TABLES))
-    else:
-        metadata.create_all(engine, tables=[spans, traces])
+    if dialect is StoreDialect.TIMESCALEDB:
         with engine.begin() as conn:
-            for statement in timescale_statements(
-                compress_after_days=compress_after_days, drop_after_days=drop_after_days
-            ):
-                conn.execute(text(statement))
+            prepare_timescale(
+                conn, compress_after_days=compress_after_days, drop_after_days=drop_after_days
+            )
+    else:
+        metadata.create_all(engine, tables=list(PLAIN_TABLES))
     if text_index and dialect.is_postgres:
         _create_text_index(engine)
     return dialect
+
+
+def _is_plain_store(engine: Engine) -> bool:
+    """``spans`` exists and is an ordinary table (not a hypertable)."""
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT to_regclass('spans')")).scalar() is None:
+            return False
+        if conn.execute(text("SELECT to_regclass(:name)"), {"name": HYPERTABLES}).scalar() is None:
+            return True
+        return not conn.execute(
+            text(
+                f"SELECT EXISTS (SELECT 1 FROM {HYPERTABLES} WHERE format('%I.%I', "
+                "hypertable_schema, hypertable_name)::regclass = to_regclass('spans'))"
+            )
+        ).scalar()
 
 
 def _create_text_index(engine: Engine) -> None:

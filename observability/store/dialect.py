@@ -6,6 +6,7 @@ instead of branching on the backend themselves.
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, assert_never
@@ -22,6 +23,12 @@ from sqlalchemy.types import TypeEngine
 
 from observability.store.errors import TraceStoreError
 
+logger = logging.getLogger("observability.store")
+
+TIMESCALEDB_LOADER_SETTING = "timescaledb.bgw_launcher_poll_time"
+"""A setting that only TimescaleDB's preloaded loader defines: set in every session exactly when
+the server preloads the library (it is readable without privileges, unlike
+``shared_preload_libraries``)."""
 TimeUnit = Literal["minute", "hour", "day"]
 _SQLITE_FORMATS: dict[str, str] = {
     "minute": "%Y-%m-%d %H:%M:00.000000",
@@ -70,14 +77,28 @@ def create_store_engine(url: str) -> Engine:
 
 
 def detect_dialect(engine: Engine) -> StoreDialect:
-    """SQLITE, POSTGRESQL, or TIMESCALEDB when the server offers the extension."""
+    """SQLITE; TIMESCALEDB when the server offers the extension and preloads its library
+    (without the preload it cannot be created or used, so the store says why and uses plain
+    PostgreSQL); else POSTGRESQL."""
     if engine.dialect.name == "sqlite":
         return StoreDialect.SQLITE
     with engine.connect() as conn:
-        found = conn.execute(
-            text("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")
-        ).first()
-    return StoreDialect.TIMESCALEDB if found else StoreDialect.POSTGRESQL
+        available, preloaded = conn.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'),"
+                f" current_setting('{TIMESCALEDB_LOADER_SETTING}', true) IS NOT NULL"
+            )
+        ).one()
+    if not available:
+        return StoreDialect.POSTGRESQL
+    if not preloaded:
+        logger.warning(
+            "TimescaleDB is installed on the server but not preloaded, so the trace store uses "
+            "plain PostgreSQL; add timescaledb to shared_preload_libraries and restart the "
+            "server to use it"
+        )
+        return StoreDialect.POSTGRESQL
+    return StoreDialect.TIMESCALEDB
 
 
 def upsert(

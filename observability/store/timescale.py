@@ -1,77 +1,139 @@
-"""TimescaleDB: ``spans`` as a hypertable with compression and retention, rollups as
-continuous aggregates kept fresh by policies.
+"""TimescaleDB: ``spans`` as a hypertable with compression and retention policies.
 
-Everything here is generated SQL (``timescale_statements``), run in order by ``prepare_store``
-when the server offers the extension; tests check the statements themselves.
+The rollups stay ordinary tables that the writer keeps in the same transaction as the spans, as
+on plain PostgreSQL, so they count every span whatever its timestamp (continuous aggregates
+refresh a window behind now: loaded history, late spans and outages longer than the window never
+reached them). Stores made by earlier versions, whose rollups were continuous aggregates, get
+their views replaced by tables filled from the spans on their next start.
+
+The extension's functions are called by their schema, so a store in any schema (or with any
+``search_path``) finds them; a new extension goes into ``public`` when there is one, so that
+dropping one store's schema never drops it for the others.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Connection, Select, Table, insert, literal_column, select, text
 
+from observability.store.dialect import StoreDialect, TimeUnit, truncate_time
 from observability.store.rollups import call_metrics, dimension_columns, rollup_filter
-from observability.store.schema import CALL_DIMENSIONS, SPENDER_DIMENSIONS, spans
+from observability.store.schema import (
+    CALL_DIMENSIONS,
+    PLAIN_TABLES,
+    SPENDER_DIMENSIONS,
+    UtcDateTime,
+    metadata,
+    rollup_hour,
+    rollup_minute,
+    rollup_spenders,
+    spans,
+)
 
-CONTINUOUS_AGGREGATES: dict[str, tuple[str, tuple[str, ...], bool]] = {
-    "span_rollup_minute": ("1 minute", CALL_DIMENSIONS, True),
-    "span_rollup_hour": ("1 hour", CALL_DIMENSIONS, True),
-    "span_rollup_spender_hour": ("1 hour", SPENDER_DIMENSIONS, False),
-}
-"""View name → (bucket width, key columns, with latency histograms); same columns as the tables."""
-_REFRESH = {
-    "1 minute": ("2 hours", "1 minute", "1 minute"),
-    "1 hour": ("3 days", "1 hour", "15 minutes"),
-}
-"""Bucket width → (start offset, end offset, schedule) of its refresh policy."""
-
-
-def timescale_statements(*, compress_after_days: int, drop_after_days: int) -> list[str]:
-    """The idempotent DDL that turns the plain ``spans`` table into the TimescaleDB layout."""
-    statements = [
-        "CREATE EXTENSION IF NOT EXISTS timescaledb",
-        "SELECT create_hypertable('spans', 'start_time', chunk_time_interval => INTERVAL "
-        "'1 day', if_not_exists => TRUE, migrate_data => TRUE)",
-        "ALTER TABLE spans SET (timescaledb.compress, timescaledb.compress_segmentby = "
-        "'provider', timescaledb.compress_orderby = 'start_time DESC, trace_id, span_id')",
-        "SELECT remove_compression_policy('spans', if_exists => TRUE)",
-        f"SELECT add_compression_policy('spans', INTERVAL '{int(compress_after_days)} days')",
-        "SELECT remove_retention_policy('spans', if_exists => TRUE)",
-        f"SELECT add_retention_policy('spans', INTERVAL '{int(drop_after_days)} days')",
-    ]
-    for name, (width, keys, histograms) in CONTINUOUS_AGGREGATES.items():
-        statements += _continuous_aggregate(name, width, keys, histograms=histograms)
-    return statements
+EXTENSION = "timescaledb"
+COMPRESS_SEGMENT_BY = "provider"
+"""Compressed batches per provider (NULL for the spans that are not calls)."""
+COMPRESS_ORDER_BY = "start_time DESC, trace_id, span_id"
+"""Each compressed batch keeps the first and last start time it holds: a trace is read from a
+compressed chunk by its own time range (see ``TraceQueries.trace_spans``), which decompresses
+the few batches covering it instead of every batch of the chunk."""
+_ROLLUP_SOURCES: tuple[tuple[Table, TimeUnit, tuple[str, ...], bool], ...] = (
+    (rollup_minute, "minute", CALL_DIMENSIONS, True),
+    (rollup_hour, "hour", CALL_DIMENSIONS, True),
+    (rollup_spenders, "hour", SPENDER_DIMENSIONS, False),
+)
+"""Each rollup table, its grain, key columns and whether it has latency histograms."""
 
 
-def _continuous_aggregate(
-    name: str, width: str, keys: tuple[str, ...], *, histograms: bool
+def prepare_timescale(conn: Connection, *, compress_after_days: int, drop_after_days: int) -> None:
+    """Create (or bring up to date) the TimescaleDB layout of the store in ``conn``'s schema:
+    the extension, the tables, ``spans`` as a hypertable with its policies, and rollup tables
+    in place of any continuous aggregates of earlier versions. Idempotent; run in one
+    transaction that holds an advisory lock, so stores starting together take turns."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('support-observatory-store'))"))
+    schema = ensure_extension(conn)
+    replaced = drop_continuous_aggregates(conn)
+    metadata.create_all(conn, tables=list(PLAIN_TABLES))
+    if replaced:
+        fill_rollups(conn)
+    for statement in timescale_statements(
+        schema,
+        compress_after_days=compress_after_days,
+        drop_after_days=drop_after_days,
+    ):
+        conn.execute(text(statement))
+
+
+def ensure_extension(conn: Connection) -> str:
+    """The schema holding the extension, created first (in ``public`` if it exists, else in
+    the current schema) if the database does not have it yet."""
+    schema = conn.execute(
+        text("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = :name"),
+        {"name": EXTENSION},
+    ).scalar()
+    if schema is not None:
+        return str(schema)
+    target = conn.execute(
+        text("SELECT coalesce(to_regnamespace('public')::text, current_schema())")
+    ).scalar_one()
+    conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {EXTENSION} SCHEMA {target}"))
+    return str(target)
+
+
+def timescale_statements(
+    schema: str, *, compress_after_days: int, drop_after_days: int
 ) -> list[str]:
-    query = _compile(_aggregate_query(width, keys, histograms=histograms))
-    start, end, every = _REFRESH[width]
+    """The idempotent DDL that turns the plain ``spans`` table into a hypertable with its
+    compression and retention policies; ``schema`` holds the extension. Compression settings
+    are applied on every start (chunks compressed before keep the settings they had)."""
     return [
-        f"CREATE MATERIALIZED VIEW IF NOT EXISTS {name} WITH (timescaledb.continuous) AS "
-        f"{query} WITH NO DATA",
-        f"ALTER MATERIALIZED VIEW {name} SET (timescaledb.materialized_only = false)",
-        f"SELECT add_continuous_aggregate_policy('{name}', start_offset => INTERVAL '{start}', "
-        f"end_offset => INTERVAL '{end}', schedule_interval => INTERVAL '{every}', "
-        "if_not_exists => TRUE)",
+        f"SELECT {schema}.create_hypertable('spans', 'start_time', chunk_time_interval => "
+        "INTERVAL '1 day', if_not_exists => TRUE, migrate_data => TRUE)",
+        "ALTER TABLE spans SET (timescaledb.compress, timescaledb.compress_segmentby = "
+        f"'{COMPRESS_SEGMENT_BY}', timescaledb.compress_orderby = '{COMPRESS_ORDER_BY}')",
+        f"SELECT {schema}.remove_compression_policy('spans', if_exists => TRUE)",
+        f"SELECT {schema}.add_compression_policy('spans', INTERVAL "
+        f"'{int(compress_after_days)} days')",
+        f"SELECT {schema}.remove_retention_policy('spans', if_exists => TRUE)",
+        f"SELECT {schema}.add_retention_policy('spans', INTERVAL '{int(drop_after_days)} days')",
     ]
 
 
-def _aggregate_query(width: str, keys: tuple[str, ...], *, histograms: bool) -> Select[Any]:
+def drop_continuous_aggregates(conn: Connection) -> list[str]:
+    """Drop the rollups' continuous aggregates that earlier versions made in this schema;
+    returns their names."""
+    names = [str(t.name) for t in PLAIN_TABLES if t.name.startswith("span_rollup")]
+    found = (
+        conn.execute(
+            text(
+                "SELECT view_name FROM timescaledb_information.continuous_aggregates "
+                "WHERE view_schema = current_schema() AND view_name = ANY(:names)"
+            ),
+            {"names": names},
+        )
+        .scalars()
+        .all()
+    )
+    for name in found:
+        conn.execute(text(f"DROP MATERIALIZED VIEW {name} CASCADE"))
+    return [str(n) for n in found]
+
+
+def fill_rollups(conn: Connection) -> None:
+    """Sum every stored span into the (empty) rollup tables."""
+    for table, grain, keys, histograms in _ROLLUP_SOURCES:
+        query = rollup_query(grain, keys, histograms=histograms)
+        conn.execute(insert(table).from_select([c.name for c in query.selected_columns], query))
+
+
+def rollup_query(grain: TimeUnit, keys: tuple[str, ...], *, histograms: bool) -> Select[Any]:
+    """A rollup's rows computed from ``spans``, in SQL: the same sums as the writer's."""
     dimensions = dimension_columns()
-    bucket = func.time_bucket(literal_column(f"INTERVAL '{width}'"), spans.c.start_time)
+    bucket = truncate_time(StoreDialect.POSTGRESQL, spans.c.start_time, grain, UtcDateTime())
     columns = [bucket.label("bucket"), *(dimensions[key].label(key) for key in keys)]
     return (
         select(*columns, *call_metrics(histograms=histograms))
         .where(rollup_filter())
         .group_by(*(literal_column(c.name) for c in columns))
     )
-
-
-def _compile(query: Select[Any]) -> str:
-    compiled = query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
-    return " ".join(str(compiled).split())

@@ -1,7 +1,7 @@
 """Bulk writing of span rows: COPY on PostgreSQL (psycopg 3), executemany on SQLite.
 
-One batch is one transaction: the spans, their traces and (except on TimescaleDB, whose
-continuous aggregates do it) the rollups. A batch is either written whole or not at all, so the
+One batch is one transaction: the spans, their traces and the rollups (on TimescaleDB too, so
+that spans of any age count in them). A batch is either written whole or not at all, so the
 exporter can retry it as is. On PostgreSQL a write comes in two parts, ``begin`` (send the
 batch) and the ``Finish`` it returns (the server's merges and the commit), so the exporter can
 send the next batch while the server merges this one.
@@ -144,8 +144,7 @@ class SqlSpanWriter:
                 for row in rows:
                     copy.write_row(row)
                     batch.add(row)
-            rollups = self._dialect is not StoreDialect.TIMESCALEDB
-            merges = [(t, m) for t, m in batch.upserts(rollups=rollups) if m]
+            merges = [(t, m) for t, m in batch.upserts(rollups=True) if m]
             if not merges:
                 return ""
             cursor.execute(";".join(self._stage_sql[t.name] for t, _ in merges))

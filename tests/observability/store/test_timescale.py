@@ -1,47 +1,59 @@
-"""TimescaleDB DDL (no TimescaleDB here: the statements are checked, and the continuous
-aggregates' SQL is run on plain PostgreSQL against the rollups the writer keeps)."""
+"""TimescaleDB's statements, and the SQL that fills rollup tables from the spans (run here on
+plain PostgreSQL against the rollups the writer keeps; ``test_timescale_store`` runs the rest
+on a real TimescaleDB)."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import Table, select
 
 from bench._spans import generate_spans
 from observability.store import create_store_engine, prepare_store
-from observability.store.dialect import StoreDialect
+from observability.store.dialect import TimeUnit
 from observability.store.rows import span_to_row
-from observability.store.timescale import timescale_statements
+from observability.store.schema import CALL_DIMENSIONS, ROLLUPS, SPENDER_DIMENSIONS
+from observability.store.timescale import rollup_query, timescale_statements
 from observability.store.writer import SqlSpanWriter
 
 
-def test_statements_carry_the_settings_and_every_aggregate() -> None:
-    ddl = "\n".join(timescale_statements(compress_after_days=3, drop_after_days=45))
-    assert "create_hypertable('spans', 'start_time'" in ddl
-    assert "add_compression_policy('spans', INTERVAL '3 days')" in ddl
-    assert "add_retention_policy('spans', INTERVAL '45 days')" in ddl
-    for view in ("span_rollup_minute", "span_rollup_hour", "span_rollup_spender_hour"):
-        assert f"CREATE MATERIALIZED VIEW IF NOT EXISTS {view} WITH (timescaledb.continuous)" in ddl
-        assert f"add_continuous_aggregate_policy('{view}'" in ddl
+@pytest.fixture
+def dialect() -> str:
+    """The rollup SQL is PostgreSQL's."""
+    return "postgresql"
 
 
-def test_aggregate_sql_equals_the_written_rollup(database_url: str) -> None:
+def test_statements_call_the_extension_by_its_schema_with_the_settings() -> None:
+    ddl = "\n".join(timescale_statements("ts", compress_after_days=3, drop_after_days=45))
+    assert "SELECT ts.create_hypertable('spans', 'start_time'" in ddl
+    assert "ts.add_compression_policy('spans', INTERVAL '3 days')" in ddl
+    assert "ts.add_retention_policy('spans', INTERVAL '45 days')" in ddl
+    assert "MATERIALIZED VIEW" not in ddl
+
+
+@pytest.mark.parametrize(
+    ("table", "grain", "keys", "histograms"),
+    [
+        (ROLLUPS[0], "minute", CALL_DIMENSIONS, True),
+        (ROLLUPS[1], "hour", CALL_DIMENSIONS, True),
+        (ROLLUPS[2], "hour", SPENDER_DIMENSIONS, False),
+    ],
+    ids=lambda v: getattr(v, "name", None),
+)
+def test_rollup_sql_equals_the_written_rollup(
+    database_url: str, table: Table, grain: TimeUnit, keys: tuple[str, ...], histograms: bool
+) -> None:
     engine = create_store_engine(database_url)
     dialect = prepare_store(engine, compress_after_days=7, drop_after_days=90)
-    if dialect is StoreDialect.SQLITE:
-        return
-    assert dialect is StoreDialect.POSTGRESQL
     SqlSpanWriter(engine, dialect).write([span_to_row(s) for s in generate_spans(400, days=0.2)])
-    view = next(s for s in timescale_statements(compress_after_days=7, drop_after_days=90)
-                if "VIEW IF NOT EXISTS span_rollup_hour" in s)  # fmt: skip
-    query = view.split(" AS ", 1)[1].removesuffix(" WITH NO DATA")
-    query = query.replace("time_bucket(INTERVAL '1 hour', spans.start_time)",
-                          "date_trunc('hour', spans.start_time, 'UTC')")  # fmt: skip
-    columns = "bucket, provider, model, experiment, variant, scenario"
+    order = ["bucket", *keys]
+    computed_query = rollup_query(grain, keys, histograms=histograms).subquery()
     with engine.connect() as conn:
-        computed = conn.execute(text(f"SELECT * FROM ({query}) q ORDER BY {columns}")).all()
-        written = conn.execute(text(f"SELECT * FROM span_rollup_hour ORDER BY {columns}")).all()
+        computed = conn.execute(
+            select(computed_query).order_by(*(computed_query.c[k] for k in order))
+        ).all()
+        written = conn.execute(select(table).order_by(*(table.c[k] for k in order))).all()
     engine.dispose()
     assert len(computed) == len(written) > 0
     for got, kept in zip(computed, written, strict=True):
-        assert [round(float(v), 6) if isinstance(v, float) else v for v in got[6:]] == [
-            round(float(v), 6) if isinstance(v, float) else v for v in kept[6:]
-        ]
+        assert list(got) == [pytest.approx(v, rel=1e-9) if isinstance(v, float) else v
+                             for v in kept]  # fmt: skip
