@@ -105,7 +105,9 @@ def test_a_batch_takes_at_most_half_the_buffer() -> None:
 
     assert processor.export_batch()
 
-    assert processor.stats() == ExportStats(written=20, pending=20, dropped=0, last_error=None)
+    assert processor.stats() == ExportStats(
+        written=20, pending=20, dropped=0, last_error=None, ended=40
+    )
 
 
 def test_spans_beyond_the_bound_are_counted_and_logged(caplog: pytest.LogCaptureFixture) -> None:
@@ -195,7 +197,7 @@ def test_next_batch_is_sent_while_the_store_finishes_the_one_before() -> None:
     assert writer.events[:2] == ["sent 0", "sent 1"]
     assert len(writer.rows) == len(sent)
     assert len({(r.trace_id, r.span_id) for r in writer.rows}) == len(sent)
-    assert processor.stats() == ExportStats(len(sent), 0, 0, None)
+    assert processor.stats() == ExportStats(len(sent), 0, 0, None, len(sent))
 
 
 def test_a_batch_whose_commit_fails_is_kept_and_written_once() -> None:
