@@ -138,9 +138,7 @@ class StoreSpanProcessor(SpanProcessor):
         """Counts so far: written, pending (buffered or being written), dropped, last error."""
         with self._lock:
             pending = len(self._buffer) + len(self._inflight)
-            return ExportStats(
-                self._written, pending, self._dropped, self._last_error, self._ended
-            )
+            return ExportStats(self._written, pending, self._dropped, self._last_error, self._ended)
 
     def export_batch(self) -> bool:
         """Write one batch now; ``True`` unless a batch failed and waits to be retried.
