@@ -298,7 +298,7 @@ class TraceQueries:
         tokens, cost, first provider/model, conversation and user."""
         if page < 1 or page_size < 1:
             raise QueryError("page and page_size start at 1.")
-        filters = filters or TraceFilters()
+        filters = searchable(filters or TraceFilters())
         query = self.traces_select(filters, text_matches=self._indexed_text_matches(filters))
         frame = self._frame(query.limit(page_size + 1).offset((page - 1) * page_size))
         for column in ("start_time", "end_time"):
@@ -332,15 +332,17 @@ class TraceQueries:
         (fast for a common string, which an index would be slow to list in full)."""
         if not filters.text:
             return None
-        pattern = f"%{filters.text}%"
+        pattern = _like_pattern(filters.text)
         exact = _text_match(self._dialect, pattern)
         probe: Select[Any] | CompoundSelect[Any] | None = None
         with self._engine.connect() as conn:
             if not self._dialect.is_postgres:
-                if upto := indexed_upto(conn):
+                # FTS5 cannot look up a pattern with an ESCAPE clause: such text is scanned.
+                if pattern == f"%{filters.text}%" and (upto := indexed_upto(conn)):
                     probe = union_all(*text_table_arms(upto, filters.start, pattern, exact))
             else:
-                condition = and_(literal_column(TEXT_INDEX_EXPRESSION).ilike(pattern), exact)
+                indexed = literal_column(TEXT_INDEX_EXPRESSION).ilike(pattern, escape="\\")
+                condition = and_(indexed, exact)
                 start = filters.start
                 if self._has_text_index():
                     since = [spans.c.start_time >= start] if start is not None else []
@@ -502,7 +504,7 @@ def _span_conditions(filters: TraceFilters, dialect: StoreDialect) -> list[Colum
         if value is not None:
             conditions.append(exists().where(*same_trace, column == value))
     if filters.text:
-        text_match = _text_match(dialect, f"%{filters.text}%")
+        text_match = _text_match(dialect, _like_pattern(filters.text))
         conditions.append(exists().where(and_(*same_trace, text_match)))
     return conditions
 
@@ -520,11 +522,28 @@ def _contains(dialect: StoreDialect, column: ColumnElement[Any], pattern: str) -
     under a locale's collation."""
     match dialect:
         case StoreDialect.SQLITE:
-            return column.like(pattern)
+            return column.like(pattern, escape="\\")
         case StoreDialect.POSTGRESQL | StoreDialect.TIMESCALEDB:
-            return column.collate("C").ilike(pattern)
+            return column.collate("C").ilike(pattern, escape="\\")
         case _:
             assert_never(dialect)
+
+
+def searchable(filters: TraceFilters) -> TraceFilters:
+    """``filters`` with text no store can hold taken out of its search text: NUL characters
+    (PostgreSQL refuses them; no span holds one) and lone surrogates (not text); search text
+    left empty searches nothing."""
+    if filters.text is None:
+        return filters
+    text = filters.text.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8")
+    return replace(filters, text=text or None)
+
+
+def _like_pattern(text: str) -> str:
+    """A LIKE pattern (escape character ``\\``) matching ``text`` anywhere, its ``%`` and
+    ``_`` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _share(part: pd.Series, whole: pd.Series) -> pd.Series:

@@ -59,6 +59,7 @@ from core.conversation.turns import (
 from core.db.models import ConversationStatus
 from core.errors import EngineError, ObservatoryError, ProviderError, StorageError
 from core.pii import privacy_notice, redact_message
+from core.plain_text import storable
 from core.providers.base import ChatMessage
 from observability import attributes as attr
 
@@ -174,7 +175,7 @@ class ConversationEngine:
                 span.end()
 
     def _check_text(self, text: str) -> str:
-        text = text.strip()
+        text = storable(text).strip()
         limit = self.parts.settings.engine.max_message_chars
         if not text:
             raise EngineError("Type a message first.")

@@ -28,7 +28,7 @@ from core.kb.chunking import Chunk, chunk_pages
 from core.kb.embedder import LocalEmbedder
 from core.kb.embeddings import EmbeddingStatus, TextEmbedding
 from core.kb.extract import extract
-from core.kb.extracted import Extracted
+from core.kb.extracted import Extracted, storable_extract
 from core.kb.fusion import DEFAULT_FUSION, Fusion, SearchMode, rank
 from core.kb.retrieval import (
     SearchHit,
@@ -39,6 +39,7 @@ from core.kb.retrieval import (
 )
 from core.kb.sparse import SparseVector, document_vector, query_vector
 from core.kb.vector_store import VectorStore
+from core.plain_text import storable
 from core.settings import VectorSettings
 
 Progress = Callable[[float, str], None]
@@ -120,6 +121,8 @@ class KnowledgeBase:
     ) -> IngestResult:
         """Index one file; raises ``DocumentRejected`` with a sentence for files we refuse."""
         say = progress or _quiet
+        filename = storable(filename).strip()
+        title = storable(title).strip() or None if title is not None else None
         content_hash = hashlib.sha256(data).hexdigest()
         with self._ingest_lock:
             known = documents.find_by_hash(self.engine, scope, content_hash)
@@ -240,7 +243,7 @@ class KnowledgeBase:
         return indexed and self.store.count(_id(row)) == row.chunk_count
 
     def _read(self, filename: str, data: bytes) -> Extracted:
-        return extract(filename, data, max_mb=self.settings.max_upload_mb)
+        return storable_extract(extract(filename, data, max_mb=self.settings.max_upload_mb))
 
     def _chunk(self, filename: str, extracted: Extracted) -> list[Chunk]:
         chunks = chunk_pages(

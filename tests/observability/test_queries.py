@@ -192,3 +192,23 @@ def test_text_search_through_the_index_finds_what_the_scan_finds(
     found = indexed.list_traces(filters, page_size=500).traces
     _same(found, scanned)
     assert term == "no such words" or not found.empty
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "indexed"])
+def test_text_search_takes_wildcards_literally_and_ignores_nul(
+    stores: dict[str, TraceQueries], indexed: TraceQueries, backend: str
+) -> None:
+    queries = indexed if backend == "indexed" else stores[backend]
+
+    def found(term: str) -> set[str]:
+        page = queries.list_traces(TraceFilters(text=term), page_size=5_000)
+        return set(page.traces["trace_id"])
+
+    plain = found("lookup_order")
+    assert plain
+    assert found("look_p_order") == set()
+    assert found("lookup%order") == set()
+    assert found("lookup\x00_order") == plain
+    assert found("lookup_order\ud800") == plain
+    assert len(found("\x00")) == len(found(""))
