@@ -247,15 +247,26 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced by ``***``, for showing on a page or in a log."""
+    """The URL with any password replaced by ``***``, for showing on a page or in a log: the
+    one before the host and any in the query string (``?password=…``, ``sslpassword``, a
+    token or key)."""
     try:
         parts = urlsplit(url)
     except ValueError:  # unparseable (a stray "["): hide all that comes before the host
-        return re.sub(r"//[^/]*@", "//***@", url, count=1)
-    if parts.password is None:
+        return _SECRET_PARAM.sub(r"\1***", re.sub(r"//[^/]*@", "//***@", url, count=1))
+    query = _SECRET_PARAM.sub(r"\1***", parts.query)
+    if parts.password is None and query == parts.query:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+_SECRET_PARAM = re.compile(
+    r"((?:^|[?&;])[^=&;]*(?:pass|pwd|secret|token|key)[^=&;]*=)[^&;]*", re.IGNORECASE
+)
+"""A query parameter whose name says it holds a secret, up to its value."""
 
 
 def _validate_url(value: str | None, schemes: tuple[str, ...]) -> str | None:

@@ -118,3 +118,18 @@ def test_an_anthropic_stream_without_a_stop_reason_is_malformed() -> None:
 
     with pytest.raises(MalformedResponse, match="before finishing"):
         list(claude.stream(request))
+
+
+def test_a_failed_attempts_span_says_why_not_what_the_provider_wrote(harness: Harness) -> None:
+    from tests.core.providers.wire import error_answer
+
+    body = "org-Acme42 is over quota; key sk-live-77"
+    router = harness.router(openai(error_answer(500, body), WHOLE), max_attempts_per_model=1)
+
+    list(router.stream(ask(), ["gpt-4o-mini", "gpt-4o"]))
+
+    failed = next(
+        s for s in harness.exporter.get_finished_spans() if s.name == "attempt gpt-4o-mini"
+    )
+    assert failed.status.description == "ProviderUnavailable: server_error"
+    assert "sk-live-77" not in str(failed.attributes) and "org-Acme42" not in str(failed.events)
