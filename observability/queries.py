@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -47,6 +49,7 @@ from sqlalchemy import (
     text,
     union_all,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
 from observability.store.database import TEXT_INDEX, TEXT_INDEX_EXPRESSION
@@ -149,6 +152,23 @@ class TracePage:
 
 class QueryError(ValueError):
     """A query was asked for something it cannot answer; the message says what to change."""
+
+
+class TraceStoreUnavailable(RuntimeError):
+    """The trace store did not answer or refused the query; the message is one sentence."""
+
+
+@contextmanager
+def _answering() -> Iterator[None]:
+    """Turn a database failure into ``TraceStoreUnavailable``, one sentence for a page."""
+    try:
+        yield
+    except DBAPIError as exc:
+        reason = type(getattr(exc, "orig", None) or exc).__name__
+        raise TraceStoreUnavailable(
+            f"The trace store did not answer ({reason}); the app keeps tracing and writes the "
+            "spans once it is back — try again in a moment."
+        ) from exc
 
 
 class TraceQueries:
@@ -299,7 +319,9 @@ class TraceQueries:
         if page < 1 or page_size < 1:
             raise QueryError("page and page_size start at 1.")
         filters = searchable(filters or TraceFilters())
-        query = self.traces_select(filters, text_matches=self._indexed_text_matches(filters))
+        with _answering():
+            matches = self._indexed_text_matches(filters)
+        query = self.traces_select(filters, text_matches=matches)
         frame = self._frame(query.limit(page_size + 1).offset((page - 1) * page_size))
         for column in ("start_time", "end_time"):
             frame[column] = pd.to_datetime(frame[column], utc=True)
@@ -440,7 +462,7 @@ class TraceQueries:
         return self._frame(query)
 
     def _frame(self, query: Executable) -> pd.DataFrame:
-        with self._engine.connect() as conn:
+        with _answering(), self._engine.connect() as conn:
             if self._dialect.is_postgres:
                 conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
             result = conn.execute(query)

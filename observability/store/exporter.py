@@ -48,6 +48,21 @@ class ExportStats:
     dropped: int
     last_error: str | None
     ended: int = 0
+    failing: bool = False
+    """True while the store is away (the last write failed and waits to be retried)."""
+
+    def metrics(self) -> str:
+        """The counts in the Prometheus text format, one line per count."""
+        counts = {
+            "ended": self.ended,
+            "written": self.written,
+            "dropped": self.dropped,
+            "pending": self.pending,
+        }
+        return "\n".join(
+            f'observatory_trace_store_spans{{state="{state}"}} {count}'
+            for state, count in counts.items()
+        )
 
 
 @dataclass(frozen=True)
@@ -102,6 +117,9 @@ class StoreSpanProcessor(SpanProcessor):
         self._dropped = 0
         self._dropping = False
         self._failures = 0
+        """Consecutive failed writes (the backoff grows with them)."""
+        self._failed_writes = 0
+        """Failed writes since start (a flush returns once one more has failed)."""
         self._last_error: str | None = None
         self._thread: threading.Thread | None = None
         self._committing: _Committing | None = None
@@ -138,7 +156,14 @@ class StoreSpanProcessor(SpanProcessor):
         """Counts so far: written, pending (buffered or being written), dropped, last error."""
         with self._lock:
             pending = len(self._buffer) + len(self._inflight)
-            return ExportStats(self._written, pending, self._dropped, self._last_error, self._ended)
+            return ExportStats(
+                self._written,
+                pending,
+                self._dropped,
+                self._last_error,
+                self._ended,
+                self._failures > 0,
+            )
 
     def export_batch(self) -> bool:
         """Write one batch now; ``True`` unless a batch failed and waits to be retried.
@@ -171,17 +196,23 @@ class StoreSpanProcessor(SpanProcessor):
         return settled
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        """Wait until everything buffered is written; ``False`` if that took longer."""
+        """Write now and wait until everything buffered is written; ``False`` if that took
+        longer, or as soon as a write fails (the store is away: waiting for it would only block
+        the caller, and the spans are kept and retried anyway)."""
         if self._thread is None:
             while self.stats().pending:
                 if not self.export_batch():
                     return False
             return True
-        self._wake.set()
         with self._idle:
-            return self._idle.wait_for(
-                lambda: not self._buffer and not self._inflight, timeout_millis / 1000.0
+            failed_before = self._failed_writes
+            self._wake.set()  # try now rather than after the backoff
+            self._idle.wait_for(
+                lambda: (not self._buffer and not self._inflight)
+                or self._failed_writes > failed_before,
+                timeout_millis / 1000.0,
             )
+            return not self._buffer and not self._inflight
 
     def shutdown(self) -> None:
         """Write what is buffered (for up to ``shutdown_timeout_ms``), then stop; spans left
@@ -311,8 +342,10 @@ class StoreSpanProcessor(SpanProcessor):
         else:
             with self._lock:
                 self._failures += 1
+                self._failed_writes += 1
                 first = self._failures == 1
                 self._last_error = _describe(error)
+                self._idle.notify_all()
             if first:
                 logger.warning(
                     "trace store unavailable, keeping spans to retry: %s", _describe(error)

@@ -212,3 +212,14 @@ def test_text_search_takes_wildcards_literally_and_ignores_nul(
     assert found("lookup\x00_order") == plain
     assert found("lookup_order\ud800") == plain
     assert len(found("\x00")) == len(found(""))
+
+
+def test_a_store_that_does_not_answer_is_one_sentence() -> None:
+    from observability.queries import TraceStoreUnavailable
+
+    queries = TraceQueries(create_store_engine("postgresql://nobody@127.0.0.1:1/none"))
+
+    with pytest.raises(TraceStoreUnavailable, match=r"^The trace store did not answer \(\w+\);"):
+        queries.list_traces(TraceFilters(text="refund"))
+    with pytest.raises(TraceStoreUnavailable):
+        queries.trace_spans("0" * 32)

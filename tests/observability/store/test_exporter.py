@@ -280,3 +280,20 @@ def test_the_writer_is_kept_up_while_idle_and_its_upkeep_failing_stops_nothing(
     assert processor.force_flush(5_000)
     processor.shutdown()
     assert len(writer.rows) == processor.stats().written == len(sent) + len(more)
+
+
+def test_flushing_while_the_store_is_away_returns_at_once_and_keeps_the_spans() -> None:
+    writer = FlakyWriter()
+    processor = StoreSpanProcessor(writer, export_interval_ms=10, max_backoff_s=0.05)
+    for span in generate_spans(30, seed=9):
+        processor.on_end(span)
+
+    flushed = [processor.force_flush(30_000) for _ in range(3)]
+    waiting = processor.stats()
+    writer.down = False
+    back = processor.force_flush(30_000)
+    processor.shutdown()
+
+    assert flushed == [False, False, False]
+    assert waiting.failing and waiting.pending == waiting.ended
+    assert back and processor.stats().written == waiting.ended
