@@ -121,6 +121,13 @@ class VectorSettings(BaseModel):
     top_k: int = Field(default=5, gt=0)
     relevance_threshold: float = 0.2
     max_upload_mb: float = Field(default=20.0, gt=0)
+    max_pages: int = Field(default=500, gt=0)
+    """Pages one PDF may have; a longer one is refused before its pages are read."""
+    max_chunks: int = Field(default=1_500, gt=0)
+    """Chunks one document may make (about 750,000 tokens at the default chunk size; embedding
+    them locally takes minutes on a small machine)."""
+    background_attachment_kb: int = Field(default=256, ge=0)
+    """Chat attachments larger than this are indexed beside the turn, not inside it."""
 
     @field_validator("qdrant_url")
     @classmethod
