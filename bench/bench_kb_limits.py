@@ -117,7 +117,7 @@ def main() -> None:
         timed_refusal(kb, "huge.pdf", make_pdf(3_000))
         headings = "".join(f"# Heading {n}\n\nA line about tents {n}.\n\n" for n in range(10_000))
         timed_refusal(kb, "headings.md", headings.encode())
-        timed_refusal(kb, "20mb.md", (SENTENCES[0] + "\n") * (20 * 2**20 // 74))
+        timed_refusal(kb, "20mb.md", ((SENTENCES[0] + "\n") * (20 * 2**20 // 74)).encode())
         timed_refusal(kb, "bomb.pdf", flate_bomb())
         kb.close()
         engine.dispose()
