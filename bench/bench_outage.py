@@ -85,12 +85,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def build(folder: Path, database_url: str | None, trace_url: str | None) -> Services:
+def build(
+    folder: Path, database_url: str | None, trace_url: str | None, buffer_spans: int
+) -> Services:
+    tracing: dict[str, object] = {"buffer_spans": buffer_spans}
+    if trace_url:
+        tracing["store_url"] = trace_url
     settings = Settings(
         app=AppSettings(data_dir=folder, seed_on_start=False),
         providers=ProviderSettings(simulator_speed=0.0),
         database={"url": database_url} if database_url else {},  # type: ignore[arg-type]
-        tracing={"store_url": trace_url} if trace_url else {},  # type: ignore[arg-type]
+        tracing=tracing,  # type: ignore[arg-type]
     )
     db = create_db_engine(settings.database_url)
     init_schema(db)
@@ -115,7 +120,7 @@ def run(setup: str, cluster: Cluster, args: argparse.Namespace) -> None:
         "app": f"sqlite:///{folder / 'traces.db'}",
         "both": None,
     }[setup]
-    services = build(folder, database_url, trace_url)
+    services = build(folder, database_url, trace_url, args.buffer_spans)
     users = customers(services, args.users)
     interval = 60.0 / args.per_minute
     total = int(args.seconds / interval)
@@ -215,6 +220,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=30)
     parser.add_argument("--outage-at", type=float, default=10.0)
     parser.add_argument("--outage-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--buffer-spans", type=int, default=20_000, help="a small buffer shows drops counted"
+    )
     args = parser.parse_args()
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("TRACE_STORE_URL", None)
