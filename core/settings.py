@@ -121,6 +121,13 @@ class VectorSettings(BaseModel):
     top_k: int = Field(default=5, gt=0)
     relevance_threshold: float = 0.2
     max_upload_mb: float = Field(default=20.0, gt=0)
+    max_pages: int = Field(default=500, gt=0)
+    """Pages one PDF may have; a longer one is refused before its pages are read."""
+    max_chunks: int = Field(default=1_500, gt=0)
+    """Chunks one document may make (about 750,000 tokens at the default chunk size; embedding
+    them locally takes minutes on a small machine)."""
+    background_attachment_kb: int = Field(default=256, ge=0)
+    """Chat attachments larger than this are indexed beside the turn, not inside it."""
 
     @field_validator("qdrant_url")
     @classmethod
@@ -247,15 +254,26 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced by ``***``, for showing on a page or in a log."""
+    """The URL with any password replaced by ``***``, for showing on a page or in a log: the
+    one before the host and any in the query string (``?password=…``, ``sslpassword``, a
+    token or key)."""
     try:
         parts = urlsplit(url)
     except ValueError:  # unparseable (a stray "["): hide all that comes before the host
-        return re.sub(r"//[^/]*@", "//***@", url, count=1)
-    if parts.password is None:
+        return _SECRET_PARAM.sub(r"\1***", re.sub(r"//[^/]*@", "//***@", url, count=1))
+    query = _SECRET_PARAM.sub(r"\1***", parts.query)
+    if parts.password is None and query == parts.query:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+_SECRET_PARAM = re.compile(
+    r"((?:^|[?&;])[^=&;]*(?:pass|pwd|secret|token|key)[^=&;]*=)[^&;]*", re.IGNORECASE
+)
+"""A query parameter whose name says it holds a secret, up to its value."""
 
 
 def _validate_url(value: str | None, schemes: tuple[str, ...]) -> str | None:

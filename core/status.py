@@ -6,7 +6,7 @@ sentence saying what to do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import redis
@@ -20,6 +20,7 @@ from core.kb.embeddings import EmbeddingStatus
 from core.kb.vector_store import describe_unreachable_qdrant
 from core.providers import ProviderSet
 from core.settings import Settings, redact_url
+from observability.store import ExportStats
 
 
 class Health(StrEnum):
@@ -93,24 +94,45 @@ def describe_cache(settings: Settings) -> ComponentStatus:
     return ComponentStatus("Cache", f"Redis {version}".strip(), redact_url(url), Health.OK)
 
 
-def describe_storage(settings: Settings, engine: Engine) -> list[ComponentStatus]:
-    """Database, trace store, vector store and cache, in that order."""
+def describe_storage(
+    settings: Settings, engine: Engine, *, store_stats: ExportStats | None = None
+) -> list[ComponentStatus]:
+    """Database, trace store, vector store and cache, in that order. The trace store is
+    judged by whether spans are being written (``store_stats``), not only by a ``SELECT 1``."""
     statuses = [describe_database(engine)]
     if settings.tracing.store_url is None:
-        statuses.append(
-            ComponentStatus(
-                "Trace store",
-                statuses[0].backend,
-                "same database as the app",
-                statuses[0].health,
-            )
+        trace_store = ComponentStatus(
+            "Trace store",
+            statuses[0].backend,
+            "same database as the app",
+            statuses[0].health,
+            statuses[0].detail,
         )
     else:
         trace_engine = create_db_engine(settings.trace_store_url, setting="TRACE_STORE_URL")
-        statuses.append(describe_database(trace_engine, component="Trace store"))
+        trace_store = describe_database(trace_engine, component="Trace store")
         trace_engine.dispose()
+    statuses.append(_with_writes(trace_store, store_stats))
     statuses += [describe_vector_store(settings), describe_cache(settings)]
     return statuses
+
+
+def _with_writes(status: ComponentStatus, stats: ExportStats | None) -> ComponentStatus:
+    """The trace store's status with what its writer reports: down while writes fail, and
+    a note of spans dropped so far."""
+    if stats is None:
+        return status
+    if stats.failing:
+        detail = (
+            f"The trace store is not taking spans ({stats.last_error}); {stats.pending:,} wait "
+            f"to be written and {stats.dropped:,} were dropped so far. The chat is unaffected; "
+            "start the database again and they are written."
+        )
+        return replace(status, health=Health.DOWN, detail=detail)
+    if stats.dropped:
+        note = f"{stats.dropped:,} of {stats.ended:,} spans were dropped ({stats.last_error})."
+        return replace(status, detail=f"{status.detail} {note}".strip())
+    return status
 
 
 def describe_providers(providers: ProviderSet) -> list[ComponentStatus]:

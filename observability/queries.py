@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -47,6 +49,7 @@ from sqlalchemy import (
     text,
     union_all,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
 from observability.store.database import TEXT_INDEX, TEXT_INDEX_EXPRESSION
@@ -149,6 +152,23 @@ class TracePage:
 
 class QueryError(ValueError):
     """A query was asked for something it cannot answer; the message says what to change."""
+
+
+class TraceStoreUnavailable(RuntimeError):
+    """The trace store did not answer or refused the query; the message is one sentence."""
+
+
+@contextmanager
+def _answering() -> Iterator[None]:
+    """Turn a database failure into ``TraceStoreUnavailable``, one sentence for a page."""
+    try:
+        yield
+    except DBAPIError as exc:
+        reason = type(getattr(exc, "orig", None) or exc).__name__
+        raise TraceStoreUnavailable(
+            f"The trace store did not answer ({reason}); the app keeps tracing and writes the "
+            "spans once it is back — try again in a moment."
+        ) from exc
 
 
 class TraceQueries:
@@ -298,8 +318,10 @@ class TraceQueries:
         tokens, cost, first provider/model, conversation and user."""
         if page < 1 or page_size < 1:
             raise QueryError("page and page_size start at 1.")
-        filters = filters or TraceFilters()
-        query = self.traces_select(filters, text_matches=self._indexed_text_matches(filters))
+        filters = searchable(filters or TraceFilters())
+        with _answering():
+            matches = self._indexed_text_matches(filters)
+        query = self.traces_select(filters, text_matches=matches)
         frame = self._frame(query.limit(page_size + 1).offset((page - 1) * page_size))
         for column in ("start_time", "end_time"):
             frame[column] = pd.to_datetime(frame[column], utc=True)
@@ -345,15 +367,17 @@ class TraceQueries:
         (fast for a common string, which an index would be slow to list in full)."""
         if not filters.text:
             return None
-        pattern = f"%{filters.text}%"
+        pattern = _like_pattern(filters.text)
         exact = _text_match(self._dialect, pattern)
         probe: Select[Any] | CompoundSelect[Any] | None = None
         with self._engine.connect() as conn:
             if not self._dialect.is_postgres:
-                if upto := indexed_upto(conn):
+                # FTS5 cannot look up a pattern with an ESCAPE clause: such text is scanned.
+                if pattern == f"%{filters.text}%" and (upto := indexed_upto(conn)):
                     probe = union_all(*text_table_arms(upto, filters.start, pattern, exact))
             else:
-                condition = and_(literal_column(TEXT_INDEX_EXPRESSION).ilike(pattern), exact)
+                indexed = literal_column(TEXT_INDEX_EXPRESSION).ilike(pattern, escape="\\")
+                condition = and_(indexed, exact)
                 start = filters.start
                 if self._has_text_index():
                     since = [spans.c.start_time >= start] if start is not None else []
@@ -451,7 +475,7 @@ class TraceQueries:
         return self._frame(query)
 
     def _frame(self, query: Executable) -> pd.DataFrame:
-        with self._engine.connect() as conn:
+        with _answering(), self._engine.connect() as conn:
             if self._dialect.is_postgres:
                 conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
             result = conn.execute(query)
@@ -522,7 +546,7 @@ def _span_conditions(filters: TraceFilters, dialect: StoreDialect) -> list[Colum
         if value is not None:
             conditions.append(exists().where(*same_trace, column == value))
     if filters.text:
-        text_match = _text_match(dialect, f"%{filters.text}%")
+        text_match = _text_match(dialect, _like_pattern(filters.text))
         conditions.append(exists().where(and_(*same_trace, text_match)))
     return conditions
 
@@ -540,11 +564,28 @@ def _contains(dialect: StoreDialect, column: ColumnElement[Any], pattern: str) -
     under a locale's collation."""
     match dialect:
         case StoreDialect.SQLITE:
-            return column.like(pattern)
+            return column.like(pattern, escape="\\")
         case StoreDialect.POSTGRESQL | StoreDialect.TIMESCALEDB:
-            return column.collate("C").ilike(pattern)
+            return column.collate("C").ilike(pattern, escape="\\")
         case _:
             assert_never(dialect)
+
+
+def searchable(filters: TraceFilters) -> TraceFilters:
+    """``filters`` with text no store can hold taken out of its search text: NUL characters
+    (PostgreSQL refuses them; no span holds one) and lone surrogates (not text); search text
+    left empty searches nothing."""
+    if filters.text is None:
+        return filters
+    text = filters.text.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8")
+    return replace(filters, text=text or None)
+
+
+def _like_pattern(text: str) -> str:
+    """A LIKE pattern (escape character ``\\``) matching ``text`` anywhere, its ``%`` and
+    ``_`` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _share(part: pd.Series, whole: pd.Series) -> pd.Series:

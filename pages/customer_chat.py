@@ -183,10 +183,15 @@ if prompt:
             conversation_id = services.engine.start_conversation(user_id, route=route)
             state.chat_conversation_id = conversation_id
         for upload in prompt.files:
-            with st.spinner(f"Reading {upload.name}…"):
-                services.kb.ingest(
-                    upload.name, upload.getvalue(), source="conversation", scope=conversation_id
+            data = upload.getvalue()
+            if len(data) > services.settings.vectors.background_attachment_kb * 1024:
+                services.kb.ingest_soon(
+                    upload.name, data, source="conversation", scope=conversation_id
                 )
+                st.toast(f"Indexing {upload.name} beside the chat; ask about it in a moment.")
+                continue
+            with st.spinner(f"Reading {upload.name}…"):
+                services.kb.ingest(upload.name, data, source="conversation", scope=conversation_id)
         text = prompt.text or (f"Please summarise {prompt.files[0].name}." if prompt.files else "")
         if text:
             with st.chat_message("user", avatar="🧑"):

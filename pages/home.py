@@ -36,8 +36,9 @@ if summary.orders_by_status:
     st.bar_chart(orders, x="status", y="orders", horizontal=True, height=260)
 
 st.subheader("Components")
+store_stats = services.observatory.store_stats()
 statuses = [
-    *describe_storage(settings, engine),
+    *describe_storage(settings, engine, store_stats=store_stats),
     describe_embeddings(services.kb.embedding_status),
     *describe_providers(services.providers),
 ]
@@ -57,3 +58,6 @@ st.table(components.set_index("component"))
 for component in statuses:
     if component.health is Health.DOWN:
         st.warning(component.detail)
+if store_stats is not None:
+    st.caption("Trace store counts since start (ended = written + dropped + pending):")
+    st.code(store_stats.metrics(), language="text")

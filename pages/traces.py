@@ -6,7 +6,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from observability.queries import TraceFilters, Window
+from observability.queries import TraceFilters, TraceStoreUnavailable, Window
 from pages._shared.chat_widgets import format_cost
 from pages._shared.resources import get_services
 from pages._shared.roles import current_user
@@ -71,7 +71,11 @@ text = right.text_input(
 
 span = Window.last(WINDOWS[window])
 filters = TraceFilters(start=span.start, end=span.end, status=status, text=text or None)
-page = services.traces.list_traces(filters, page=1, page_size=PAGE_SIZE)
+try:
+    page = services.traces.list_traces(filters, page=1, page_size=PAGE_SIZE)
+except TraceStoreUnavailable as exc:
+    st.error(str(exc), icon="⚠️")
+    st.stop()
 table = page.traces
 
 if table.empty and not wanted:

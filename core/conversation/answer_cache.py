@@ -4,7 +4,9 @@ The key is what the model would be sent — route, messages (which hold the sour
 history), tools and parameters — plus the customer's id, so one customer's answer is never
 replayed to another. Only answers built without any tool that reads changing data or changes
 something are kept (``ToolRegistry.is_cacheable``): a cached order status would go stale and a
-replayed cancellation would claim something that did not happen again.
+replayed cancellation would claim something that did not happen again. Only whole answers are
+kept: the model's last call ended with ``stop`` and said something (a stream the provider cut
+off never gets here: it is a provider failure).
 
 An answer is kept with its citations and quality score, so a replay cites the same passages and
 scores the same. The ``cache_lookup`` span of a hit says ``observatory.cache.hit=true`` and costs
@@ -34,6 +36,9 @@ from core.conversation.turns import Citation, Quality
 from core.providers.base import ChatMessage
 from observability import attributes as attr
 from observability.pricing import PriceStatus
+
+COMPLETE = "stop"
+"""The finish reason of a whole answer; ``length`` (cut at the token limit) is not kept."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,10 @@ def remember(
     citations: Sequence[Citation],
     quality: Quality,
 ) -> bool:
-    """Keep the answer under ``key`` unless a tool it used forbids it; True when kept."""
+    """Keep the answer under ``key`` unless it is not a whole answer (the model's last call did
+    not end with ``stop``, or nothing was said) or a tool it used forbids it; True when kept."""
+    if generation.finish_reason != COMPLETE or not generation.text.strip():
+        return False
     if not parts.tools.is_cacheable([step.name for step in generation.tool_steps]):
         return False
     entry = {

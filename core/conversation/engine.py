@@ -59,6 +59,7 @@ from core.conversation.turns import (
 from core.db.models import ConversationStatus
 from core.errors import EngineError, ObservatoryError, ProviderError, StorageError
 from core.pii import privacy_notice, redact_message
+from core.plain_text import storable
 from core.providers.base import ChatMessage
 from observability import attributes as attr
 
@@ -174,7 +175,7 @@ class ConversationEngine:
                 span.end()
 
     def _check_text(self, text: str) -> str:
-        text = text.strip()
+        text = storable(text).strip()
         limit = self.parts.settings.engine.max_message_chars
         if not text:
             raise EngineError("Type a message first.")
@@ -293,7 +294,8 @@ class ConversationEngine:
         )
 
     def _failed(self, turn: _Turn, generation: Generation, failure: Exception) -> TurnResult:
-        """The apology, stored with the error and what the turn did before it failed.
+        """The apology, stored with the error and what the turn did before it failed — the
+        words of the answer the customer had already read come first.
 
         Our own errors (a provider outage, the knowledge base down…) carry a sentence; anything
         else is a bug, logged with its traceback — the customer still gets the apology.
@@ -308,11 +310,12 @@ class ConversationEngine:
         outage = isinstance(failure, ProviderError | GenerationFailed)
         reason = "provider outage" if outage else "turn failed"
         store.flag_conversation(self.parts.db, turn.conversation_id, reason)
+        said = generation.text.strip()
         return save_reply(
             self.parts,
             turn.result(
                 TurnStatus.FAILED,
-                APOLOGY,
+                f"{said}\n\n{APOLOGY}" if said else APOLOGY,
                 error=error,
                 time_to_first_token_ms=generation.first_token_ms(turn.started),
                 **generation.result_fields(),

@@ -50,6 +50,8 @@ class Generation:
     cached: bool = False
     escalated: bool = False
     first_token_at: float | None = None
+    finish_reason: str | None = None
+    """How the last model call ended (``stop`` for a whole answer); ``None`` before one did."""
 
     def first_token_ms(self, started: float) -> float | None:
         """Milliseconds from ``started`` (a ``perf_counter`` reading) to the first text."""
@@ -80,6 +82,7 @@ class Generation:
     def add_usage(self, response: ChatResponse) -> None:
         self.model, self.provider = response.model, response.provider
         self.simulated = response.simulated
+        self.finish_reason = response.finish_reason
         self.input_tokens += response.input_tokens
         self.output_tokens += response.output_tokens
         cost = price_response(response)

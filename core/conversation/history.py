@@ -5,13 +5,15 @@ Message content is always stored after PII redaction; callers pass redacted text
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, desc
+from sqlalchemy import Engine, Text, Update, case, cast, desc, func, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -31,6 +33,7 @@ from observability import annotate_trace
 from observability import attributes as attr
 
 TITLE_CHARS = 60
+FLAG_RETRIES = 20
 
 
 def start_conversation(
@@ -109,17 +112,18 @@ def add_message(
 ) -> Message:
     """Append a message (already redacted) and touch the conversation; returns the stored row."""
     message = Message(conversation_id=conversation_id, role=role, content=content, **fields)
+    changes: dict[Any, Any] = {Conversation.updated_at: utcnow()}
+    if role is MessageRole.USER:
+        untitled = col(Conversation.title) == ""
+        changes[Conversation.title] = case(
+            (untitled, content[:TITLE_CHARS]), else_=Conversation.title
+        )
+    cost = fields.get("cost_usd")
+    if isinstance(cost, Decimal):
+        changes[Conversation.total_cost_usd] = func.coalesce(Conversation.total_cost_usd, 0) + cost
     with session(engine) as db:
-        conversation = db.get(Conversation, conversation_id)
-        if conversation is None:
+        if not _changed(db, _update_of(conversation_id).values(changes)):
             raise EngineError(f"Conversation {conversation_id} does not exist.")
-        if not conversation.title and role is MessageRole.USER:
-            conversation.title = content[:TITLE_CHARS]
-        conversation.updated_at = utcnow()
-        cost = fields.get("cost_usd")
-        if isinstance(cost, Decimal):
-            conversation.total_cost_usd = (conversation.total_cost_usd or Decimal(0)) + cost
-        db.add(conversation)
         db.add(message)
         db.commit()
     return message
@@ -138,16 +142,29 @@ def update_conversation(engine: Engine, conversation_id: str, **changes: Any) ->
 
 
 def flag_conversation(engine: Engine, conversation_id: str, reason: str) -> None:
-    """Mark the conversation for the agent view, adding ``reason`` once."""
-    with session(engine) as db:
-        conversation = db.get(Conversation, conversation_id)
-        if conversation is None:
-            return
-        conversation.flagged = True
-        if reason not in conversation.flag_reasons:
-            conversation.flag_reasons = [*conversation.flag_reasons, reason]
-        db.add(conversation)
-        db.commit()
+    """Mark the conversation for the agent view, adding ``reason`` once.
+
+    Compare-and-set on the stored list's text, so two sessions flagging at once both land
+    (JSON has no atomic append on SQLite, nor equality on PostgreSQL's ``json``)."""
+    stored = cast(col(Conversation.flag_reasons), Text)
+    for _ in range(FLAG_RETRIES):
+        with session(engine) as db:
+            before = db.execute(
+                select(stored).where(col(Conversation.id) == conversation_id)
+            ).scalar_one_or_none()
+            if before is None:
+                return
+            reasons = list(json.loads(before) or [])
+            changes: dict[Any, Any] = {Conversation.flagged: True}
+            if reason not in reasons:
+                changes[Conversation.flag_reasons] = [*reasons, reason]
+            statement = _update_of(conversation_id).where(stored == before).values(changes)
+            if _changed(db, statement):
+                db.commit()
+                return
+    raise StorageError(
+        "The conversation is being changed by many sessions at once; try again in a moment."
+    )
 
 
 def record_feedback(
@@ -192,11 +209,11 @@ def set_status(engine: Engine, conversation_id: str, status: ConversationStatus)
 def count_redactions(engine: Engine, conversation_id: str, count: int) -> None:
     """Add ``count`` to the conversation's number of PII redactions and flag it for agents."""
     with session(engine) as db:
-        conversation = db.get(Conversation, conversation_id)
-        if conversation is None:
+        added = _update_of(conversation_id).values(
+            {Conversation.pii_redactions: Conversation.pii_redactions + count}
+        )
+        if not _changed(db, added):
             return
-        conversation.pii_redactions += count
-        db.add(conversation)
         db.commit()
     flag_conversation(engine, conversation_id, "PII redacted")
 
@@ -234,6 +251,19 @@ def save_answer(engine: Engine, result: TurnResult) -> int:
     if quality is not None:
         update_conversation(engine, result.conversation_id, quality_score=quality)
     return message.id or 0
+
+
+def _update_of(conversation_id: str) -> Update:
+    """An UPDATE of one conversation, its new values computed by the database (so concurrent
+    sessions add to each other's counts instead of overwriting them)."""
+    return update(Conversation).where(col(Conversation.id) == conversation_id)
+
+
+def _changed(db: Session, statement: Update) -> int:
+    """Run ``statement``; how many rows it changed."""
+    result = db.execute(statement)
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
 
 
 def session(engine: Engine) -> _GuardedSession:

@@ -47,8 +47,10 @@ def chunk_pages(
     *,
     chunk_tokens: int,
     overlap: int,
+    limit: int | None = None,
 ) -> list[Chunk]:
-    """Every page's chunks in reading order; blank pages give none."""
+    """Every page's chunks in reading order; blank pages give none. With ``limit``, chunking
+    stops once that many chunks are made (so an oversized document is refused quickly)."""
     if overlap >= chunk_tokens:
         overlap = chunk_tokens // 4
     chunks: list[Chunk] = []
@@ -58,10 +60,13 @@ def chunk_pages(
         starts = [span[0] for span in spans]
         for section in _sections(page, starts, carried):
             cuts = _windows(page.text, spans, starts, section, chunk_tokens, overlap)
-            chunks.extend(_chunk(page, section.heading, start, end) for start, end in cuts)
+            made = (_chunk(page, section.heading, start, end) for start, end in cuts)
+            chunks.extend(chunk for chunk in made if chunk.text)
+            if limit is not None and len(chunks) >= limit:
+                return chunks[:limit]
         if page.headings:
             carried = page.headings[-1].text
-    return [chunk for chunk in chunks if chunk.text]
+    return chunks
 
 
 def _chunk(page: Page, heading: str | None, start: int, end: int) -> Chunk:

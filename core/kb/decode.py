@@ -27,6 +27,17 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
 _PREFERRED = ("cp1252", "shift_jis")
 """Named instead of a sibling encoding that decodes the bytes to the same text."""
+_LATIN_SIBLINGS = frozenset(
+    {"cp1250", "cp1254", "cp1257", "cp1258", "iso8859_2", "iso8859_3", "iso8859_4",
+     "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15", "iso8859_16",
+     "latin_1", "mac_latin2", "mac_roman", "cp850", "cp852"}
+)  # fmt: skip
+"""Code pages charset-normalizer may pick for Windows-1252 text (Latin script, one byte)."""
+_TYPOGRAPHY = frozenset(
+    "\u00a0\u00ab\u00bb\u00b0\u00a9\u00ae\u00a3\u00a7\u20ac"
+    "\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e\u2022\u2026\u2122"
+)
+"""Non-letters that Western text holds anyway: no-break space, quotes, dashes, €, ©…"""
 _LABELS = {
     "cp1252": "Windows-1252 (Western European)",
     "cp1250": "Windows-1250 (Central European)",
@@ -78,7 +89,28 @@ def _detect(filename: str, data: bytes) -> str:
     if best is None:
         raise _binary(filename) if _CONTROL_BYTES.search(data) else _unrecognised(filename)
     same_text = best.could_be_from_charset
-    return next((name for name in _PREFERRED if name in same_text), best.encoding)
+    encoding = next((name for name in _PREFERRED if name in same_text), best.encoding)
+    return "cp1252" if _rather_western(data, encoding) else encoding
+
+
+def _rather_western(data: bytes, detected: str) -> bool:
+    """True when ``detected`` is another Latin code page and the bytes read as Windows-1252
+    with no more stray symbols inside words: short Western text ("café crème brûlée") is
+    often detected as Windows-1250, while Central European text read as Windows-1252 shows
+    symbols amid letters ("za¿ó³æ")."""
+    if detected not in _LATIN_SIBLINGS:
+        return False
+    western = _strict(data, "cp1252")
+    other = _strict(data, detected)
+    if western is None or other is None:
+        return False
+    return _stray_symbols(western) <= _stray_symbols(other)
+
+
+def _stray_symbols(text: str) -> int:
+    return sum(
+        1 for char in text if ord(char) > 0x7F and not char.isalpha() and char not in _TYPOGRAPHY
+    )
 
 
 def _strict(data: bytes, codec: str) -> str | None:

@@ -41,7 +41,7 @@ def is_markdown(filename: str) -> bool:
     return SUFFIXES.get(PurePath(filename).suffix.lower()) is FileKind.MARKDOWN
 
 
-def extract(filename: str, data: bytes, *, max_mb: float) -> Extracted:
+def extract(filename: str, data: bytes, *, max_mb: float, max_pages: int = 500) -> Extracted:
     """The pages of ``data``; raises ``DocumentRejected`` for anything we cannot index."""
     kind = kind_of(filename)
     if not data:
@@ -52,7 +52,7 @@ def extract(filename: str, data: bytes, *, max_mb: float) -> Extracted:
             "upload limit (vectors.max_upload_mb); split it or raise the limit."
         )
     if kind is FileKind.PDF:
-        return read_pdf(filename, data)
+        return read_pdf(filename, data, max_pages=max_pages)
     decoded = decode_text(filename, data)
     text = decoded.text
     if not text.strip():

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+
+from core.plain_text import storable_in_place
 
 
 class FileKind(StrEnum):
@@ -39,3 +41,17 @@ class Extracted:
     pages: tuple[Page, ...]
     title: str
     notes: tuple[str, ...] = ()
+
+
+def storable_extract(extracted: Extracted) -> Extracted:
+    """``extracted`` with its text made storable (no NUL, no lone surrogates; a PDF can hold
+    both), every heading still at its offset."""
+    pages = tuple(
+        replace(
+            page,
+            text=storable_in_place(page.text),
+            headings=tuple(replace(h, text=storable_in_place(h.text)) for h in page.headings),
+        )
+        for page in extracted.pages
+    )
+    return replace(extracted, pages=pages, title=storable_in_place(extracted.title).strip())

@@ -13,9 +13,12 @@ marked failed and has none, so search never returns what the list calls failed.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from opentelemetry import trace
@@ -28,7 +31,7 @@ from core.kb.chunking import Chunk, chunk_pages
 from core.kb.embedder import LocalEmbedder
 from core.kb.embeddings import EmbeddingStatus, TextEmbedding
 from core.kb.extract import extract
-from core.kb.extracted import Extracted
+from core.kb.extracted import Extracted, storable_extract
 from core.kb.fusion import DEFAULT_FUSION, Fusion, SearchMode, rank
 from core.kb.retrieval import (
     SearchHit,
@@ -39,7 +42,10 @@ from core.kb.retrieval import (
 )
 from core.kb.sparse import SparseVector, document_vector, query_vector
 from core.kb.vector_store import VectorStore
+from core.plain_text import storable
 from core.settings import VectorSettings
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
 """Called with the share done (0–1) and what is happening."""
@@ -101,7 +107,10 @@ class KnowledgeBase:
         self._tokenizer = tokenizer
         self._capture = capture_content
         self._tracer = tracer
-        self._ingest_lock = threading.Lock()
+        self._background: ThreadPoolExecutor | None = None
+        self._write_lock = threading.Lock()
+        """Held while a document's rows and vectors are written or removed, never while a file
+        is read or embedded."""
 
     @property
     def collection(self) -> str:
@@ -120,37 +129,60 @@ class KnowledgeBase:
     ) -> IngestResult:
         """Index one file; raises ``DocumentRejected`` with a sentence for files we refuse."""
         say = progress or _quiet
+        filename = storable(filename).strip()
+        title = storable(title).strip() or None if title is not None else None
         content_hash = hashlib.sha256(data).hexdigest()
-        with self._ingest_lock:
+        unchanged = self._unchanged(scope, content_hash)
+        if unchanged is not None:
+            say(1.0, f"{filename} is unchanged; nothing to do.")
+            return unchanged
+        say(0.05, f"Reading {filename}…")
+        extracted = self._read(filename, data)
+        chunks = self._chunk(filename, extracted)
+        say(0.2, f"Embedding {len(chunks)} chunks of {filename}…")
+        new = documents.NewDocument(
+            title=title or extracted.title,
+            filename=filename,
+            mime_type=extracted.kind.value,
+            content_hash=content_hash,
+            data=data,
+            source=source,
+            scope=scope,
+        )
+        # Reading, chunking and embedding (nearly all the work) run outside the lock, so one
+        # large file does not hold up everyone else's uploads; only the writes are serialised.
+        try:
+            vectors = self._embed(new, chunks)
+        except KnowledgeBaseError as exc:
             known = documents.find_by_hash(self.engine, scope, content_hash)
-            if known is not None and self._is_current(known):
-                say(1.0, f"{filename} is unchanged; nothing to do.")
-                return IngestResult(_id(known), known.chunk_count, known.page_count, True)
-            say(0.05, f"Reading {filename}…")
-            extracted = self._read(filename, data)
-            chunks = self._chunk(filename, extracted)
-            say(0.2, f"Embedding {len(chunks)} chunks of {filename}…")
-            new = documents.NewDocument(
-                title=title or extracted.title,
-                filename=filename,
-                mime_type=extracted.kind.value,
-                content_hash=content_hash,
-                data=data,
-                source=source,
-                scope=scope,
-            )
+            if known is not None:
+                documents.mark_failed(self.engine, _id(known), str(exc))
+            raise
+        with self._write_lock:
+            unchanged = self._unchanged(scope, content_hash)
+            if unchanged is not None:
+                say(1.0, f"{filename} was indexed meanwhile; nothing to do.")
+                return unchanged
+            known = documents.find_by_hash(self.engine, scope, content_hash)
             row = known or documents.add_document(self.engine, new)
-            try:
-                vectors = self._embed(row, chunks)
-            except KnowledgeBaseError as exc:
-                documents.mark_failed(self.engine, _id(row), str(exc))
-                raise
             self._write(row, vectors, len(extracted.pages))
             say(0.9, f"Saved {filename}.")
             for old in documents.find_same_name(self.engine, new, _id(row)):
                 self._remove(_id(old))
-            say(1.0, f"Indexed {filename}: {len(chunks)} chunks.")
-            return IngestResult(_id(row), len(chunks), len(extracted.pages), False, extracted.notes)
+        say(1.0, f"Indexed {filename}: {len(chunks)} chunks.")
+        return IngestResult(_id(row), len(chunks), len(extracted.pages), False, extracted.notes)
+
+    def ingest_soon(
+        self, filename: str, data: bytes, *, source: str = "upload", scope: str = "global"
+    ) -> Future[IngestResult]:
+        """``ingest`` on the knowledge base's own thread, so the caller (a customer's turn)
+        does not wait for a large file; a refusal or failure is logged and kept in the
+        returned future."""
+        if self._background is None:
+            self._background = ThreadPoolExecutor(1, thread_name_prefix="kb-ingest")
+        future = self._background.submit(self.ingest, filename, data, source=source, scope=scope)
+        future.add_done_callback(partial(_log_failure, filename))
+        return future
 
     def list_documents(self, scope: str | None = None) -> list[KbDocument]:
         """Every document (of one scope), newest first."""
@@ -159,7 +191,7 @@ class KnowledgeBase:
     def delete_document(self, document_id: int) -> None:
         """Remove a document, its bytes and all its chunks."""
         documents.get_document(self.engine, document_id)
-        with self._ingest_lock:
+        with self._write_lock:
             self._remove(document_id)
 
     def reindex(self, document_id: int | None = None) -> ReindexReport:
@@ -168,14 +200,13 @@ class KnowledgeBase:
         A document that cannot be read or embedded now is reported, not raised: an indexed one
         keeps its previous chunks (see the module docstring). A vector store failure raises.
         """
-        with self._ingest_lock:
-            rows = (
-                [documents.get_document(self.engine, document_id)]
-                if document_id is not None
-                else documents.list_documents(self.engine)
-            )
-            failed = tuple(f for f in map(self._reindex_one, rows) if f is not None)
-            return ReindexReport(len(rows) - len(failed), failed)
+        rows = (
+            [documents.get_document(self.engine, document_id)]
+            if document_id is not None
+            else documents.list_documents(self.engine)
+        )
+        failed = tuple(f for f in map(self._reindex_one, rows) if f is not None)
+        return ReindexReport(len(rows) - len(failed), failed)
 
     @property
     def embedding_status(self) -> EmbeddingStatus:
@@ -214,7 +245,10 @@ class KnowledgeBase:
         return format_sources(hits)
 
     def close(self) -> None:
-        """Release the vector store (local mode: unlock its folder)."""
+        """Finish background ingests, then release the vector store (local mode: unlock its
+        folder)."""
+        if self._background is not None:
+            self._background.shutdown(wait=True)
         self.store.close()
 
     def _search(
@@ -239,18 +273,35 @@ class KnowledgeBase:
         indexed = row.status is DocumentStatus.INDEXED
         return indexed and self.store.count(_id(row)) == row.chunk_count
 
+    def _unchanged(self, scope: str, content_hash: str) -> IngestResult | None:
+        """The result for bytes already indexed in ``scope``, if they are."""
+        known = documents.find_by_hash(self.engine, scope, content_hash)
+        if known is None or not self._is_current(known):
+            return None
+        return IngestResult(_id(known), known.chunk_count, known.page_count, True)
+
     def _read(self, filename: str, data: bytes) -> Extracted:
-        return extract(filename, data, max_mb=self.settings.max_upload_mb)
+        extracted = extract(
+            filename, data, max_mb=self.settings.max_upload_mb, max_pages=self.settings.max_pages
+        )
+        return storable_extract(extracted)
 
     def _chunk(self, filename: str, extracted: Extracted) -> list[Chunk]:
+        limit = self.settings.max_chunks
         chunks = chunk_pages(
             extracted.pages,
             self._tokenizer.token_offsets,
             chunk_tokens=self.settings.chunk_tokens,
             overlap=self.settings.chunk_overlap,
+            limit=limit + 1,
         )
         if not chunks:
             raise DocumentRejected(f"{filename} has no text to index.")
+        if len(chunks) > limit:
+            raise DocumentRejected(
+                f"{filename} makes more than {limit:,} chunks, the most one document may have "
+                "(vectors.max_chunks); split it into smaller files or raise the limit."
+            )
         return chunks
 
     def _reindex_one(self, row: KbDocument) -> ReindexFailure | None:
@@ -265,13 +316,15 @@ class KnowledgeBase:
                 documents.note_error(self.engine, document_id, message)
             else:
                 message = str(exc)
-                self.store.delete_document(document_id)
+                with self._write_lock:
+                    self.store.delete_document(document_id)
                 documents.mark_failed(self.engine, document_id, message)
             return ReindexFailure(document_id, row.filename, message, had_index)
-        self._write(row, vectors, len(extracted.pages))
+        with self._write_lock:
+            self._write(row, vectors, len(extracted.pages))
         return None
 
-    def _embed(self, row: KbDocument, chunks: list[Chunk]) -> _Vectors:
+    def _embed(self, row: KbDocument | documents.NewDocument, chunks: list[Chunk]) -> _Vectors:
         texts = [f"{row.title}\n{chunk.text}" for chunk in chunks]
         dense = self.embedding.embed(texts)
         payloads = [_payload(row, chunk) for chunk in chunks]
@@ -293,7 +346,7 @@ class KnowledgeBase:
         documents.remove_document(self.engine, document_id)
 
 
-def _payload(row: KbDocument, chunk: Chunk) -> dict[str, object]:
+def _payload(row: KbDocument | documents.NewDocument, chunk: Chunk) -> dict[str, object]:
     return {
         "title": row.title,
         "filename": row.filename,
@@ -314,3 +367,9 @@ def _id(row: KbDocument) -> int:
 
 def _quiet(_share: float, _message: str) -> None:
     return None
+
+
+def _log_failure(filename: str, future: Future[IngestResult]) -> None:
+    error = future.exception()
+    if error is not None:
+        log.warning("background ingest of %s failed: %s", filename, error)

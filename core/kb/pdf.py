@@ -22,7 +22,7 @@ from pathlib import PurePath
 from typing import Any
 
 from pypdf import PageObject, PdfReader
-from pypdf.errors import DependencyError, PyPdfError
+from pypdf.errors import DependencyError, LimitReachedError, PyPdfError
 
 from core.errors import DocumentRejected, KnowledgeBaseError
 from core.kb.extracted import Extracted, FileKind, Heading, Page
@@ -49,17 +49,29 @@ class _PageRuns:
     runs: list[_Run] = field(default_factory=list)
 
 
-def read_pdf(filename: str, data: bytes) -> Extracted:
-    """The pages of a PDF, numbered from 1, each with its headings."""
+def read_pdf(filename: str, data: bytes, *, max_pages: int = 500) -> Extracted:
+    """The pages of a PDF, numbered from 1, each with its headings; a PDF of more than
+    ``max_pages`` pages is refused before any page is read."""
     if not data.lstrip()[:5] == b"%PDF-":
         raise DocumentRejected(f"{filename} is not a PDF file (it lacks the PDF header).")
     try:
         reader = PdfReader(io.BytesIO(data))
         _unlock(filename, reader)
+        if (count := len(reader.pages)) > max_pages:
+            raise DocumentRejected(
+                f"{filename} has {count:,} pages, more than the {max_pages:,} one document may "
+                "have (vectors.max_pages); split it or raise the limit."
+            )
         read = [_read_page(page) for page in reader.pages]
         title = reader.metadata.title if reader.metadata else None
     except (DocumentRejected, KnowledgeBaseError):
         raise
+    except LimitReachedError as exc:
+        log.info("PDF %s decompresses past pypdf's limits: %s", filename, exc)
+        raise DocumentRejected(
+            f"{filename} is too large once decompressed (it expands far beyond its file size); "
+            "export it again without that content, or split it."
+        ) from exc
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         log.info("unreadable PDF %s: %s", filename, exc)
         raise DocumentRejected(
@@ -113,6 +125,9 @@ def _read_page(page: PageObject) -> _PageRuns:
             area = (tm[0] * tm[3] - tm[1] * tm[2]) * (cm[0] * cm[3] - cm[1] * cm[2])
             read.runs.append(_Run(text, font_size * math.sqrt(abs(area))))
 
+    contents = page.get_contents()
+    if contents is not None:
+        contents.get_data()  # raises LimitReachedError for a bomb, which extract_text swallows
     read.text = page.extract_text(visitor_text=visit) or ""
     return read
 

@@ -140,8 +140,11 @@ class MessageAssembler:
             self._add_usage(event.usage)
         return ""
 
-    def finish(self) -> ChatResponse:
-        """The whole answer."""
+    def finish(self, label: str) -> ChatResponse:
+        """The whole answer; one without a stop reason (a stream cut off before its
+        ``message_delta``) raises ``MalformedResponse``."""
+        if self.stop_reason is None:
+            raise MalformedResponse(f"{label} ended its answer before finishing it; try again.")
         self._answer_as_text()
         read = self.usage.get("cache_read_input_tokens", 0)
         written = self.usage.get("cache_creation_input_tokens", 0)
@@ -227,7 +230,7 @@ class AnthropicChatProvider:
         params, assembler, label = self._prepare(request)
         try:
             assembler.add_message(self.client.messages.create(**params))
-            return assembler.finish()
+            return assembler.finish(label)
         except SDK_ERRORS as exc:
             raise map_anthropic_error(exc, label) from exc
 
@@ -240,7 +243,7 @@ class AnthropicChatProvider:
                     text = assembler.feed(event)
                     if text:
                         yield ChatChunk(text)
-            response = assembler.finish()
+            response = assembler.finish(label)
         except SDK_ERRORS as exc:
             raise map_anthropic_error(exc, label) from exc
         yield response
@@ -250,7 +253,7 @@ class AnthropicChatProvider:
         params, assembler, label = self._prepare(request)
         try:
             assembler.add_message(await self._async().messages.create(**params))
-            return assembler.finish()
+            return assembler.finish(label)
         except SDK_ERRORS as exc:
             raise map_anthropic_error(exc, label) from exc
 
@@ -264,7 +267,7 @@ class AnthropicChatProvider:
                     text = assembler.feed(event)
                     if text:
                         yield ChatChunk(text)
-            response = assembler.finish()
+            response = assembler.finish(label)
         except SDK_ERRORS as exc:
             raise map_anthropic_error(exc, label) from exc
         yield response

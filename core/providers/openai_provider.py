@@ -118,7 +118,7 @@ class StreamAssembler:
     model: str
     text: list[str] = field(default_factory=list)
     calls: dict[int, list[str]] = field(default_factory=dict)
-    finish_reason: str = "stop"
+    finish_reason: str | None = None
     usage: Any = None
 
     def feed(self, chunk: Any) -> str:
@@ -141,8 +141,11 @@ class StreamAssembler:
         self.text.append(text)
         return text
 
-    def finish(self) -> ChatResponse:
-        """The whole answer with the usage of the final chunk."""
+    def finish(self, label: str) -> ChatResponse:
+        """The whole answer with the usage of the final chunk; a stream that ended without a
+        finish reason (no choices at all, or cut off partway) raises ``MalformedResponse``."""
+        if self.finish_reason is None:
+            raise MalformedResponse(f"{label} ended its answer before finishing it; try again.")
         input_tokens, output_tokens, cached = _usage(self.usage)
         return ChatResponse(
             text="".join(self.text),
@@ -224,7 +227,7 @@ class OpenAIChatProvider:
                     text = assembler.feed(chunk)
                     if text:
                         yield ChatChunk(text)
-            response = assembler.finish()
+            response = assembler.finish(label)
         except SDK_ERRORS as exc:
             raise map_openai_error(exc, label) from exc
         yield response
@@ -249,7 +252,7 @@ class OpenAIChatProvider:
                     text = assembler.feed(chunk)
                     if text:
                         yield ChatChunk(text)
-            response = assembler.finish()
+            response = assembler.finish(label)
         except SDK_ERRORS as exc:
             raise map_openai_error(exc, label) from exc
         yield response

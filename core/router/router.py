@@ -395,8 +395,16 @@ def _start_attempt(span: Span, slot: _Slot) -> None:
 
 
 def _mark_error(span: Span, exc: BaseException) -> None:
+    """``error.type`` and a short fixed status: our sentence for a whole route failing (it
+    names models and reasons only), else the reason, never the provider's error text."""
     span.set_attribute(attr.ERROR_TYPE, type(exc).__name__)
-    span.set_status(Status(StatusCode.ERROR, str(exc)[:200]))
+    if isinstance(exc, AllProvidersFailed):
+        description = str(exc)[:200]
+    elif isinstance(exc, ProviderError):
+        description = f"{type(exc).__name__}: {fallback_reason(exc)}"
+    else:
+        description = type(exc).__name__
+    span.set_status(Status(StatusCode.ERROR, description))
 
 
 def _name(route: Sequence[str]) -> str:

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -218,8 +219,9 @@ def make_span(tracer: Tracer, ended: Ended) -> None:
     )
     try:
         if exc is not None:
-            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"[:500]))
-            span.record_exception(exc, timestamp=end_ns)
+            summary = failure_summary(exc)
+            span.set_status(Status(StatusCode.ERROR, summary))
+            span.record_exception(exc, attributes=_exception_event(exc, summary), timestamp=end_ns)
     finally:
         span.end(end_time=end_ns)
 
@@ -229,6 +231,23 @@ def _add_price(attributes: Attributes) -> None:
     attributes[attr.COST_STATUS] = price.status.value
     if price.status is PriceStatus.PRICED and price.cost_usd is not None:
         attributes[attr.COST_USD] = float(price.cost_usd)
+
+
+def failure_summary(exc: BaseException) -> str:
+    """A short fixed description of a failed call: its exception type and ``error.type``.
+
+    Never the exception's text, which holds whatever the provider's error body said (an
+    account name, a key's prefix, an echo of the request) and so is not fit for a span."""
+    kind = error_type(exc)
+    name = type(exc).__qualname__
+    return name if kind == name else f"{name} ({kind})"
+
+
+def _exception_event(exc: BaseException, summary: str) -> dict[str, str]:
+    """The ``exception`` event's attributes without the exception's text: the summary for its
+    message and only the frames for its stack trace."""
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    return {"exception.message": summary, "exception.stacktrace": frames}
 
 
 def error_type(exc: BaseException) -> str:

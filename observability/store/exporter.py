@@ -38,12 +38,31 @@ _PERMANENT = (IntegrityError, DataError, ProgrammingError, ValueError, TypeError
 
 @dataclass(frozen=True)
 class ExportStats:
-    """Spans written to the store, waiting in the buffer, and dropped (with the last error)."""
+    """Spans written to the store, waiting in the buffer, and dropped (with the last error).
+
+    Every span that ended is in exactly one of the three: ``ended == written + dropped +
+    pending`` whenever the counts are read."""
 
     written: int
     pending: int
     dropped: int
     last_error: str | None
+    ended: int = 0
+    failing: bool = False
+    """True while the store is away (the last write failed and waits to be retried)."""
+
+    def metrics(self) -> str:
+        """The counts in the Prometheus text format, one line per count."""
+        counts = {
+            "ended": self.ended,
+            "written": self.written,
+            "dropped": self.dropped,
+            "pending": self.pending,
+        }
+        return "\n".join(
+            f'observatory_trace_store_spans{{state="{state}"}} {count}'
+            for state, count in counts.items()
+        )
 
 
 @dataclass(frozen=True)
@@ -85,17 +104,22 @@ class StoreSpanProcessor(SpanProcessor):
         self._row_of = row_of
         self._buffer: deque[ReadableSpan] = deque()
         self._inflight: list[ReadableSpan] = []
-        """Spans of a failed batch, taken off the buffer, to write again (their rows are made
-        anew: keeping rows alive for a retry would make the garbage collector run three times
-        as often while the store is up)."""
+        """Spans of failed batches, taken off the buffer, to write again, oldest first (their
+        rows are made anew: keeping rows alive for a retry would make the garbage collector run
+        three times as often while the store is up). A batch only ever adds to it or removes
+        the spans it retried from its head, so no failure overwrites another's spans."""
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._idle = threading.Condition(self._lock)
         self._stopping = False
+        self._ended = 0
         self._written = 0
         self._dropped = 0
         self._dropping = False
         self._failures = 0
+        """Consecutive failed writes (the backoff grows with them)."""
+        self._failed_writes = 0
+        """Failed writes since start (a flush returns once one more has failed)."""
         self._last_error: str | None = None
         self._thread: threading.Thread | None = None
         self._committing: _Committing | None = None
@@ -110,7 +134,9 @@ class StoreSpanProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         """Queue ``span``; if the buffer is full, count it as dropped (O(1), never blocks)."""
         with self._lock:
+            self._ended += 1
             if self._stopping:
+                self._dropped += 1
                 return
             if len(self._buffer) + len(self._inflight) >= self._bound:
                 self._dropped += 1
@@ -130,7 +156,14 @@ class StoreSpanProcessor(SpanProcessor):
         """Counts so far: written, pending (buffered or being written), dropped, last error."""
         with self._lock:
             pending = len(self._buffer) + len(self._inflight)
-            return ExportStats(self._written, pending, self._dropped, self._last_error)
+            return ExportStats(
+                self._written,
+                pending,
+                self._dropped,
+                self._last_error,
+                self._ended,
+                self._failures > 0,
+            )
 
     def export_batch(self) -> bool:
         """Write one batch now; ``True`` unless a batch failed and waits to be retried.
@@ -145,7 +178,7 @@ class StoreSpanProcessor(SpanProcessor):
             taken = [] if retry else list(islice(self._buffer, skip, skip + self._batch_size))
         if retry:
             settled = self._settle()
-            return self._write(retry) and settled
+            return self._write(retry, retried=len(retry)) and settled
         if not taken:
             return self._settle()
         if not isinstance(self._writer, PipelinedSpanWriter):
@@ -157,35 +190,44 @@ class StoreSpanProcessor(SpanProcessor):
         except Exception as exc:
             deque(source, maxlen=0)  # find the spans the writer did not get to
             settled = self._settle()
-            return self._account(exc, sent, len(taken)) and settled
+            return self._account(exc, sent, taken=len(taken)) and settled
         settled = self._settle()
         self._committing = _Committing(self._committer().submit(finish), sent, len(taken))
         return settled
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        """Wait until everything buffered is written; ``False`` if that took longer."""
+        """Write now and wait until everything buffered is written; ``False`` if that took
+        longer, or as soon as a write fails (the store is away: waiting for it would only block
+        the caller, and the spans are kept and retried anyway)."""
         if self._thread is None:
             while self.stats().pending:
                 if not self.export_batch():
                     return False
             return True
-        self._wake.set()
         with self._idle:
-            return self._idle.wait_for(
-                lambda: not self._buffer and not self._inflight, timeout_millis / 1000.0
+            failed_before = self._failed_writes
+            self._wake.set()  # try now rather than after the backoff
+            self._idle.wait_for(
+                lambda: (not self._buffer and not self._inflight)
+                or self._failed_writes > failed_before,
+                timeout_millis / 1000.0,
             )
+            return not self._buffer and not self._inflight
 
     def shutdown(self) -> None:
         """Write what is buffered (for up to ``shutdown_timeout_ms``), then stop; spans left
-        unwritten are counted as dropped."""
+        unwritten are counted as dropped (unless the writer is stuck in a write, when they
+        stay pending: counting them as dropped could count them twice)."""
         self.force_flush(self._shutdown_timeout_ms)
         with self._lock:
             self._stopping = True
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        if self._thread is None or not self._thread.is_alive():
-            self._settle()
+            if self._thread.is_alive():
+                logger.warning("trace store writer still busy at shutdown; its spans stay pending")
+                return
+        self._settle()
         if self._pool is not None:
             self._pool.shutdown(wait=False)
         with self._lock:
@@ -224,17 +266,20 @@ class StoreSpanProcessor(SpanProcessor):
 
     def _convert(self, spans: list[ReadableSpan], sent: list[ReadableSpan]) -> Iterator[SpanRow]:
         """Rows of ``spans``, converted as the writer asks for them (so that conversion
-        overlaps the database's work); the spans that could be converted go into ``sent``."""
+        overlaps the database's work); the spans that could be converted go into ``sent``
+        (the others are counted as dropped when their batch is accounted for)."""
         for span in spans:
             try:
                 row = self._row_of(span)
             except Exception as exc:
-                self._count_dropped(1, exc)
+                with self._lock:
+                    self._last_error = _describe(exc)
+                logger.error("trace store dropped a span it cannot write: %s", _describe(exc))
                 continue
             sent.append(span)
             yield row
 
-    def _write(self, spans: list[ReadableSpan], *, taken: int = 0) -> bool:
+    def _write(self, spans: list[ReadableSpan], *, taken: int = 0, retried: int = 0) -> bool:
         """Write the rows of ``spans`` and account for them."""
         sent: list[ReadableSpan] = []
         source = self._convert(spans, sent)
@@ -245,7 +290,7 @@ class StoreSpanProcessor(SpanProcessor):
         else:
             error = None
         deque(source, maxlen=0)  # find the spans the writer did not get to
-        return self._account(error, sent, taken)
+        return self._account(error, sent, taken=taken, retried=retried)
 
     def _settle(self) -> bool:
         """Wait for the batch on the committer thread, if any, and account for it."""
@@ -255,41 +300,60 @@ class StoreSpanProcessor(SpanProcessor):
         try:
             committing.finished.result()
         except Exception as exc:
-            return self._account(exc, committing.sent, committing.taken)
-        return self._account(None, committing.sent, committing.taken)
+            return self._account(exc, committing.sent, taken=committing.taken)
+        return self._account(None, committing.sent, taken=committing.taken)
 
     def _committer(self) -> ThreadPoolExecutor:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="trace-store-commit")
         return self._pool
 
-    def _account(self, error: Exception | None, sent: list[ReadableSpan], taken: int) -> bool:
-        """Count a batch of the ``sent`` spans written, kept for retry or dropped; the
-        ``taken`` spans at the head of the buffer are replaced by ``sent`` (kept only for a
-        retry)."""
+    def _account(
+        self,
+        error: Exception | None,
+        sent: list[ReadableSpan],
+        *,
+        taken: int = 0,
+        retried: int = 0,
+    ) -> bool:
+        """Count a batch of the ``sent`` spans written, kept for retry or dropped, in one step
+        with taking its spans off the head of the buffer (``taken``) or of the retries
+        (``retried``); spans of the batch that could not be converted count as dropped."""
         retry = error is not None and not isinstance(error, _PERMANENT)
         with self._lock:
-            for _ in range(min(taken, len(self._buffer))):
+            taken = min(taken, len(self._buffer))
+            for _ in range(taken):
                 self._buffer.popleft()
-            self._inflight = sent if retry else []
+            retried = min(retried, len(self._inflight))
+            del self._inflight[:retried]
+            unconverted = taken + retried - len(sent)
+            self._dropped += unconverted
+            if error is None:
+                self._written += len(sent)
+            elif not retry:
+                self._dropped += len(sent)
+            else:
+                self._inflight.extend(sent)
+            self._idle.notify_all()
         if error is None:
-            self._count_written(len(sent))
+            self._count_written()
         elif not retry:
             self._count_dropped(len(sent), error)
         else:
             with self._lock:
                 self._failures += 1
+                self._failed_writes += 1
                 first = self._failures == 1
                 self._last_error = _describe(error)
+                self._idle.notify_all()
             if first:
                 logger.warning(
                     "trace store unavailable, keeping spans to retry: %s", _describe(error)
                 )
         return not retry
 
-    def _count_written(self, count: int) -> None:
+    def _count_written(self) -> None:
         with self._lock:
-            self._written += count
             if self._failures or self._dropping:
                 logger.info("trace store writing again (%d spans dropped so far)", self._dropped)
             self._failures = 0
@@ -298,7 +362,6 @@ class StoreSpanProcessor(SpanProcessor):
 
     def _count_dropped(self, count: int, exc: Exception) -> None:
         with self._lock:
-            self._dropped += count
             self._last_error = _describe(exc)
             self._idle.notify_all()
         logger.error("trace store dropped %d span(s) it cannot write: %s", count, _describe(exc))

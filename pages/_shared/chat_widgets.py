@@ -143,7 +143,12 @@ def show_message(
     with st.chat_message(name, avatar=avatar):
         if message.role is MessageRole.AGENT:
             st.caption("Support agent")
-        st.markdown(message.content)
+        if message.role is MessageRole.USER:
+            # A customer's words as they typed them: Markdown there could make every staff
+            # browser that opens the transcript fetch a remote image.
+            st.text(message.content, width="stretch")
+        else:
+            st.markdown(message.content)
         for note in notes:
             st.caption(note)
         if message.role is MessageRole.ASSISTANT:
@@ -213,8 +218,7 @@ def stream_turn(events: Iterator[TurnEvent]) -> TurnResult | None:
                     st.info(text, icon="🔒")
                 case TurnResult():
                     holder["result"] = event
-                    if not streamed:
-                        yield event.text
+                    yield _unshown(event.text, "".join(streamed))
         if status_box:
             status_box[0].update(label="Tools finished", state="complete", expanded=False)
 
@@ -223,6 +227,17 @@ def stream_turn(events: Iterator[TurnEvent]) -> TurnResult | None:
     with closing(events), st.chat_message("assistant", avatar=AVATARS[MessageRole.ASSISTANT]):
         st.write_stream(text_only())
     return holder.get("result")
+
+
+def _unshown(text: str, shown: str) -> str:
+    """What of the result's ``text`` the live view has not shown yet: all of it when nothing
+    streamed, the apology after the words of an answer that failed midway, else nothing."""
+    if not shown:
+        return text
+    head = shown.strip()
+    if head and text.startswith(head):
+        return text[len(head) :]
+    return ""
 
 
 def _feedback_widget(message_id: int, on_feedback: Callable[[int, int], None]) -> None:

@@ -211,3 +211,14 @@ def test_redact_url_hides_only_the_password() -> None:
     assert redact_url("postgresql://app:s3cret@db:5432/x") == "postgresql://app:***@db:5432/x"
     assert redact_url("sqlite:///data/app.db") == "sqlite:///data/app.db"
     assert redact_url("http://app:s3cret@[::1:6333") == "http://***@[::1:6333"
+
+
+def test_redact_url_hides_a_password_in_the_query_string() -> None:
+    assert (
+        redact_url("postgresql://db:5432/x?user=app&password=s3cret&sslmode=require")
+        == "postgresql://db:5432/x?user=app&password=***&sslmode=require"
+    )
+    assert redact_url("postgresql://app@db/x?sslpassword=s3cret") == (
+        "postgresql://app@db/x?sslpassword=***"
+    )
+    assert redact_url("http://[bad/?password=s3cret") == "http://[bad/?password=***"

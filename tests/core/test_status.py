@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 from core.db import create_db_engine
@@ -9,6 +10,7 @@ from core.status import (
     describe_storage,
     describe_vector_store,
 )
+from observability.store import ExportStats
 
 
 def test_embedded_defaults_are_described(tmp_path: Path) -> None:
@@ -62,3 +64,21 @@ def test_database_password_never_shown() -> None:
 
     assert status.health is Health.DOWN
     assert "hunter2" not in status.location + status.detail
+
+
+def test_the_trace_store_is_down_while_its_writes_fail_though_it_answers(
+    settings: Settings,
+) -> None:
+    engine = create_db_engine(settings.database_url)
+    failing = ExportStats(
+        written=10, pending=40, dropped=3, last_error="OperationalError: x", ended=53, failing=True
+    )
+    recovered = replace(failing, pending=0, written=50, failing=False)
+
+    down = describe_storage(settings, engine, store_stats=failing)[1]
+    back = describe_storage(settings, engine, store_stats=recovered)[1]
+    engine.dispose()
+
+    assert (down.component, down.health) == ("Trace store", Health.DOWN)
+    assert "not taking spans" in down.detail and "40 wait" in down.detail
+    assert back.health is Health.OK and "3 of 53 spans were dropped" in back.detail

@@ -329,3 +329,25 @@ def test_llm_span_nests_under_the_turn_span(traced: Traced) -> None:
     turn, chat = traced.named("customer turn"), traced.named("chat gpt-4o")
     assert chat.parent is not None and chat.parent.span_id == turn.context.span_id
     assert chat.context.trace_id == turn.context.trace_id
+
+
+def test_a_failed_calls_span_carries_its_type_not_the_providers_error_body(
+    traced: Traced,
+) -> None:
+    body = "Your organization org-Acme42 key sk-live-77 is over quota; contact billing@acme.test"
+    error = {"error": {"message": body, "type": "server_error", "code": None}}
+    server = Server().reply(json_response(error, status=500))
+    client = instrument_openai(openai_client(server))
+
+    with pytest.raises(openai.InternalServerError):
+        client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+
+    span = traced.only()
+    assert (span.attributes or {})["error.type"] == "500"
+    assert span.status.description == "InternalServerError (500)"
+    [event] = span.events
+    recorded = json.dumps(dict(event.attributes or {}))
+    assert event.attributes is not None
+    assert event.attributes["exception.type"].endswith("InternalServerError")
+    for secret in ("org-Acme42", "sk-live-77", "billing@acme.test", "over quota"):
+        assert secret not in recorded and secret not in (span.status.description or "")

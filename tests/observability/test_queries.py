@@ -192,3 +192,34 @@ def test_text_search_through_the_index_finds_what_the_scan_finds(
     found = indexed.list_traces(filters, page_size=500).traces
     _same(found, scanned)
     assert term == "no such words" or not found.empty
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "indexed"])
+def test_text_search_takes_wildcards_literally_and_ignores_nul(
+    stores: dict[str, TraceQueries], indexed: TraceQueries, backend: str
+) -> None:
+    queries = indexed if backend == "indexed" else stores[backend]
+
+    def found(term: str) -> set[str]:
+        page = queries.list_traces(TraceFilters(text=term), page_size=5_000)
+        return set(page.traces["trace_id"])
+
+    plain = found("lookup_order")
+    assert plain
+    assert found("look_p_order") == set()
+    assert found("lookup%order") == set()
+    assert found("lookup\x00_order") == plain
+    assert found("lookup_order\ud800") == plain
+    assert len(found("\x00")) == len(found(""))
+
+
+def test_a_store_that_does_not_answer_is_one_sentence() -> None:
+    from observability.queries import TraceStoreUnavailable
+
+    queries = TraceQueries(create_store_engine("postgresql://nobody@127.0.0.1:1/none"))
+
+    with pytest.raises(TraceStoreUnavailable, match=r"^The trace store did not answer \(\w+\);"):
+        queries.list_traces(TraceFilters(text="refund"))
+    with pytest.raises(TraceStoreUnavailable):
+        queries.trace_spans("0" * 32)

@@ -133,3 +133,16 @@ def test_a_database_user_who_may_not_create_tables_is_told_which_permission(
     message = at.error[0].value
     assert message.startswith("DATABASE_URL connects as user 'so_reader_")
     assert "(permission denied for schema public); grant that user CREATE on that schema" in message
+
+
+def test_home_shows_the_trace_store_counts_and_they_add_up(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APP__SEED_ON_START", "false")
+
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+
+    [block] = [c.value for c in at.code if "observatory_trace_store_spans" in c.value]
+    counts = {line.split('"')[1]: int(line.rsplit(" ", 1)[1]) for line in block.splitlines()}
+    assert set(counts) == {"ended", "written", "dropped", "pending"}
+    assert counts["ended"] == counts["written"] + counts["dropped"] + counts["pending"]

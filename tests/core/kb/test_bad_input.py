@@ -101,3 +101,58 @@ def test_encrypted_pdf_without_a_user_password_is_indexed(kb: Kb, algorithm: str
     assert result.chunks == 1
     [hit] = kb.kb.search("price list", top_k=1)
     assert (hit.filename, hit.page, hit.text) == ("prices.pdf", 1, "Secret price list")
+
+
+def _flate_bomb_pdf(expanded_bytes: int = 80_000_000) -> bytes:
+    """A one-page PDF whose content stream inflates to ``expanded_bytes`` spaces."""
+    import zlib
+
+    stream = zlib.compress(b" " * expanded_bytes, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    body = b"%PDF-1.4\n"
+    offsets = []
+    for number, content in enumerate(objects, start=1):
+        offsets.append(len(body))
+        body += b"%d 0 obj\n" % number + content + b"\nendobj\n"
+    xref = len(body)
+    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return body
+
+
+def test_a_flate_bomb_is_told_it_is_too_large_not_damaged(kb: Kb) -> None:
+    with pytest.raises(DocumentRejected, match="too large once decompressed"):
+        kb.kb.ingest("bomb.pdf", _flate_bomb_pdf())
+
+    assert kb.kb.list_documents() == []
+
+
+def test_a_pdf_over_the_page_cap_is_refused_with_the_setting_named(make_kb: KbFactory) -> None:
+    kb = make_kb(max_pages=3)
+    pdf = make_pdf([f"Page {n} of the warranty guide." for n in range(1, 6)])
+
+    with pytest.raises(
+        DocumentRejected, match=r"has 5 pages, more than the 3 .*vectors\.max_pages"
+    ):
+        kb.kb.ingest("warranty.pdf", pdf)
+
+
+def test_a_document_over_the_chunk_cap_is_refused_with_the_setting_named(
+    make_kb: KbFactory,
+) -> None:
+    kb = make_kb(max_chunks=4, chunk_tokens=60, chunk_overlap=10)
+    words = " ".join(f"tents boots jackets stoves {n}" for n in range(30))
+    markdown = "".join(f"# Section {n}\n\n{words}\n\n" for n in range(10))
+
+    with pytest.raises(DocumentRejected, match=r"more than 4 chunks.*vectors\.max_chunks"):
+        kb.kb.ingest("many.md", markdown.encode())
+    assert kb.kb.list_documents() == []

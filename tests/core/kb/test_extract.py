@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from core.errors import DocumentRejected
+from core.kb.decode import decode_text
 from core.kb.extract import extract
 from seed.documents import PDF_SOURCES_DIR
 from seed.pdf import render_markdown_pdf
@@ -145,3 +146,20 @@ def test_encrypted_pdf_with_a_password_is_refused_in_one_sentence(algorithm: str
     assert str(caught.value) == (
         "prices.pdf is password-protected; remove the password and re-upload."
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "label"),
+    [
+        ("café crème brûlée", "cp1252", "Windows-1252"),
+        ("naïve façade — “quoted” text", "cp1252", "Windows-1252"),
+        ("Zażółć gęślą jaźń, powiedział pan.", "cp1250", "Windows-1250"),
+    ],
+)
+def test_short_western_text_is_read_as_windows_1252_not_a_sibling(
+    text: str, encoding: str, label: str
+) -> None:
+    decoded = decode_text("menu.txt", text.encode(encoding))
+
+    assert decoded.text == text
+    assert decoded.note is not None and label in decoded.note

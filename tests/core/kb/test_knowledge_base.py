@@ -224,3 +224,63 @@ def test_content_is_not_captured_by_default(kb: Kb) -> None:
     [retrieval] = kb.finished("retrieval")
     assert "gen_ai.retrieval.query.text" not in (retrieval.attributes or {})
     assert (retrieval.attributes or {})["observatory.retrieval.hits"] >= 1
+
+
+def test_a_slow_document_does_not_hold_up_another_upload(
+    kb: Kb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    embedding = kb.kb.embedding
+    embed = embedding.embed
+    release = threading.Event()
+    embedding_started = threading.Event()
+
+    def slow_for_the_big_file(texts: list[str]) -> object:
+        if any("SLOW" in text for text in texts):
+            embedding_started.set()
+            assert release.wait(60)
+        return embed(texts)
+
+    monkeypatch.setattr(embedding, "embed", slow_for_the_big_file)
+    slow = threading.Thread(
+        target=kb.kb.ingest, args=("big.md", b"# Big\n\nSLOW tent manual " * 50)
+    )
+    slow.start()
+    assert embedding_started.wait(30)
+    quick = threading.Thread(target=kb.kb.ingest, args=("returns.md", RETURNS_MD.encode()))
+    quick.start()
+    quick.join(30)
+    finished_while_the_other_embedded = not quick.is_alive()
+    release.set()
+    slow.join(60)
+    quick.join(60)
+
+    assert finished_while_the_other_embedded
+    assert sorted(d.filename for d in kb.kb.list_documents()) == ["big.md", "returns.md"]
+
+
+def test_a_file_ingested_soon_is_indexed_off_the_callers_thread(kb: Kb) -> None:
+    import threading
+
+    seen: list[str] = []
+    embed = kb.kb.embedding.embed
+
+    def note_thread(texts: list[str]) -> object:
+        seen.append(threading.current_thread().name)
+        return embed(texts)
+
+    kb.kb.embedding.embed = note_thread  # type: ignore[method-assign]
+    future = kb.kb.ingest_soon("returns.md", RETURNS_MD.encode(), scope="conversation-1")
+    result = future.result(timeout=60)
+
+    assert result.chunks > 0 and not result.unchanged
+    assert seen and all(name.startswith("kb-ingest") for name in seen)
+    assert [d.filename for d in kb.kb.list_documents("conversation-1")] == ["returns.md"]
+
+
+def test_a_refused_file_ingested_soon_keeps_its_sentence_in_the_future(kb: Kb) -> None:
+    future = kb.kb.ingest_soon("empty.md", b"")
+
+    assert isinstance(future.exception(timeout=60), DocumentRejected)
+    assert "empty" in str(future.exception())

@@ -105,7 +105,9 @@ def test_a_batch_takes_at_most_half_the_buffer() -> None:
 
     assert processor.export_batch()
 
-    assert processor.stats() == ExportStats(written=20, pending=20, dropped=0, last_error=None)
+    assert processor.stats() == ExportStats(
+        written=20, pending=20, dropped=0, last_error=None, ended=40
+    )
 
 
 def test_spans_beyond_the_bound_are_counted_and_logged(caplog: pytest.LogCaptureFixture) -> None:
@@ -195,7 +197,7 @@ def test_next_batch_is_sent_while_the_store_finishes_the_one_before() -> None:
     assert writer.events[:2] == ["sent 0", "sent 1"]
     assert len(writer.rows) == len(sent)
     assert len({(r.trace_id, r.span_id) for r in writer.rows}) == len(sent)
-    assert processor.stats() == ExportStats(len(sent), 0, 0, None)
+    assert processor.stats() == ExportStats(len(sent), 0, 0, None, len(sent))
 
 
 def test_a_batch_whose_commit_fails_is_kept_and_written_once() -> None:
@@ -278,3 +280,20 @@ def test_the_writer_is_kept_up_while_idle_and_its_upkeep_failing_stops_nothing(
     assert processor.force_flush(5_000)
     processor.shutdown()
     assert len(writer.rows) == processor.stats().written == len(sent) + len(more)
+
+
+def test_flushing_while_the_store_is_away_returns_at_once_and_keeps_the_spans() -> None:
+    writer = FlakyWriter()
+    processor = StoreSpanProcessor(writer, export_interval_ms=10, max_backoff_s=0.05)
+    for span in generate_spans(30, seed=9):
+        processor.on_end(span)
+
+    flushed = [processor.force_flush(30_000) for _ in range(3)]
+    waiting = processor.stats()
+    writer.down = False
+    back = processor.force_flush(30_000)
+    processor.shutdown()
+
+    assert flushed == [False, False, False]
+    assert waiting.failing and waiting.pending == waiting.ended
+    assert back and processor.stats().written == waiting.ended
