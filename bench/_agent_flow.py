@@ -35,9 +35,11 @@ def add_conversations(data_dir: Path, titles: list[str]) -> list[str]:
 
 
 def wait_started(page: Any) -> None:
-    """Until Home has drawn the demo's contents (the app has finished starting)."""
+    """Until Home has drawn the demo's contents (the app has finished starting); later steps
+    wait up to ``WAIT_MS`` for what they click."""
     from playwright.sync_api import expect
 
+    page.set_default_timeout(WAIT_MS)
     expect(page.get_by_text("What the demo contains")).to_be_visible(timeout=START_MS)
 
 
