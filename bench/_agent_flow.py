@@ -55,13 +55,16 @@ def open_agent_view(page: Any) -> None:
 
 
 def timed(action: Any, done: Any) -> float:
-    """Seconds from ``action()`` until the locator ``done`` is visible."""
+    """Seconds from ``action()`` until the locator ``done`` is visible; then waits until the
+    run has finished (elements of the page before it are gone)."""
     from playwright.sync_api import expect
 
     started = time.perf_counter()
     action()
     expect(done).to_be_visible(timeout=WAIT_MS)
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    expect(done.page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=WAIT_MS)
+    return elapsed
 
 
 def main_area(page: Any) -> Any:
