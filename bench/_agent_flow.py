@@ -89,7 +89,7 @@ def status_is(page: Any, status: str) -> Any:
 
 
 def claim(page: Any) -> float:
-    button = main_area(page).get_by_role("button", name="Claim")
+    button = main_area(page).get_by_role("button", name="Claim").first
     return timed(button.click, status_is(page, "claimed"))
 
 
@@ -119,5 +119,5 @@ def create_ticket(page: Any, title: str, priority: str) -> float:
 
 
 def resolve(page: Any) -> float:
-    button = main_area(page).get_by_role("button", name="Resolve")
+    button = main_area(page).get_by_role("button", name="Resolve").first
     return timed(button.click, status_is(page, "resolved"))
