@@ -7,7 +7,7 @@ the main area under the role's own pages (never Streamlit's automatic list of `p
 import streamlit as st
 
 from pages._shared.navigation import PAGES, pages_for
-from pages._shared.roles import current_role, role_switch, staff_picker
+from pages._shared.roles import current_role, follow_trace_link, role_switch, staff_picker
 
 role = current_role()
 sections = {
@@ -26,4 +26,5 @@ with st.spinner("Starting Support Observatory…"):
 
     bootstrap()
 staff_picker(role)
+follow_trace_link(role)
 page.run()

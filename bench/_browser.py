@@ -25,13 +25,30 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def app_env(data_dir: Path | str, *, simulator_speed: float = 1.0) -> dict[str, str]:
+    """The environment of an app on embedded defaults in ``data_dir`` (no keys, no servers)."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_URL"))}
+    return env | {"DATA_DIR": str(data_dir), "SIMULATOR_SPEED": str(simulator_speed)}
+
+
+def seed_folder(data_dir: Path) -> None:
+    """``python -m seed`` into ``data_dir``: demo rows and the indexed help centre, no spans."""
+    subprocess.run(
+        [sys.executable, "-m", "seed"],
+        cwd=PROJECT_ROOT,
+        env=app_env(data_dir),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 @contextmanager
-def running_app(*, simulator_speed: float = 1.0) -> Iterator[str]:
-    """The app on embedded defaults in a temporary folder; yields its URL."""
+def running_app(*, simulator_speed: float = 1.0, data_dir: Path | None = None) -> Iterator[str]:
+    """The app on embedded defaults in ``data_dir`` (default: a new temporary folder, so the
+    first page view seeds it); yields its URL."""
     port = _free_port()
-    with tempfile.TemporaryDirectory() as data_dir:
-        env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_URL"))}
-        env |= {"DATA_DIR": data_dir, "SIMULATOR_SPEED": str(simulator_speed)}
+    with tempfile.TemporaryDirectory() as scratch:
+        env = app_env(data_dir or scratch, simulator_speed=simulator_speed)
         command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
         command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
         process = subprocess.Popen(

@@ -44,7 +44,9 @@ class Services:
     traces: TraceQueries
 
     def close(self) -> None:
-        """Flush spans and release the vector store, cache and rate-limiter connections."""
+        """Finish background hand-offs, flush spans and release the vector store, cache and
+        rate-limiter connections."""
+        self.desk.close()
         self.kb.close()
         self.cache.close()
         self.limiter.close()

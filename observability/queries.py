@@ -82,6 +82,7 @@ INDEXED_TEXT_MATCHES = 2_000
 """Text search with trigram indexes: up to this many matching spans are looked up through them."""
 DAYS_RECHECK_S = 60.0
 """How often the queries look for text indexes built since (one a day, by the store writer)."""
+CHAT_OPERATIONS = ("chat", "text_completion")
 USAGE = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cost_usd")
 
 
@@ -138,6 +139,8 @@ class TraceFilters:
     user_id: str | None = None
     min_cost_usd: float | None = None
     text: str | None = None
+    hide_roots: tuple[str, ...] = ()
+    """Leave out traces whose root span name starts with one of these (e.g. ``"retrieval "``)."""
 
 
 @dataclass(frozen=True)
@@ -305,6 +308,8 @@ class TraceQueries:
             # column's type (double precision, or numeric in stores made before) and so can use
             # the cost index; a float bound would make it compare numeric rows as floats.
             where.append(t.cost_usd >= Decimal(str(filters.min_cost_usd)))
+        root = func.coalesce(t.root_name, "")
+        where += [~root.startswith(prefix, autoescape=True) for prefix in filters.hide_roots]
         if text_matches is not None:
             where.append(t.trace_id.in_(text_matches))
             filters = replace(filters, text=None)
@@ -388,6 +393,23 @@ class TraceQueries:
                 return None
             found = conn.execute(probe.limit(INDEXED_TEXT_MATCHES + 1)).scalars().all()
         return None if len(found) > INDEXED_TEXT_MATCHES else sorted(set(found))
+
+    def chat_models(self, trace_ids: list[str]) -> dict[str, str]:
+        """The chat models each trace called, in order (``"gpt-4o-mini, claude-haiku-4-5"``);
+        traces without a chat call are left out. Embeddings and retrieval are not chat."""
+        if not trace_ids:
+            return {}
+        s = spans.c
+        query = (
+            select(s.trace_id, func.coalesce(s.response_model, s.request_model).label("model"))
+            .where(s.trace_id.in_(trace_ids), s.operation.in_(CHAT_OPERATIONS))
+            .order_by(s.trace_id, s.start_time)
+        )
+        models: dict[str, dict[str, None]] = {}
+        for trace_id, model in self._frame(query).itertuples(index=False):
+            if model:
+                models.setdefault(str(trace_id), {})[str(model)] = None
+        return {trace_id: ", ".join(names) for trace_id, names in models.items()}
 
     def _has_text_index(self) -> bool:
         if self._text_index is None:

@@ -13,13 +13,18 @@ from core.conversation import (
     list_queue,
     list_tickets,
 )
-from core.db.models import Conversation, ConversationStatus, MessageRole
+from core.db.models import Conversation, ConversationStatus, MessageRole, TicketPriority
 from core.errors import ObservatoryError
 from pages._shared.chat_widgets import format_cost, show_message, show_trace_link, traced_turns
 from pages._shared.resources import get_services
 from pages._shared.roles import current_user
 
 REFRESH_S = 5
+# The open conversation's id: set only by the callbacks below, never by a widget, so a
+# picker label can never stand in for an id.
+OPEN_KEY = "agent_open"
+PICKER_KEY = "agent_picker"
+NOTICE_KEY = "agent_notice"
 
 services = get_services()
 state = st.session_state
@@ -45,21 +50,31 @@ def load_queue() -> list[QueueRow]:
     )
 
 
+def _label(row: QueueRow) -> str:
+    """Unique per conversation: two with the same customer and title still differ."""
+    return f"{row.customer} · {row.title or row.last_message[:40]} · #{row.conversation_id[:6]}"
+
+
+def _open(conversation_id: str) -> None:
+    """Open a conversation, then run the whole page once (the panel is outside the fragment)."""
+    state[OPEN_KEY] = conversation_id
+    st.rerun()
+
+
 def _open_picked_row() -> None:
     """A row picked in the queue table opens its conversation; the table starts afresh."""
     key = f"agent_queue_table_{state.get('agent_table_version', 0)}"
     picked = state[key].selection.rows if key in state else []
     ids = state.get("agent_queue_ids", [])
     if picked and picked[0] < len(ids):
-        state.agent_open = ids[picked[0]]
         state.agent_table_version = state.get("agent_table_version", 0) + 1
-    _show_picked()
+        _open(ids[picked[0]])
 
 
-def _show_picked() -> None:
-    """A pick in the queue reruns the whole page in the same run that takes the pick: the
-    conversation panel is outside the queue's fragment."""
-    st.rerun()
+def _open_picked_option() -> None:
+    chosen = state.get(PICKER_KEY)
+    if chosen in state.get("agent_picker_ids", []):
+        _open(chosen)
 
 
 @st.fragment(run_every=REFRESH_S)
@@ -89,47 +104,107 @@ def queue_panel() -> None:
             selection_mode="single-row",
             key=f"agent_queue_table_{state.get('agent_table_version', 0)}",
         )
-    labels = {r.conversation_id: f"{r.customer} · {r.title or r.last_message[:40]}" for r in rows}
-    opened = state.get("agent_open")
+    labels = {r.conversation_id: _label(r) for r in rows}
+    opened = state.get(OPEN_KEY)
     if opened and opened not in labels:
-        labels[opened] = "The open conversation (not in this filter)"
+        labels[opened] = f"The open conversation (not in this filter) · #{opened[:6]}"
+    state.agent_picker_ids = list(labels)
+    state[PICKER_KEY] = opened if opened in labels else None
     st.selectbox(
         "Open a conversation",
         list(labels),
         index=None,
-        format_func=lambda key: labels.get(key, key),
+        format_func=lambda key: labels.get(key, "—"),
         placeholder="Pick one from the queue",
-        key="agent_open",
-        on_change=_show_picked,
+        key=PICKER_KEY,
+        on_change=_open_picked_option,
     )
 
 
 queue_panel()
-conversation_id: str | None = state.get("agent_open")
+conversation_id: str | None = state.get(OPEN_KEY)
 if not conversation_id:
     st.stop()
 
 
-def _act(action: Callable[[], object]) -> None:
-    """Run one desk action, then redraw the whole page so every status on it is current."""
+def _act(action: Callable[[], str]) -> None:
+    """Run one desk action in a callback, before the page is drawn, so the page shows its
+    result (the sentence ``action`` returns) in the same run, which runs the whole page: the
+    queue's status changes too."""
     try:
-        action()
+        state[NOTICE_KEY] = ("success", action())
     except ObservatoryError as exc:
-        st.error(str(exc))
-    else:
-        st.rerun()
+        state[NOTICE_KEY] = ("error", str(exc))
+    st.rerun()
 
 
-def _open_ticket(conversation: Conversation) -> None:
-    """A ticket for the conversation; a claimed conversation stays with its agent."""
-    with st.spinner("Opening a ticket…"):
-        services.desk.escalate(conversation.id, conversation.user_id, subject="Opened by agent")
+def _claim(conversation: Conversation) -> None:
+    def claim() -> str:
+        services.desk.claim(conversation.id, agent.id or 0)
+        return "Claimed: the assistant stays out of this conversation."
+
+    _act(claim)
+
+
+def _resolve(conversation: Conversation) -> None:
+    def resolve() -> str:
+        closed = services.desk.resolve(conversation.id, agent.id)
+        tickets = f" and closed {', '.join(f'#{t}' for t in closed)}" if closed else ""
+        return f"Resolved{tickets}; the customer has been told."
+
+    _act(resolve)
+
+
+def _hand_back(conversation: Conversation) -> None:
+    def hand_back() -> str:
+        services.desk.hand_back(conversation.id)
+        return "Handed back: the assistant answers the customer again."
+
+    _act(hand_back)
+
+
+def _create_ticket(conversation: Conversation) -> None:
+    title = str(state.get("agent_ticket_title") or "")
+    priority = TicketPriority(state.get("agent_ticket_priority") or TicketPriority.NORMAL)
+
+    def create() -> str:
+        ticket_id = services.desk.open_ticket(conversation.id, title, priority)
+        return f"Ticket #{ticket_id} opened ({priority.value} priority)."
+
+    _act(create)
+
+
+def _ticket_form(conversation: Conversation) -> None:
+    with (
+        st.popover("Create ticket", icon="🎫"),
+        st.form("agent_ticket_form", clear_on_submit=True, border=False),
+    ):
+        st.text_input(
+            "Title",
+            key="agent_ticket_title",
+            max_chars=120,
+            placeholder="e.g. Replace the dented stove",
+        )
+        st.selectbox(
+            "Priority",
+            list(TicketPriority),
+            index=list(TicketPriority).index(TicketPriority.NORMAL),
+            format_func=lambda p: p.value.capitalize(),
+            key="agent_ticket_priority",
+        )
+        st.form_submit_button(
+            "Open ticket", type="primary", on_click=_create_ticket, args=(conversation,)
+        )
 
 
 @st.fragment(run_every=REFRESH_S)
 def conversation_panel() -> None:
     """Status, actions, tickets and the transcript of the open conversation, kept current."""
-    conversation = get_conversation(services.db, conversation_id)
+    try:
+        conversation = get_conversation(services.db, conversation_id)
+    except ObservatoryError as exc:
+        st.warning(f"{exc} Pick another conversation from the queue.")
+        return
     messages = list_messages(services.db, conversation_id)
     status = conversation.status
     st.subheader(conversation.title or "Conversation")
@@ -139,28 +214,70 @@ def conversation_panel() -> None:
         f" · quality {quality if quality is not None else '—'}"
         f" · flags: {', '.join(conversation.flag_reasons) or 'none'}"
     )
+    if notice := state.pop(NOTICE_KEY, None):
+        kind, text = notice
+        (st.error if kind == "error" else st.success)(text)
     actions = st.columns(4)
-    if actions[0].button("Claim", icon="✋", disabled=status is ConversationStatus.CLAIMED):
-        _act(lambda: services.desk.claim(conversation.id, agent.id or 0))
-    if actions[1].button("Resolve", icon="✅", disabled=status is ConversationStatus.RESOLVED):
-        _act(lambda: services.desk.resolve(conversation.id))
-    if actions[2].button("Create ticket", icon="🎫"):
-        _act(lambda: _open_ticket(conversation))
-    if actions[3].button(
+    actions[0].button(
+        "Claim",
+        icon="✋",
+        disabled=status is ConversationStatus.CLAIMED,
+        on_click=_claim,
+        args=(conversation,),
+    )
+    actions[1].button(
+        "Resolve",
+        icon="✅",
+        help="Close the conversation and its open tickets, and tell the customer.",
+        disabled=status is ConversationStatus.RESOLVED,
+        on_click=_resolve,
+        args=(conversation,),
+    )
+    with actions[2]:
+        _ticket_form(conversation)
+    actions[3].button(
         "Hand back",
         icon="🤖",
         help="Let the assistant answer the customer again.",
         disabled=status is ConversationStatus.ACTIVE,
-    ):
-        _act(lambda: services.desk.hand_back(conversation.id))
+        on_click=_hand_back,
+        args=(conversation,),
+    )
     tickets = list_tickets(services.db, conversation_id)
     if tickets:
-        listed = (f"#{t.id} {t.subject} ({t.status.value})" for t in tickets)
+        listed = (f"#{t.id} {t.subject} ({t.status.value}, {t.priority.value})" for t in tickets)
         st.markdown("🎫 **Tickets** · " + " · ".join(listed))
     links = traced_turns(messages)
     for message in messages:
         if message.role is not MessageRole.SYSTEM:
             show_message(message, trace_link=message.id in links)
+
+
+def _draft() -> None:
+    try:
+        draft = services.desk.draft_reply(conversation_id)
+    except ObservatoryError as exc:
+        state.agent_draft_error = str(exc)
+        return
+    state.agent_draft = draft.reply
+    state.agent_draft_trace = draft.trace_id
+    state.agent_draft_facts = (
+        f"**Intent** {draft.intent} · **sentiment** {draft.sentiment}"
+        f"{' · recovered from invalid JSON' if draft.recovered else ''}\n\n{draft.summary}"
+    )
+
+
+def _send() -> None:
+    """Store the reply before the page is drawn, so the transcript shows it in this run."""
+    text = str(state.get("agent_draft") or "")
+    try:
+        services.desk.reply(conversation_id, agent.id or 0, text)
+    except ObservatoryError as exc:
+        state[NOTICE_KEY] = ("error", str(exc))
+        return
+    state.agent_draft = ""
+    state.pop("agent_draft_facts", None)
+    state.pop("agent_draft_trace", None)
 
 
 transcript, assist = st.columns([3, 2])
@@ -171,31 +288,17 @@ with transcript:
 with assist:
     st.divider()
     st.markdown("#### AI suggestion")
-    if st.button("Draft a reply", icon="✨"):
-        try:
-            draft = services.desk.draft_reply(conversation_id)
-        except ObservatoryError as exc:
-            st.error(str(exc))
-        else:
-            state.agent_draft = draft.reply
-            state.agent_draft_trace = draft.trace_id
-            state.agent_draft_facts = (
-                f"**Intent** {draft.intent} · **sentiment** {draft.sentiment}"
-                f"{' · recovered from invalid JSON' if draft.recovered else ''}\n\n{draft.summary}"
-            )
-    if state.pop("agent_clear_draft", False):
-        state.agent_draft = ""
-        state.pop("agent_draft_facts", None)
-        state.pop("agent_draft_trace", None)
+    st.button("Draft a reply", icon="✨", on_click=_draft)
+    if error := state.pop("agent_draft_error", None):
+        st.error(error)
     if state.get("agent_draft_facts"):
         st.markdown(state.agent_draft_facts)
         show_trace_link(state.get("agent_draft_trace"))
     reply = st.text_area("Reply to the customer", key="agent_draft", height=180)
-    if st.button("Send as agent", icon="📨", type="primary", disabled=not reply.strip()):
-        try:
-            services.desk.reply(conversation_id, agent.id or 0, reply)
-        except ObservatoryError as exc:
-            st.error(str(exc))
-        else:
-            state.agent_clear_draft = True
-            st.rerun()
+    st.button(
+        "Send as agent",
+        icon="📨",
+        type="primary",
+        disabled=not reply.strip(),
+        on_click=_send,
+    )

@@ -4,12 +4,21 @@ import pandas as pd
 import streamlit as st
 
 from core.db.summary import summarise_demo_data
-from core.status import Health, describe_embeddings, describe_providers, describe_storage
+from core.status import (
+    ComponentStatus,
+    Health,
+    describe_embeddings,
+    describe_providers,
+    describe_storage,
+)
+from pages._shared.navigation import ADMIN
 from pages._shared.resources import get_db_engine, get_services, get_settings
+from pages._shared.roles import current_role
 
 settings = get_settings()
 engine = get_db_engine()
 services = get_services()
+admin = current_role() == ADMIN  # server addresses and file paths are for admins only
 
 st.title("🔭 Support Observatory")
 st.write(
@@ -42,6 +51,13 @@ statuses = [
     describe_embeddings(services.kb.embedding_status),
     *describe_providers(services.providers),
 ]
+def _detail(component: ComponentStatus) -> str:
+    """Why a part is down names its server or file: admins read that, others are told so."""
+    if admin or component.health is Health.OK:
+        return component.detail
+    return f"{component.component} is not answering; an admin sees where and why here."
+
+
 components = pd.DataFrame(
     [
         {
@@ -49,15 +65,17 @@ components = pd.DataFrame(
             "backend": c.backend,
             "where": c.location,
             "status": "✅ ok" if c.health is Health.OK else "❌ down",
-            "detail": c.detail,
+            "detail": _detail(c),
         }
         for c in statuses
     ]
 )
+if not admin:
+    components = components.drop(columns=["where"])
 st.table(components.set_index("component"))
 for component in statuses:
     if component.health is Health.DOWN:
-        st.warning(component.detail)
+        st.warning(_detail(component))
 if store_stats is not None:
     st.caption("Trace store counts since start (ended = written + dropped + pending):")
     st.code(store_stats.metrics(), language="text")

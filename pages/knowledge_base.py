@@ -80,13 +80,13 @@ def _delete(document_id: int, name: str) -> None:
         state["kb_delete_result"] = ("success", f"Deleted {name} and its chunks.")
 
 
+# Every character Markdown or Streamlit would act on, for text shown as is.
 _PLAIN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>$~:"})
-"""Every character Markdown or Streamlit would act on, for text shown as is."""
+# The same within one line that starts with other text (titles and headings).
 _INLINE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>$~:"})
-"""The same within one line that starts with other text (titles and headings)."""
+# A Markdown file's chunk stays Markdown but inert: no LaTeX, Streamlit directives or emoji,
+# strikethrough, code spans (a highlight inside one would show as text) or images.
 _MARKDOWN = str.maketrans({"$": "\\$", ":": "\\:", "~": "\\~", "`": "\\`", "!": "\\!"})
-"""A Markdown file's chunk stays Markdown but inert: no LaTeX, Streamlit directives or emoji,
-strikethrough, code spans (a highlight inside one would show as text) or images."""
 _HEADING_LINE = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 

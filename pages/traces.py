@@ -1,11 +1,13 @@
 """Traces: every traced turn, newest first, and the span waterfall of the one you pick."""
 
 import math
+import re
 from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
 
+from core.conversation.turn_titles import customer_words
 from observability.queries import TraceFilters, TraceStoreUnavailable, Window
 from pages._shared.chat_widgets import format_cost
 from pages._shared.resources import get_services
@@ -19,6 +21,10 @@ WINDOWS = {
     "Last 30 days": timedelta(days=30),
 }
 PAGE_SIZE = 50
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+KB_ROOTS = ("retrieval ", "embeddings ")
+"""Root spans of the Knowledge base page's own searches and indexing (a chat turn's retrieval
+and embeddings sit under its ``turn`` span)."""
 SHOWN_COLUMNS = [
     *("start_time", "root_name", "status", "duration_ms", "call_count", "tokens", "cost"),
     *("model", "provider", "conversation_id", "trace_id"),
@@ -43,6 +49,19 @@ def spans_cost(spans: pd.DataFrame) -> str:
     return f"{amount} + {unpriced} unpriced" if unpriced else amount
 
 
+def plain(text: str) -> str:
+    """``text`` escaped to show as typed in Markdown."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+def trace_names(table: pd.DataFrame, words: dict[str, str]) -> list[str]:
+    """A turn named by the start of the customer's message; any other trace by its root span."""
+    return [
+        f"turn · {words[trace_id]}" if root == "turn" and trace_id in words else str(root)
+        for trace_id, root in zip(table["trace_id"], table["root_name"], strict=True)
+    ]
+
+
 def chat_models(spans: pd.DataFrame) -> str:
     """The chat models a trace called, in order (its embeddings and retrieval left out)."""
     chats = spans[spans["operation"].isin(["chat", "text_completion"])]
@@ -65,12 +84,24 @@ left, middle, right = st.columns([2, 2, 3])
 window = left.selectbox("Time", list(WINDOWS), index=1)
 status = middle.segmented_control("Status", ["ok", "error"], default=None)
 text = right.text_input(
-    "Search span names and attributes", placeholder="e.g. gpt-4o or lookup_order"
+    "Search span names and attributes", placeholder="e.g. gpt-4o or get_order_status"
+)
+kb_traces = st.toggle(
+    "Show knowledge-base page traces",
+    value=False,
+    help="Searches and indexing run from the Knowledge base page; a chat turn's own retrieval "
+    "is always inside its turn.",
 )
 
 
 span = Window.last(WINDOWS[window])
-filters = TraceFilters(start=span.start, end=span.end, status=status, text=text or None)
+filters = TraceFilters(
+    start=span.start,
+    end=span.end,
+    status=status,
+    text=text or None,
+    hide_roots=() if kb_traces else KB_ROOTS,
+)
 try:
     page = services.traces.list_traces(filters, page=1, page_size=PAGE_SIZE)
 except TraceStoreUnavailable as exc:
@@ -79,11 +110,22 @@ except TraceStoreUnavailable as exc:
 table = page.traces
 
 if table.empty and not wanted:
-    st.info("No traces in this window yet: ask something in the customer chat and come back.")
+    if text:
+        st.info(
+            f"No trace in this window has a span whose name or attributes contain “{plain(text)}”. "
+            "Text search covers span names and attributes (models, providers, tool names and "
+            "arguments, ids, errors), not what the customer wrote unless content capture is on."
+        )
+    else:
+        st.info("No traces in this window yet: ask something in the customer chat and come back.")
     st.stop()
 
 if not table.empty:
+    ids = [str(trace_id) for trace_id in table["trace_id"]]
+    models = services.traces.chat_models(ids)
     shown = table.assign(
+        root_name=trace_names(table, customer_words(services.db, ids)),
+        model=[models.get(trace_id, "—") for trace_id in ids],
         cost=[trace_cost(c) for c in table["cost_usd"]],
         tokens=table["input_tokens"] + table["output_tokens"],
     )[SHOWN_COLUMNS]

@@ -2,16 +2,21 @@
 
 Agent replies are redacted like customer messages and stored with role ``agent``; the customer's
 chat shows them. The AI draft and the escalation hand-off are structured (JSON) calls with one
-recovery attempt.
+recovery attempt. A ticket an agent opens is stored at once; its hand-off summary is written on a
+background thread, so the agent view shows the ticket without waiting for an LLM.
 """
 
 from __future__ import annotations
 
+import contextvars
+import logging
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import trace
+from sqlmodel import col, select
 
 from core.conversation import history as store
 from core.conversation.context_window import history_from_rows
@@ -19,12 +24,22 @@ from core.conversation.escalation import INTENTS, summarise_escalation
 from core.conversation.parts import EngineParts
 from core.conversation.structured import request_json
 from core.conversation.summaries import transcript
-from core.db.models import ConversationStatus, Message, MessageRole, Ticket, TicketPriority
+from core.db.models import (
+    ConversationStatus,
+    Message,
+    MessageRole,
+    Ticket,
+    TicketPriority,
+    TicketStatus,
+    utcnow,
+)
+from core.errors import EngineError
 from core.pii import redact_message
 from core.providers.base import ChatMessage
 from observability import context as trace_context
 
 tracer = trace.get_tracer("support_observatory.agent_desk")
+log = logging.getLogger(__name__)
 
 DRAFT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -42,6 +57,19 @@ DRAFT_INSTRUCTIONS = (
     "JSON with: summary (two sentences), intent (one of the listed values), sentiment of the "
     "customer, and reply — a friendly, specific reply the agent can send as it is."
 )
+TICKET_TITLE_CHARS = 120
+OPEN_TICKETS = (TicketStatus.OPEN, TicketStatus.PENDING)
+
+
+def resolved_notice(closed: Sequence[int]) -> str:
+    """What the customer reads when an agent resolves the conversation."""
+    tickets = ", ".join(f"#{ticket_id}" for ticket_id in closed)
+    noun = "ticket" if len(closed) == 1 else "tickets"
+    closing = f" and closed {noun} {tickets}" if closed else ""
+    return (
+        f"I've marked this conversation as resolved{closing}. If anything else comes up, "
+        "just write here and we'll pick it up again."
+    )
 
 
 @dataclass(frozen=True)
@@ -60,6 +88,11 @@ class AgentDesk:
 
     def __init__(self, parts: EngineParts) -> None:
         self.parts = parts
+        self._handoffs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="handoff")
+
+    def close(self) -> None:
+        """Wait for hand-off summaries still being written."""
+        self._handoffs.shutdown(wait=True)
 
     def claim(self, conversation_id: str, agent_id: int) -> None:
         """The agent takes the conversation: the assistant stops answering it."""
@@ -79,14 +112,56 @@ class AgentDesk:
             assigned_agent_id=None,
         )
 
-    def resolve(self, conversation_id: str) -> None:
-        """Close the conversation and clear its flags."""
+    def resolve(self, conversation_id: str, agent_id: int | None = None) -> list[int]:
+        """Close the conversation and its open tickets, clear its flags and tell the customer
+        (a message from ``agent_id``); returns the ids of the tickets it closed."""
+        with store.session(self.parts.db) as session:
+            tickets = session.exec(
+                select(Ticket).where(
+                    Ticket.conversation_id == conversation_id,
+                    col(Ticket.status).in_(OPEN_TICKETS),
+                )
+            ).all()
+            closed = sorted(ticket.id or 0 for ticket in tickets)
+            for ticket in tickets:
+                ticket.status = TicketStatus.RESOLVED
+                ticket.resolved_at = utcnow()
+                session.add(ticket)
+            session.commit()
+        store.add_message(
+            self.parts.db,
+            conversation_id,
+            MessageRole.AGENT,
+            resolved_notice(closed),
+            author_id=agent_id,
+        )
         store.update_conversation(
             self.parts.db,
             conversation_id,
             status=ConversationStatus.RESOLVED,
             flagged=False,
             flag_reasons=[],
+        )
+        return closed
+
+    def open_ticket(
+        self,
+        conversation_id: str,
+        title: str,
+        priority: TicketPriority = TicketPriority.NORMAL,
+    ) -> int:
+        """A ticket the agent titled, returned at once; the hand-off summary follows on a
+        background thread (in the same trace context). A claimed conversation stays claimed."""
+        title = " ".join(title.split())[:TICKET_TITLE_CHARS]
+        if not title:
+            raise EngineError("Give the ticket a title, for example what the customer needs.")
+        conversation = store.get_conversation(self.parts.db, conversation_id)
+        return self.escalate(
+            conversation_id,
+            conversation.user_id,
+            subject=title,
+            priority=priority,
+            summary_in_background=True,
         )
 
     def escalate(
@@ -96,10 +171,11 @@ class AgentDesk:
         *,
         subject: str = "Customer asked for a human",
         priority: TicketPriority = TicketPriority.NORMAL,
+        summary_in_background: bool = False,
     ) -> int:
         """Open a ticket, put the conversation in the agents' queue (a claimed one stays claimed)
-        and summarise it onto the ticket for whoever picks it up (a traced structured call);
-        returns the ticket id."""
+        and summarise it onto the ticket for whoever picks it up (a traced structured call, on
+        a background thread with ``summary_in_background``); returns the ticket id."""
         parts = self.parts
         with (
             trace_context(conversation_id=conversation_id, user_id=str(user_id)),
@@ -121,8 +197,19 @@ class AgentDesk:
                 store.set_status(parts.db, conversation_id, ConversationStatus.ESCALATED)
             store.flag_conversation(parts.db, conversation_id, "escalated")
             ticket_id = ticket.id or 0
-            summarise_escalation(parts, conversation_id, ticket_id, self._route(conversation_id))
+            route = self._route(conversation_id)
+            if summary_in_background:
+                self._summarise_later(conversation_id, ticket_id, route)
+            else:
+                summarise_escalation(parts, conversation_id, ticket_id, route)
         return ticket_id
+
+    def _summarise_later(self, conversation_id: str, ticket_id: int, route: list[str]) -> None:
+        context = contextvars.copy_context()
+        done: Future[Any] = self._handoffs.submit(
+            context.run, summarise_escalation, self.parts, conversation_id, ticket_id, route
+        )
+        done.add_done_callback(_log_failure)
 
     def reply(self, conversation_id: str, agent_id: int, text: str) -> Message:
         """Send ``text`` to the customer as the agent (redacted first); claims the conversation."""
@@ -178,3 +265,9 @@ class AgentDesk:
             recovered=result.recovered,
             trace_id=trace_id,
         )
+
+
+def _log_failure(done: Future[Any]) -> None:
+    """A hand-off that failed off the request path is logged (its span already says why)."""
+    if (error := done.exception()) is not None:
+        log.warning("The ticket's hand-off summary was not written: %s", error)

@@ -43,6 +43,9 @@ class LocalEmbedder:
             self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
             options = ort.SessionOptions()
             options.log_severity_level = 3
+            # Idle worker threads sleep instead of spinning: on a shared machine spinning
+            # burns the CPU the app's other threads (and the first start's progress) need.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._session = ort.InferenceSession(
                 str(model_file), options, providers=["CPUExecutionProvider"]
             )

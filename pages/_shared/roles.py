@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 ROLE_KEY = "role"
 ROLE_WIDGET_KEY = "role_picker"
 STAFF_KEY = "staff_user_id"
+PENDING_TRACE_KEY = "pending_trace"
 ROLE_LABELS = {CUSTOMER: "Customer", AGENT: "Support agent", ADMIN: "Admin"}
 
 
@@ -74,6 +75,25 @@ def current_user() -> User:
         return next(iter(staff.values()))
     st.warning(f"There is no {role} in the demo data; load it with `python -m seed`.")
     st.stop()
+
+
+def follow_trace_link(role: str) -> None:
+    """A trace link (``/traces?trace=<id>``) opened by someone whose role cannot open Traces
+    lands on the default page: say the page is for staff, and open the trace as soon as the
+    role switch gives them a staff role."""
+    link = st.query_params.get("trace")
+    if can_open(role, TRACES_PAGE):
+        if pending := st.session_state.pop(PENDING_TRACE_KEY, None):
+            st.switch_page(TRACES_PAGE, query_params={"trace": pending})
+        return
+    if link:
+        st.session_state[PENDING_TRACE_KEY] = link
+    if PENDING_TRACE_KEY in st.session_state:
+        st.info(
+            "This link opens a trace on the Traces page, which is for support staff: switch "
+            "the sidebar to Support agent or Admin and it opens.",
+            icon=":material/lock:",
+        )
 
 
 def sees_traces() -> bool:

@@ -5,8 +5,13 @@ from __future__ import annotations
 import logging
 
 import streamlit as st
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import ObservatoryError
+from core.services import trace_store_engine
+from core.settings import Settings
+from observability.store import prepare_store
 from pages._shared.resources import get_db_engine, get_services, get_settings, get_start_state
 from seed.loader import is_seeded
 from seed.setup import prepare_database, seed_demo
@@ -38,6 +43,7 @@ def _start() -> None:
     settings = get_settings()
     engine = get_db_engine()
     prepare_database(engine)
+    _prepare_trace_store(settings, engine)
     services = get_services()
     if not settings.app.seed_on_start or is_seeded(engine):
         return
@@ -49,3 +55,23 @@ def _start() -> None:
             state="complete",
             expanded=False,
         )
+
+
+def _prepare_trace_store(settings: Settings, engine: Engine) -> None:
+    """Create the trace store's tables now, so Traces reads an empty store before the first
+    span is written (the writer would create them then). A store that does not answer only
+    logs: the writer retries and the app runs without it."""
+    tracing = settings.tracing
+    store = trace_store_engine(settings, engine)
+    try:
+        prepare_store(
+            store,
+            compress_after_days=tracing.compress_after_days,
+            drop_after_days=tracing.drop_after_days,
+            text_index=tracing.text_index,
+        )
+    except SQLAlchemyError as exc:
+        log.warning("The trace store could not be prepared at start: %s", exc)
+    finally:
+        if store is not engine:
+            store.dispose()

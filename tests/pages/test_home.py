@@ -29,7 +29,9 @@ def test_first_start_seeds_and_shows_what_the_demo_contains(app_env: Path) -> No
 
 
 def test_home_shows_every_components_status(app_env: Path) -> None:
-    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S)
+    at.session_state["role"] = "admin"
+    at.run()
 
     rows = _component_rows(at)
     assert rows["Database"]["backend"] == "SQLite"
@@ -47,7 +49,9 @@ def test_home_lists_each_provider_as_real_or_simulated(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-home-test-key")
     monkeypatch.setenv("APP__SEED_ON_START", "false")
 
-    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S)
+    at.session_state["role"] = "admin"
+    at.run()
 
     rows = _component_rows(at)
     providers = {name: row for name, row in rows.items() if name.startswith("LLM: ")}
@@ -68,7 +72,9 @@ def test_postgres_url_is_shown_without_its_password(
     monkeypatch.setenv("DATABASE_URL", with_password)
     monkeypatch.setenv("APP__SEED_ON_START", "false")
 
-    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S)
+    at.session_state["role"] = "admin"
+    at.run()
 
     rows = _component_rows(at)
     assert rows["Database"]["backend"].startswith("PostgreSQL ")
@@ -146,3 +152,15 @@ def test_home_shows_the_trace_store_counts_and_they_add_up(
     counts = {line.split('"')[1]: int(line.rsplit(" ", 1)[1]) for line in block.splitlines()}
     assert set(counts) == {"ended", "written", "dropped", "pending"}
     assert counts["ended"] == counts["written"] + counts["dropped"] + counts["pending"]
+
+
+@pytest.mark.parametrize("role", ["customer", "agent"])
+def test_server_paths_are_for_admins_only(seeded_env: Path, role: str) -> None:
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S)
+    at.session_state["role"] = role
+    at.run()
+
+    table = at.table[0].value
+    assert "where" not in table.columns
+    shown = " ".join(str(cell) for cell in table.to_numpy().ravel())
+    assert "sqlite" not in shown and str(seeded_env) not in shown

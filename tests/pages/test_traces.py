@@ -21,8 +21,9 @@ def test_a_chat_turn_appears_as_a_priced_trace_with_its_waterfall(app_env: Path)
 
     assert not at.exception, at.exception
     table = at.dataframe[0].value
-    turns = table[table["root_name"] == "turn"]
+    turns = table[table["root_name"] == "turn · What is your return window?"]
     assert len(turns) == 1
+    assert turns["model"].iloc[0].startswith("gpt-4o-mini")
     assert turns["cost"].iloc[0].startswith("$0.0")
     trace_id = turns["trace_id"].iloc[0]
 
@@ -58,8 +59,9 @@ def test_a_trace_without_cost_says_so_instead_of_nan(app_env: Path) -> None:
 
     table = at.dataframe[0].value
     assert not table["cost"].str.contains("nan").any()
-    assert (table[table["root_name"] != "turn"]["cost"] == "—").all()
-    turn = str(table[table["root_name"] == "turn"]["trace_id"].iloc[0])
+    turns = table["root_name"].str.startswith("turn · ")
+    assert (table[~turns]["cost"] == "—").all()
+    turn = str(table[turns]["trace_id"].iloc[0])
     at.query_params["trace"] = turn
     at.run()
     assert "Chat model: gpt-4o-mini" in " ".join(c.value for c in at.caption)
@@ -74,3 +76,64 @@ def test_customers_cannot_open_the_traces(app_env: Path) -> None:
     at.run()
     at.switch_page("pages/traces.py").run()
     assert [t.value for t in at.title] == ["🔎 Traces"]
+
+
+def _agent_on(at: AppTest, page: str) -> None:
+    at.session_state["role"] = Role.AGENT
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+
+
+def test_traces_open_on_a_seeded_store_before_any_chat(seeded_env: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+
+    _agent_on(at, "pages/traces.py")
+
+    assert not at.error, [e.value for e in at.error]
+    assert at.info and at.info[0].value.startswith("No traces in this window yet")
+
+
+def test_the_list_names_turns_by_the_customers_words_and_shows_the_chat_model(
+    seeded_env: Path,
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+    at.switch_page("pages/customer_chat.py").run()
+    start = "Can you tell me how long I have to send back a pair of"
+    at.chat_input[0].set_value(f"{start} hiking boots that do not fit?").run()
+
+    _agent_on(at, "pages/traces.py")
+
+    table = at.dataframe[0].value
+    turn = table[table["root_name"].str.startswith("turn · ")]
+    assert turn["root_name"].tolist() == [f"turn · {start}…"]
+    assert turn["model"].str.startswith("gpt-4o-mini").tolist() == [True]
+
+
+def test_knowledge_base_searches_are_hidden_until_the_toggle_shows_them(
+    seeded_env: Path,
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+    _agent_on(at, "pages/knowledge_base.py")
+    at.text_input(key="kb_query").set_value("How long do refunds take?").run()
+
+    at.switch_page("pages/traces.py").run()
+
+    assert at.info and at.info[0].value.startswith("No traces in this window yet")
+    at.toggle[0].set_value(True).run()
+    roots = at.dataframe[0].value["root_name"].tolist()
+    assert roots and all(root.startswith("retrieval ") for root in roots)
+
+
+def test_a_text_search_without_matches_says_what_it_covers(seeded_env: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+    at.switch_page("pages/customer_chat.py").run()
+    at.chat_input[0].set_value("What is your return window?").run()
+    _agent_on(at, "pages/traces.py")
+
+    at.text_input[0].set_value("ORD-99999").run()
+
+    assert at.info, "no message for an empty search"
+    message = at.info[0].value.replace("\\", "")
+    assert "ORD-99999" in message and "Text search covers span names and attributes" in message
+    assert "ask something" not in message

@@ -1,0 +1,109 @@
+"""The agent view and trace links in a real browser, on an app started from ``python -m seed``
+data (no span yet)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from bench import _agent_flow as flow
+from bench._browser import app_env, seed_folder
+from tests.e2e.conftest import PROJECT_ROOT, _free_port, _wait_healthy
+
+pytestmark = pytest.mark.browser
+
+TITLES = ["The zip on my jacket broke after a week", "Where is the parcel for my tent?"]
+
+
+@pytest.fixture(scope="module")
+def seeded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a folder that ``python -m seed`` filled, with two customer conversations."""
+    data_dir = tmp_path_factory.mktemp("agent-e2e") / "data"
+    seed_folder(data_dir)
+    flow.add_conversations(data_dir, TITLES)
+    port = _free_port()
+    with (data_dir / "streamlit.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=PROJECT_ROOT, env=app_env(data_dir), stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, process)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture
+def tab(browser: object, seeded_app: str) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    yield context.new_page()
+    context.close()
+
+
+def test_the_agent_works_a_conversation_without_an_error_box(tab: object, seeded_app: str) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(tab, Page)
+    tab.goto(seeded_app)
+    flow.open_agent_view(tab)
+    flow.open_conversation(tab, TITLES[0])
+    heading = flow.main_area(tab).get_by_role("heading", name=TITLES[0])
+
+    empty = flow.main_area(tab).get_by_text("Nothing here: no conversation matches")
+    for which, queue_empty in (("negative feedback", True), ("PII redacted", True), ("all", False)):
+        flow.pick_filter(tab, which)
+        if queue_empty:
+            expect(empty).to_be_visible(timeout=flow.WAIT_MS)
+        else:
+            expect(empty).to_be_hidden(timeout=flow.WAIT_MS)
+        expect(heading).to_be_visible()
+        expect(tab.get_by_test_id("stException")).to_have_count(0)
+        expect(tab.get_by_test_id("stAlertContentError")).to_have_count(0)
+
+    flow.claim(tab)
+    flow.send(tab, "A replacement zip is on its way today.")
+    flow.create_ticket(tab, "Replace the jacket zip", "High")
+    flow.resolve(tab)
+    tickets = flow.main_area(tab).get_by_text("Replace the jacket zip (resolved, high)")
+    expect(tickets).to_be_visible()
+    notice = (
+        flow.main_area(tab)
+        .get_by_test_id("stChatMessage")
+        .filter(has_text="marked this conversation as resolved and closed ticket #")
+    )
+    expect(notice).to_be_visible()
+    expect(tab.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_a_trace_link_in_a_new_session_says_it_is_for_staff_then_opens(
+    tab: object, seeded_app: str
+) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(tab, Page)
+    trace_id = "0123456789abcdef0123456789abcdef"
+    tab.goto(f"{seeded_app}/traces?trace={trace_id}")
+    flow.wait_started(tab)
+    # Streamlit's own "Page not found" dialog (the customer's navigation has no Traces) comes
+    # first; under it, the page says why and what to do.
+    dialog = tab.get_by_role("dialog")
+    if dialog.count():
+        tab.keyboard.press("Escape")
+        expect(dialog).to_have_count(0)
+
+    expect(tab.get_by_text("which is for support staff")).to_be_visible(timeout=flow.WAIT_MS)
+    tab.get_by_test_id("stSidebar").get_by_text("Support agent").click()
+
+    expect(tab.get_by_role("heading", name="Traces")).to_be_visible(timeout=flow.WAIT_MS)
+    expect(tab.get_by_text(f"There is no trace {trace_id}")).to_be_visible(timeout=flow.WAIT_MS)
+    assert f"trace={trace_id}" in tab.url
