@@ -93,7 +93,10 @@ def remember(
     quality: Quality,
 ) -> bool:
     """Keep the answer under ``key`` unless a tool it used forbids it; True when kept."""
-    if not parts.tools.is_cacheable([step.name for step in generation.tool_steps]):
+    used = [step.name for step in generation.tool_steps]
+    if generation.pending is not None:
+        used.append(generation.pending.tool)
+    if not parts.tools.is_cacheable(used):
         return False
     entry = {
         "text": generation.text,

@@ -27,7 +27,9 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from core.conversation import history as store
 from core.conversation.answer_cache import answer_key, look_up, remember, replay
+from core.conversation.consent import expire_pending, pending_action
 from core.conversation.context_window import history_from_rows
+from core.conversation.decisions import decide_action
 from core.conversation.escalation import escalated_ticket, summarise_escalation
 from core.conversation.generation import Generation, GenerationFailed, generate_answer
 from core.conversation.parts import EngineParts
@@ -50,6 +52,7 @@ from core.conversation.tracing import (
 )
 from core.conversation.turns import (
     Notice,
+    PendingAction,
     TextDelta,
     TurnEvent,
     TurnRequest,
@@ -112,6 +115,19 @@ class ConversationEngine:
     def start_conversation(self, user_id: int, *, route: Sequence[str] | None = None) -> str:
         """A new, empty conversation for the customer; returns its id."""
         return store.start_conversation(self.parts.db, user_id, route=route)
+
+    def pending_action(self, conversation_id: str) -> PendingAction | None:
+        """The change waiting for the customer's yes in this conversation, if any."""
+        return pending_action(self.parts.db, conversation_id)
+
+    def confirm_action(self, action_id: int, user_id: int, *, choice: int = 0) -> TurnResult:
+        """Run the pending change (at the picked ``choice`` of time) and answer; see
+        ``decisions``."""
+        return decide_action(self.parts, action_id, user_id, confirm=True, choice=choice)
+
+    def decline_action(self, action_id: int, user_id: int) -> TurnResult:
+        """Drop the pending change; the model acknowledges it."""
+        return decide_action(self.parts, action_id, user_id, confirm=False)
 
     def send(self, request: TurnRequest) -> TurnResult:
         """Run a whole turn and return its result."""
@@ -200,6 +216,7 @@ class ConversationEngine:
             user_id=request.user_id,
             trace_id=turn.trace_id,
         )
+        expire_pending(parts.db, turn.conversation_id)
         if redaction.findings:
             turn.notices.append(privacy_notice(redaction.findings))
             yield Notice(turn.notices[-1])
