@@ -92,9 +92,7 @@ def test_declining_keeps_the_order_and_the_model_acknowledges_it(fresh: App) -> 
     assert _status(fresh, order) is OrderStatus.PROCESSING
     assert "nothing has been changed" in result.text
     assert not result.tool_steps
-    assert list_messages(fresh.services.db, conversation_id)[-2].content.startswith(
-        "Keep my order"
-    )
+    assert list_messages(fresh.services.db, conversation_id)[-2].content.startswith("Keep my order")
 
 
 def test_a_new_message_expires_the_request(fresh: App) -> None:
