@@ -21,6 +21,10 @@ from core.kb.embedder import LocalEmbedder, get_local_embedder
 from core.simulator.intent_examples import EXAMPLES
 
 NEIGHBOURS = 3
+REMEMBERED = 20_000
+"""Passage pieces whose vectors are kept between turns."""
+_remembered: dict[str, np.ndarray] = {}
+_remembered_lock = threading.Lock()
 
 
 class Intent(StrEnum):
@@ -53,7 +57,8 @@ _VERBS = {
 }
 _HYPOTHETICAL = re.compile(
     r"^\s*(?:if|what happens|what if|suppose|in case|hypothetically|say I)\b|\bif I\b"
-    r"|\bwould I\b|\bhow (?:soon|long|quickly) (?:would|will|do|does)\b",
+    r"|\bwould I\b|\bhow (?:soon|long|quickly) (?:would|will|do|does)\b|\bwhat would\b"
+    r"|\bthinking (?:about|of)\b|\bconsidering\b|\bwondering\b",
     re.IGNORECASE,
 )
 
@@ -67,8 +72,12 @@ nobody's order."""
 
 
 def classify(text: str) -> Intent:
-    """The intent whose examples are nearest ``text`` in meaning."""
-    return _Examples.shared().nearest(text)
+    """The intent whose examples are nearest ``text`` in meaning; an order's status only when
+    the message is about the customer's own order."""
+    intent = _Examples.shared().nearest(text)
+    if intent is Intent.ORDER_STATUS and not _OWN.search(text):
+        return Intent.INFORMATION
+    return intent
 
 
 def asks_to_change(intent: Intent, text: str) -> bool:
@@ -81,11 +90,24 @@ def asks_to_change(intent: Intent, text: str) -> bool:
 
 
 def similarities(text: str, candidates: list[str]) -> np.ndarray:
-    """Cosine similarity of ``text`` with each candidate, by the shared embedding model."""
+    """Cosine similarity of ``text`` with each candidate, by the shared embedding model
+    (candidates' vectors are remembered: the same passages come back turn after turn)."""
     if not candidates:
         return np.zeros(0, dtype=np.float32)
-    vectors = _embedder().embed([text, *candidates])
-    return np.asarray(vectors[1:] @ vectors[0])
+    return np.asarray(_vectors(candidates) @ _embedder().embed([text])[0])
+
+
+def _vectors(texts: list[str]) -> np.ndarray:
+    with _remembered_lock:
+        missing = list(dict.fromkeys(t for t in texts if t not in _remembered))
+    if missing:
+        fresh = _embedder().embed(missing)
+        with _remembered_lock:
+            if len(_remembered) > REMEMBERED:
+                _remembered.clear()
+            _remembered.update(zip(missing, fresh, strict=True))
+    with _remembered_lock:
+        return np.stack([_remembered[t] for t in texts])
 
 
 class _Examples:
