@@ -61,6 +61,7 @@ from core.conversation.turns import (
 )
 from core.db.models import ConversationStatus
 from core.errors import EngineError, ObservatoryError, ProviderError, StorageError
+from core.kb.retrieval import SearchHit
 from core.pii import privacy_notice, redact_message
 from core.providers.base import ChatMessage
 from observability import attributes as attr
@@ -245,7 +246,7 @@ class ConversationEngine:
         self, request: TurnRequest, question: str, turn: _Turn, generation: Generation
     ) -> Generator[TurnEvent, None, TurnResult]:
         parts, route = self.parts, turn.plan.route
-        hits = parts.kb.search(question, scopes=("global", turn.conversation_id))
+        hits = _search(parts, question, turn.conversation_id)
         sources = parts.kb.format_sources(hits)
         customer = store.customer_name(parts.db, request.user_id)
         history = history_from_rows(store.list_messages(parts.db, turn.conversation_id))
@@ -348,6 +349,21 @@ class ConversationEngine:
             save_reply(self.parts, result)
         except StorageError as exc:
             log.warning("could not store the interrupted turn %s: %s", turn.trace_id, exc)
+
+
+def _search(parts: EngineParts, question: str, conversation_id: str) -> list[SearchHit]:
+    """The passages for the question: from the files the customer attached to this
+    conversation first (they attached them to ask about them, "summarise this" included),
+    then from the help centre."""
+    hits = parts.kb.search(question, scopes=("global", conversation_id))
+    attached = parts.kb.list_documents(scope=conversation_id)
+    if not attached:
+        return list(hits)
+    titles = " ".join(document.title for document in attached)
+    own = parts.kb.search(f"{titles}\n{question}", scope=conversation_id)
+    seen = {(hit.document_id, hit.page, hit.start) for hit in own}
+    rest = [hit for hit in hits if (hit.document_id, hit.page, hit.start) not in seen]
+    return [*own, *rest][: max(len(hits), len(own))]
 
 
 def _end_turn(span: Span, result: TurnResult) -> None:
