@@ -61,10 +61,10 @@ def test_an_information_question_after_an_order_lookup_changes_nothing(
         question.format(number=order.number),
     )
 
-    assert answer.pending_action is None
     assert not answer.tool_steps, [step.name for step in answer.tool_steps]
     with Session(fresh.services.db) as session:
         assert session.get(Order, order.id).status is OrderStatus.PROCESSING  # type: ignore[union-attr]
+    assert answer.pending_action is None
 
 
 def test_the_order_named_in_this_message_wins_over_an_earlier_one(fresh: App) -> None:
