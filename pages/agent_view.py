@@ -16,6 +16,7 @@ from core.conversation import (
 from core.db.models import Conversation, ConversationStatus, MessageRole, TicketPriority
 from core.errors import ObservatoryError
 from pages._shared.chat_widgets import format_cost, show_message, show_trace_link, traced_turns
+from pages._shared.consent import describe_pending
 from pages._shared.resources import get_services
 from pages._shared.roles import current_user
 
@@ -251,6 +252,8 @@ def conversation_panel() -> None:
     for message in messages:
         if message.role is not MessageRole.SYSTEM:
             show_message(message, trace_link=message.id in links)
+    if waiting := describe_pending(services.engine.pending_action(conversation_id)):
+        st.caption(waiting)
 
 
 def _draft() -> None:

@@ -19,6 +19,7 @@ from core.directory import list_customers
 from core.errors import ObservatoryError
 from core.experiments import list_experiments
 from pages._shared.chat_widgets import format_cost, show_message, stream_turn, traced_turns
+from pages._shared.consent import show_consent_card
 from pages._shared.resources import get_services
 from pages._shared.roles import sees_traces
 
@@ -147,6 +148,7 @@ def show_transcript() -> None:
         show_message(message, on_feedback=_feedback, trace_link=message.id in links, notes=extra)
     if not conversation_id:
         return
+    show_consent_card(services.engine, conversation_id, user_id)
     status = get_conversation(services.db, conversation_id).status
     if status in WITH_A_HUMAN:
         st.success(WITH_A_HUMAN[status], icon="🙋")

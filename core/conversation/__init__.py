@@ -20,6 +20,7 @@ from core.conversation.queue import QueueFilter, QueueRow, list_queue
 from core.conversation.turns import (
     Citation,
     Notice,
+    PendingAction,
     TextDelta,
     ToolFinished,
     ToolStarted,
@@ -37,6 +38,7 @@ __all__ = [
     "Draft",
     "EngineParts",
     "Notice",
+    "PendingAction",
     "QueueFilter",
     "QueueRow",
     "TextDelta",

@@ -101,7 +101,10 @@ def remember(
     not end with ``stop``, or nothing was said) or a tool it used forbids it; True when kept."""
     if generation.finish_reason != COMPLETE or not generation.text.strip():
         return False
-    if not parts.tools.is_cacheable([step.name for step in generation.tool_steps]):
+    used = [step.name for step in generation.tool_steps]
+    if generation.pending is not None:
+        used.append(generation.pending.tool)
+    if not parts.tools.is_cacheable(used):
         return False
     entry = {
         "text": generation.text,

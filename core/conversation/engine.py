@@ -27,7 +27,9 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from core.conversation import history as store
 from core.conversation.answer_cache import answer_key, look_up, remember, replay
+from core.conversation.consent import expire_pending, pending_action
 from core.conversation.context_window import history_from_rows
+from core.conversation.decisions import decide_action
 from core.conversation.escalation import escalated_ticket, summarise_escalation
 from core.conversation.generation import Generation, GenerationFailed, generate_answer
 from core.conversation.parts import EngineParts
@@ -50,6 +52,7 @@ from core.conversation.tracing import (
 )
 from core.conversation.turns import (
     Notice,
+    PendingAction,
     TextDelta,
     TurnEvent,
     TurnRequest,
@@ -58,6 +61,7 @@ from core.conversation.turns import (
 )
 from core.db.models import ConversationStatus
 from core.errors import EngineError, ObservatoryError, ProviderError, StorageError
+from core.kb.retrieval import SearchHit
 from core.pii import privacy_notice, redact_message
 from core.plain_text import storable
 from core.providers.base import ChatMessage
@@ -113,6 +117,19 @@ class ConversationEngine:
     def start_conversation(self, user_id: int, *, route: Sequence[str] | None = None) -> str:
         """A new, empty conversation for the customer; returns its id."""
         return store.start_conversation(self.parts.db, user_id, route=route)
+
+    def pending_action(self, conversation_id: str) -> PendingAction | None:
+        """The change waiting for the customer's yes in this conversation, if any."""
+        return pending_action(self.parts.db, conversation_id)
+
+    def confirm_action(self, action_id: int, user_id: int, *, choice: int = 0) -> TurnResult:
+        """Run the pending change (at the picked ``choice`` of time) and answer; see
+        ``decisions``."""
+        return decide_action(self.parts, action_id, user_id, confirm=True, choice=choice)
+
+    def decline_action(self, action_id: int, user_id: int) -> TurnResult:
+        """Drop the pending change; the model acknowledges it."""
+        return decide_action(self.parts, action_id, user_id, confirm=False)
 
     def send(self, request: TurnRequest) -> TurnResult:
         """Run a whole turn and return its result."""
@@ -201,6 +218,7 @@ class ConversationEngine:
             user_id=request.user_id,
             trace_id=turn.trace_id,
         )
+        expire_pending(parts.db, turn.conversation_id)
         if redaction.findings:
             turn.notices.append(privacy_notice(redaction.findings))
             yield Notice(turn.notices[-1])
@@ -229,7 +247,7 @@ class ConversationEngine:
         self, request: TurnRequest, question: str, turn: _Turn, generation: Generation
     ) -> Generator[TurnEvent, None, TurnResult]:
         parts, route = self.parts, turn.plan.route
-        hits = parts.kb.search(question, scopes=("global", turn.conversation_id))
+        hits = _search(parts, question, turn.conversation_id)
         sources = parts.kb.format_sources(hits)
         customer = store.customer_name(parts.db, request.user_id)
         history = history_from_rows(store.list_messages(parts.db, turn.conversation_id))
@@ -334,6 +352,21 @@ class ConversationEngine:
             save_reply(self.parts, result)
         except StorageError as exc:
             log.warning("could not store the interrupted turn %s: %s", turn.trace_id, exc)
+
+
+def _search(parts: EngineParts, question: str, conversation_id: str) -> list[SearchHit]:
+    """The passages for the question: from the files the customer attached to this
+    conversation first (they attached them to ask about them, "summarise this" included),
+    then from the help centre."""
+    hits = parts.kb.search(question, scopes=("global", conversation_id))
+    attached = parts.kb.list_documents(scope=conversation_id)
+    if not attached:
+        return list(hits)
+    titles = " ".join(document.title for document in attached)
+    own = parts.kb.search(f"{titles}\n{question}", scope=conversation_id)
+    seen = {(hit.document_id, hit.page, hit.start) for hit in own}
+    rest = [hit for hit in hits if (hit.document_id, hit.page, hit.start) not in seen]
+    return [*own, *rest][: max(len(hits), len(own))]
 
 
 def _end_turn(span: Span, result: TurnResult) -> None:

@@ -2,8 +2,10 @@
 
 The model may ask for tools; each runs as an ``execute_tool`` span and its result goes back to the
 model, for at most ``engine.max_tool_rounds`` rounds — the last round offers no tools, so the
-model has to answer. ``Generation`` keeps what happened as it happens (text, tool steps, tokens,
-cost), so a turn that fails half-way still knows which tools ran and what they cost.
+model has to answer. A tool that changes what the customer owns is not run: it is proposed
+(``consent``), the answer asks the customer to confirm, and the loop ends. ``Generation`` keeps
+what happened as it happens (text, tool steps, tokens, cost), so a turn that fails half-way
+still knows which tools ran and what they cost.
 """
 
 from __future__ import annotations
@@ -14,14 +16,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from opentelemetry import trace
+
+from core.conversation.consent import ASK_FIRST, propose_action
 from core.conversation.escalation import ESCALATION_TOOLS
 from core.conversation.parts import EngineParts
-from core.conversation.turns import TextDelta, ToolFinished, ToolStarted, ToolStep, TurnEvent
+from core.conversation.turns import (
+    PendingAction,
+    TextDelta,
+    ToolFinished,
+    ToolStarted,
+    ToolStep,
+    TurnEvent,
+)
 from core.errors import EngineError, ProviderError
 from core.providers.base import ChatChunk, ChatMessage, ChatRequest, ChatResponse, ToolCall
 from core.providers.errors import AllProvidersFailed
 from core.router import Attempt
-from core.tools import ToolContext
+from core.tools import ToolContext, ToolResult
 from observability.pricing import PriceStatus, price_span_attributes
 
 GENAI_PROVIDER = {"openai": "openai", "anthropic": "anthropic", "azure": "azure.ai.openai"}
@@ -52,6 +64,8 @@ class Generation:
     first_token_at: float | None = None
     finish_reason: str | None = None
     """How the last model call ended (``stop`` for a whole answer); ``None`` before one did."""
+    pending: PendingAction | None = None
+    """A side-effect call the model asked for, waiting for the customer's yes."""
 
     def first_token_ms(self, started: float) -> float | None:
         """Milliseconds from ``started`` (a ``perf_counter`` reading) to the first text."""
@@ -72,6 +86,7 @@ class Generation:
             "cached": self.cached,
             "attempts": self.attempts,
             "fallbacks": tuple(self.fallbacks),
+            "pending_action": self.pending,
         }
 
     def add_attempts(self, attempts: Sequence[Attempt]) -> None:
@@ -121,12 +136,46 @@ def generate_answer(
             ChatMessage(role="assistant", content=response.text, tool_calls=response.tool_calls)
         )
         for call in response.tool_calls:
-            yield ToolStarted(call.name, dict(call.arguments))
-            step = _run_tool(parts, call, context)
+            if parts.tools.needs_consent(call.name):
+                if generation.pending is not None:
+                    continue
+                outcome = propose_action(
+                    parts.db, parts.tools, call, context, route=route, trace_id=_trace_id()
+                )
+                if isinstance(outcome, PendingAction):
+                    generation.pending = outcome
+                    continue
+                yield ToolStarted(call.name, dict(call.arguments))
+                step = _refused(call, outcome)
+            else:
+                yield ToolStarted(call.name, dict(call.arguments))
+                step = _run_tool(parts, call, context)
             generation.tool_steps.append(step)
             generation.escalated |= step.ok and step.name in ESCALATION_TOOLS
             conversation.append(ChatMessage(role="tool", content=step.result, tool_call_id=call.id))
             yield ToolFinished(step)
+        if generation.pending is not None:
+            yield from _ask_first(generation, generation.pending)
+            return
+
+
+def answer_without_tools(
+    parts: EngineParts,
+    generation: Generation,
+    messages: Sequence[ChatMessage],
+    route: Sequence[str],
+) -> Iterator[TurnEvent]:
+    """One routed call offering no tools: the model says what the tool results in
+    ``messages`` mean for the customer."""
+    request = ChatRequest(
+        model=route[0],
+        messages=list(messages),
+        tools=[],
+        temperature=ANSWER_TEMPERATURE,
+        max_tokens=ANSWER_MAX_TOKENS,
+        stream=True,
+    )
+    yield from _stream_round(parts, generation, request, route)
 
 
 def price_response(response: ChatResponse) -> Decimal | None:
@@ -172,6 +221,25 @@ def _stream_round(
         raise GenerationFailed("The model's stream ended without a final response.")
     generation.add_usage(response)
     return response
+
+
+def _ask_first(generation: Generation, pending: PendingAction) -> Iterator[TurnEvent]:
+    """End the answer with the question the customer confirms or declines."""
+    text = ("\n\n" if generation.text else "") + ASK_FIRST.format(question=pending.question)
+    if generation.first_token_at is None:
+        generation.first_token_at = time.perf_counter()
+    generation.text += text
+    yield TextDelta(text)
+
+
+def _refused(call: ToolCall, result: ToolResult) -> ToolStep:
+    """A side-effect call that cannot be done as asked: the model reads why, nothing ran."""
+    return ToolStep(call.id, call.name, dict(call.arguments), False, result.content)
+
+
+def _trace_id() -> str | None:
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
 
 
 def _run_tool(parts: EngineParts, call: ToolCall, context: ToolContext) -> ToolStep:

@@ -57,6 +57,24 @@ class ToolStep:
 
 
 @dataclass(frozen=True)
+class PendingAction:
+    """A change the model asked for that waits for the customer's yes (see ``consent``)."""
+
+    id: int
+    conversation_id: str
+    tool: str
+    question: str
+    """One line, e.g. "Cancel ORD-10059 — $1,105.00, refunded to your original payment
+    method?"."""
+    confirm_label: str
+    decline_label: str
+    choices: tuple[str, ...] = ()
+    """Times to pick from (the first is the one asked for when it is free); empty for a
+    plain yes or no."""
+    status: str = "pending"
+
+
+@dataclass(frozen=True)
 class TextDelta:
     """A piece of the answer as it streams."""
 
@@ -114,6 +132,8 @@ class TurnResult:
     attempts: int = 0
     fallbacks: tuple[str, ...] = field(default_factory=tuple)
     error: str | None = None
+    pending_action: PendingAction | None = None
+    """A change waiting for the customer's confirmation, asked for in this turn."""
 
 
 TurnEvent = TextDelta | ToolStarted | ToolFinished | Notice | TurnResult

@@ -151,6 +151,41 @@ class Ticket(SQLModel, table=True):
     resolved_at: datetime | None = None
 
 
+class ActionStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+class ConsentRequest(SQLModel, table=True):
+    """A side-effect tool call the model asked for, waiting for the customer's yes or no.
+
+    It expires when the customer sends another message; ``decided_by``/``decided_at`` say who
+    answered and when."""
+
+    __tablename__ = "consent_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(foreign_key="conversations.id", index=True, max_length=36)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    tool_name: str
+    call_id: str
+    arguments: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    question: str
+    confirm_label: str
+    decline_label: str
+    choices: list[dict[str, Any]] = _json_list()
+    """``[{"label": "Tue 8 Dec, 10:00 AM · Seattle store", "arguments": {...}}, …]``"""
+    route: list[str] = _json_list()
+    status: ActionStatus = Field(default=ActionStatus.PENDING, index=True)
+    trace_id: str | None = Field(default=None, max_length=32)
+    """The turn that asked."""
+    decided_by: int | None = None
+    decided_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class OrderStatus(StrEnum):
     PROCESSING = "processing"
     PACKED = "packed"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from core.simulator.meant import pick_by_meaning
 from core.simulator.passages import Kind, Unit, read_units
 from core.simulator.question import Question, read_question, says_not
 from core.simulator.relevance import Evidence, rank_evidence
@@ -53,7 +54,11 @@ def compose_cited_answer(question_text: str, sources: list[Source]) -> str | Non
     listed = listed_group(question, ranked)
     if listed is not None:
         return _list_answer(question, listed, ranked)
-    chosen = pick_overview(ranking) if is_general(question) else pick_answers(ranking)
+    if is_general(question):
+        chosen = pick_overview(ranking)
+    else:
+        lexical = {evidence.position: evidence.score for evidence in ranked}
+        chosen = pick_by_meaning(question_text, sources, lexical) or pick_answers(ranking)
     rows = [evidence for evidence in chosen if evidence.unit.row is not None]
     if len(rows) >= MAX_SENTENCES and all(same_group(rows[0], other) for other in rows):
         return _list_answer(question, rows[0], ranked)

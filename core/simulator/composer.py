@@ -1,8 +1,10 @@
 """Composing the simulated model's reply from what the request carries.
 
-In order: a forced tool call; JSON mode / structured output; a summary when one is asked for;
+In order: a forced tool call; JSON mode / structured output; a summary when one is asked for
+(of the attached document, the text given or the conversation);
 the call a refused tool suggests (``recovery``), else an answer from tool results; a tool call
-when the user's words match an offered tool; a greeting; an answer quoting and citing the
+when the user's words match an offered tool; a greeting; a recap of the conversation or a
+summary of the document when that is what the message means; an answer quoting and citing the
 ``<sources>`` passages; otherwise an honest "I don't have that information" with an offer of a
 human. The same request and ``rng`` give the same reply.
 """
@@ -17,11 +19,12 @@ from datetime import date
 from core.simulator.cited import compose_cited_answer
 from core.simulator.extract import find_today
 from core.simulator.intents import decide_tool_call
+from core.simulator.meaning import Intent, classify
 from core.simulator.messages import Reply, SimRequest
 from core.simulator.recovery import follow_up_call
 from core.simulator.sources import parse_sources
 from core.simulator.structured import compose_json
-from core.simulator.summarise import is_summary_request, summarise_request
+from core.simulator.summarise import is_summary_request, recap_conversation, summarise_request
 from core.simulator.tool_answers import describe_tool_result
 from core.tokens import count_tokens
 
@@ -83,6 +86,11 @@ def _answer_text(request: SimRequest, rng: random.Random) -> str:
         )
     if _THANKS.match(question):
         return "You're welcome! Is there anything else I can help you with?"
+    intent = classify(question)
+    if intent is Intent.RECAP:
+        return recap_conversation(request)
+    if intent is Intent.SUMMARY:
+        return summarise_request(request)
     answer = compose_cited_answer(question, parse_sources(request.system))
     if answer is not None:
         return _polite(answer, rng)

@@ -9,7 +9,16 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
-ORDER_NUMBER = re.compile(r"\bORD[-\s]?(\d{4,})\b", re.IGNORECASE)
+ORDER_NUMBER = re.compile(
+    r"(?:\bORD[-\s]?|\border\s+(?:number\s+|no\.?\s*|num\.?\s*)?#?\s?|(?<![\w#])#\s?)"
+    r"(\d{4,})\b",
+    re.IGNORECASE,
+)
+"""``ORD-10042``, ``ORD 10042``, ``order 10042``, ``order number 10042``, ``order #10042`` and
+``#10042`` (a bare number is not an order number)."""
+_BACK_REFERENCE = re.compile(
+    r"\b(?:it|that|this|that one|the same|same order|that order|this order|the order)\b", re.I
+)
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = (
@@ -70,6 +79,11 @@ def find_order_numbers(text: str) -> list[str]:
     """Order numbers in canonical form (``ORD-10001``), in order of appearance, no repeats."""
     found = [f"ORD-{digits}" for digits in ORDER_NUMBER.findall(text)]
     return list(dict.fromkeys(found))
+
+
+def refers_back(text: str) -> bool:
+    """True when ``text`` points at something said before ("cancel it", "that order")."""
+    return _BACK_REFERENCE.search(text) is not None
 
 
 def find_emails(text: str) -> list[str]:

@@ -1,6 +1,10 @@
 """Deciding whether the user's words call for one of the offered tools, and with what arguments.
 
-Matching is generic: the tool's name and description are compared with the user's last message
+For the shop's kinds of tool (an order lookup, a cancellation, booking, moving a booking, free
+slots, a ticket for a person) the message's meaning decides (``meaning.classify``): a question
+about a policy calls nothing even when it mentions orders or appointments, and a change is made
+only when this message asks for it in so many words (``meaning.asks_to_change``). Any other tool
+is matched generically: its name and description are compared with the user's last message
 (words, prefixes and a few synonyms), so a tool the simulator has never seen still gets called
 when its description fits. Arguments come from the tool's JSON schema property names
 (``order_number`` ← ``ORD-10042``, ``date`` ← "next Tuesday" as ISO, …), read by ``values``.
@@ -15,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from core.simulator.extract import find_date
+from core.simulator.meaning import CHANGES, Intent, asks_to_change, classify
 from core.simulator.messages import Role, SimRequest, ToolDef, ToolUse
 from core.simulator.values import SYNONYMS, TextContext, fill_object, value_for
 from core.simulator.words import STOPWORDS
@@ -56,7 +62,7 @@ def decide_tool_call(request: SimRequest, today: date, rng: random.Random) -> To
         return None
     user_text = request.last_user_text()
     context = TextContext(text=_user_words(request), focus=user_text, today=today)
-    tool = _forced(request) or _best_match(request.tools, context)
+    tool = _forced(request) or _choose(request.tools, context)
     if tool is None:
         return None
     arguments = tool_arguments(tool, context, placeholders=request.forced_tool is not None)
@@ -98,6 +104,49 @@ def _forced(request: SimRequest) -> ToolDef | None:
         scored = sorted(request.tools, key=lambda t: -score_tool(t, request.last_user_text()))
         return scored[0]
     return next((tool for tool in request.tools if tool.name == request.forced_tool), None)
+
+
+_KINDS: tuple[tuple[Intent, re.Pattern[str]], ...] = (
+    (Intent.CANCEL_ORDER, re.compile(r"cancel", re.I)),
+    (Intent.RESCHEDULE, re.compile(r"reschedul|move", re.I)),
+    (Intent.BOOK, re.compile(r"^book|reserve", re.I)),
+    (Intent.AVAILABILITY, re.compile(r"availab|slots|openings", re.I)),
+    (Intent.HUMAN, re.compile(r"ticket|escalat|human|hand_?off", re.I)),
+    (
+        Intent.ORDER_STATUS,
+        re.compile(r"order.*(status|track|get|look)|(status|track|get).*order", re.I),
+    ),
+)
+"""The shop's kinds of tool, recognised by name."""
+
+
+def kind_of(tool: ToolDef) -> Intent | None:
+    """What a tool does, when it is one of the shop's kinds; None for any other tool."""
+    return next((intent for intent, name in _KINDS if name.search(tool.name)), None)
+
+
+def _choose(tools: tuple[ToolDef, ...], context: TextContext) -> ToolDef | None:
+    """The tool the last message asks for: by meaning for the shop's kinds of tool, by the
+    words of its description for any other."""
+    matched = _best_match(tools, context)
+    if matched is not None and kind_of(matched) is None:
+        return matched
+    text = context.focus
+    if not text.strip() or _GREETING.match(text):
+        return None
+    intent = classify(text)
+    if intent in CHANGES and not asks_to_change(intent, text):
+        intent = _read_only_instead(intent, context)
+    return next((tool for tool in tools if kind_of(tool) is intent), None)
+
+
+def _read_only_instead(intent: Intent, context: TextContext) -> Intent:
+    """What to look up when a change is not asked for in so many words: a day's free times
+    when the message is about an appointment on a given day ("a slot tomorrow?"), else
+    nothing (the help centre answers)."""
+    if intent in (Intent.BOOK, Intent.RESCHEDULE) and find_date(context.focus, context.today):
+        return Intent.AVAILABILITY
+    return Intent.INFORMATION
 
 
 def _best_match(tools: tuple[ToolDef, ...], context: TextContext) -> ToolDef | None:

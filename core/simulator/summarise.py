@@ -4,7 +4,8 @@ A request counts as summarisation when the system prompt or the user's last mess
 "summarise", "summarize", "recap", "tl;dr" or "write a summary" (a prompt that merely carries
 "Summary of the earlier conversation" is not a request). Tool lines of a transcript are read
 as plain sentences. The text summarised is what follows the request
-in the same message (after a colon or in a fenced/quoted block), or else the conversation so far.
+in the same message (after a colon or in a fenced/quoted block); for a bare "summarise this" the
+document in the sources (its passages in page order, each cited); or else the conversation so far.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import Counter
 
 from core.simulator.extract import find_name, find_order_numbers
 from core.simulator.messages import Role, SimRequest
-from core.simulator.sources import split_sentences
+from core.simulator.sources import Source, parse_sources, split_sentences
 from core.simulator.tool_answers import describe_tool_result
 from core.simulator.values import first_sentence
 from core.simulator.words import content_stems
@@ -30,6 +31,14 @@ _WORDS = {"two": 2, "three": 3, "four": 4, "five": 5}
 _LINE = re.compile(r"^\s*(user|customer|assistant|agent|support|tool)\s*:\s*(.+)$", re.I | re.M)
 _CUSTOMER = frozenset({"user", "customer"})
 _SUPPORT = frozenset({"assistant", "agent", "support"})
+_DOCUMENT = re.compile(
+    r"\b(?:this|the|attached|my)\s+(?:document|file|pdf|attachment|doc)\b|\.(?:pdf|txt|md)\b"
+    r"|\bsummari[sz]e\s+(?:this|it)\b",
+    re.IGNORECASE,
+)
+_PAGE = re.compile(r"\s*[—-]\s*p\.\s*(\d+)\s*$")
+_NO_PAGE = 10**6
+MAX_SECTIONS = 6
 _GREETING_OR_NAME = re.compile(r"^(hi|hello|hey|thanks|my name is|this is)\b[^.?!]*[.!]?$", re.I)
 
 
@@ -39,9 +48,15 @@ def is_summary_request(request: SimRequest) -> bool:
 
 
 def summarise_request(request: SimRequest) -> str:
-    """A short extractive summary of the text the request wants summarised."""
+    """A short extractive summary of the text the request wants summarised: the text given, the
+    attached document in the sources ("summarise this"), or the conversation so far."""
     instruction = f"{request.system}\n{request.last_user_text()[:300]}"
     text = _text_to_summarise(request)
+    asks_document = _DOCUMENT.search(request.last_user_text()[:300]) is not None
+    if asks_document or (text == request.last_user_text() and not _ASK.search(request.system)):
+        document = summarise_document(parse_sources(request.system))
+        if document is not None:
+            return document
     limit = _sentence_limit(instruction)
     sentences = summarise_text(text, limit)
     if not sentences:
@@ -51,6 +66,54 @@ def summarise_request(request: SimRequest) -> str:
     if "bullet" in instruction.lower():
         return "\n".join(f"- {sentence}" for sentence in sentences) + (f"\n-{tail}" if tail else "")
     return " ".join(sentences) + tail
+
+
+def summarise_document(sources: list[Source]) -> str | None:
+    """The first source's document summarised section by section (a sentence per passage, in
+    page order, each cited), or None when there are no sources."""
+    if not sources:
+        return None
+    title = _document_title(sources[0].title)
+    own = [source for source in sources if _document_title(source.title) == title]
+    own.sort(key=lambda source: (_page(source.title), source.number))
+    lines = []
+    for source in own[:MAX_SECTIONS]:
+        sentences = summarise_text(source.text, 1)
+        if sentences:
+            page = _page(source.title)
+            where = f"p.{page}: " if page < _NO_PAGE else ""
+            lines.append(f"- {where}{sentences[0].rstrip('.')} [{source.number}].")
+    if not lines:
+        return None
+    return f"Here is a summary of {title}:\n" + "\n".join(lines)
+
+
+def recap_conversation(request: SimRequest) -> str:
+    """What was said before the last message: the first question and its answer, and what was
+    asked since."""
+    earlier = [turn for turn in request.turns if turn.role in (Role.USER, Role.ASSISTANT)][:-1]
+    asked = [turn.text.strip() for turn in earlier if turn.role is Role.USER and turn.text.strip()]
+    if not asked:
+        return "This is the start of our conversation, so there is nothing to recap yet."
+    first = earlier.index(next(t for t in earlier if t.role is Role.USER))
+    answers = [t.text for t in earlier[first + 1 :] if t.role is Role.ASSISTANT and t.text.strip()]
+    recap = f"At the start you asked: “{first_sentence(asked[0])}”"
+    recap += f", and I answered: {first_sentence(answers[0])}" if answers else "."
+    if not recap.endswith((".", "?", "!")):
+        recap += "."
+    if len(asked) > 1:
+        since = "; ".join(f"“{first_sentence(text)}”" for text in asked[1:4])
+        recap += f" Since then you asked: {since}."
+    return recap
+
+
+def _document_title(header: str) -> str:
+    return _PAGE.sub("", header).strip()
+
+
+def _page(header: str) -> int:
+    found = _PAGE.search(header)
+    return int(found.group(1)) if found else _NO_PAGE
 
 
 def summarise_text(text: str, limit: int = 3) -> list[str]:

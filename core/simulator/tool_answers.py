@@ -71,6 +71,14 @@ def _is_error(name: str, data: Mapping[str, Any]) -> bool:
     return error_of(data) is not None
 
 
+def _is_declined(name: str, data: Mapping[str, Any]) -> bool:
+    return data.get("declined") is True
+
+
+def _describe_declined(data: Mapping[str, Any]) -> str:
+    return "All right — I've left everything as it was; nothing has been changed."
+
+
 def _is_slots(name: str, data: Mapping[str, Any]) -> bool:
     return isinstance(_first(data, "slots", "available_slots", "availability"), list)
 
@@ -184,6 +192,7 @@ _DESCRIBERS: tuple[
     tuple[Callable[[str, Mapping[str, Any]], bool], Callable[[Mapping[str, Any]], str]], ...
 ] = (
     (_is_error, _describe_error),
+    (_is_declined, _describe_declined),
     (_is_slots, _describe_slots),
     (_is_ticket, _describe_ticket),
     (_is_cancellation, _describe_cancellation),

@@ -158,10 +158,7 @@ def _string_for(words: list[str], schema: dict[str, Any], context: TextContext) 
         emails = extract.find_emails(context.text)
         return emails[0] if emails else None
     if "order" in words:
-        numbers = extract.find_order_numbers(context.focus) or extract.find_order_numbers(
-            context.text
-        )
-        return numbers[-1] if numbers else None
+        return _order_number(context)
     if {"booking", "appointment", "reservation"} & set(words):
         return extract.find_booking_id(context.text)
     if "time" in words:
@@ -181,6 +178,15 @@ def _string_for(words: list[str], schema: dict[str, Any], context: TextContext) 
         topics = keywords(context.text, 1)
         return topics[0] if topics else None
     return first_sentence(context.focus or context.text) or None
+
+
+def _order_number(context: TextContext) -> str | None:
+    """The order number the last message names (its last one); an earlier one only when the
+    message points back at it ("cancel it"), so a new message never acts on an old order."""
+    numbers = extract.find_order_numbers(context.focus)
+    if not numbers and extract.refers_back(context.focus):
+        numbers = extract.find_order_numbers(context.text)
+    return numbers[-1] if numbers else None
 
 
 def _datetime_value(context: TextContext) -> str | None:

@@ -7,12 +7,16 @@
 
 ``registry.is_cacheable(names)`` says whether an answer that used those tools may be cached: only
 when every one is ``ToolEffect.PURE``. Every shop tool reads live state or changes something, so
-today only answers that used no tool at all are cached.
+today only answers that used no tool at all are cached. A tool that changes what the customer owns
+runs only with their ``Consent``: ``registry.propose(call, context)`` gives the question to ask.
 """
 
 from core.tools.appointments import APPOINTMENT_TOOLS
 from core.tools.orders import ORDER_TOOLS
 from core.tools.registry import (
+    Choice,
+    Consent,
+    Proposal,
     Tool,
     ToolContext,
     ToolEffect,
@@ -30,6 +34,9 @@ def create_tool_registry() -> ToolRegistry:
 
 
 __all__ = [
+    "Choice",
+    "Consent",
+    "Proposal",
     "Tool",
     "ToolContext",
     "ToolEffect",

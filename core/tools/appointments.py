@@ -4,6 +4,10 @@ Slots are stored in UTC; the model reads and writes them as wall-clock times in 
 zone (``ToolContext.store_timezone``), e.g. ``2026-12-03T10:00:00-08:00``. A naive time the model
 sends is read in that zone. A slot is free while its ``booked`` bookings are fewer than its
 capacity.
+
+Booking and moving a booking ask the customer first: ``propose_booking`` and
+``propose_reschedule`` check the request and offer the day's free times (the one asked for first
+when it is free), so the customer picks the time and confirms before anything changes.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from core.db.models import AppointmentSlot, Booking, BookingStatus
-from core.tools.registry import Tool, ToolContext, ToolEffect, ToolError
+from core.tools.registry import Choice, Proposal, Tool, ToolContext, ToolEffect, ToolError
 from seed.appointments import SERVICES
 
 SERVICE_NAMES = [service.name for service in SERVICES]
@@ -49,6 +53,57 @@ def check_availability(context: ToolContext, arguments: Mapping[str, Any]) -> di
     if later:
         result["next_available"] = _slot_view(later[0], zone)
     return result
+
+
+def propose_booking(context: ToolContext, arguments: Mapping[str, Any]) -> Proposal:
+    """The question asked before booking: the day's free times for the service."""
+    zone = ZoneInfo(context.store_timezone)
+    service = str(arguments["service"])
+    location = _location_for(service, arguments.get("location"))
+    wanted = _parse_start(str(arguments["start"]), zone, context)
+    with Session(context.engine) as session:
+        slots = _day_slots(session, service, location, wanted, context)
+    choices = tuple(
+        Choice(
+            _slot_label(slot, zone),
+            {"service": service, "start": _local(slot.starts_at, zone), "location": slot.location},
+        )
+        for slot in slots
+    )
+    return Proposal(
+        question=f"Book a {service} on {_day_label(wanted, zone)}? Pick a time:",
+        confirm_label="Confirm booking",
+        decline_label="Don't book",
+        arguments=choices[0].arguments,
+        choices=choices,
+    )
+
+
+def propose_reschedule(context: ToolContext, arguments: Mapping[str, Any]) -> Proposal:
+    """The question asked before moving a booking: its current time and the day's free times."""
+    zone = ZoneInfo(context.store_timezone)
+    wanted = _parse_start(str(arguments["new_start"]), zone, context)
+    with Session(context.engine) as session:
+        booking, current = _own_booking(session, arguments.get("booking_id"), context)
+        slots = _day_slots(session, current.service, current.location, wanted, context)
+    reference = _reference(booking)
+    choices = tuple(
+        Choice(
+            _slot_label(slot, zone),
+            {"booking_id": reference, "new_start": _local(slot.starts_at, zone)},
+        )
+        for slot in slots
+    )
+    return Proposal(
+        question=(
+            f"Move your {current.service} ({_slot_label(current, zone)}) to "
+            f"{_day_label(wanted, zone)}? Pick a time:"
+        ),
+        confirm_label="Confirm new time",
+        decline_label="Keep my appointment",
+        arguments=choices[0].arguments,
+        choices=choices,
+    )
 
 
 def book_appointment(context: ToolContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -130,6 +185,48 @@ def _free_slot_at(
             "that day and offer the customer one of the free times."
         )
     return slots[0]
+
+
+def _day_slots(
+    session: Session,
+    service: str,
+    location: str | None,
+    wanted: datetime,
+    context: ToolContext,
+) -> list[AppointmentSlot]:
+    """The free slots on ``wanted``'s day (store time), the one at ``wanted`` first; a
+    ``ToolError`` naming the next free time when the day is full."""
+    zone = ZoneInfo(context.store_timezone)
+    day = wanted.astimezone(zone).date()
+    start = datetime.combine(day, time(0), zone).astimezone(UTC)
+    slots = _free_slots(session, service, location, start, start + timedelta(days=1), context)
+    if not slots:
+        later = _free_slots(session, service, location, start, None, context)
+        where = f" at the {location}" if location else ""
+        after = f" The next free one is {_slot_label(later[0], zone)}." if later else ""
+        raise ToolError(
+            f"There is no free {service} slot{where} on {day.isoformat()}.{after} Ask the "
+            "customer which other day suits them."
+        )
+    slots = slots[:MAX_SLOTS_LISTED]
+    return sorted(slots, key=lambda slot: _as_utc(slot.starts_at) != wanted)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _slot_label(slot: AppointmentSlot, zone: ZoneInfo) -> str:
+    """``Tue 8 Dec, 10:00 AM · Seattle store``."""
+    local = _as_utc(slot.starts_at).astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b}, {local:%I:%M %p}".replace(", 0", ", ") + (
+        f" · {slot.location}"
+    )
+
+
+def _day_label(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%A} {local.day} {local:%B}"
 
 
 def _own_booking(
@@ -259,6 +356,7 @@ APPOINTMENT_TOOLS = (
         },
         function=book_appointment,
         effect=ToolEffect.SIDE_EFFECTS,
+        propose=propose_booking,
     ),
     Tool(
         name="reschedule_appointment",
@@ -283,5 +381,6 @@ APPOINTMENT_TOOLS = (
         },
         function=reschedule_appointment,
         effect=ToolEffect.SIDE_EFFECTS,
+        propose=propose_reschedule,
     ),
 )

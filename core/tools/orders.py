@@ -1,5 +1,8 @@
 """Order tools: look up an order's status, cancel an order that has not left the warehouse.
 
+Cancelling asks the customer first (``propose_cancel``: the order, its amount and where the
+refund goes); the cancellation itself runs only once they confirm.
+
 Both act only on the calling customer's orders: someone else's order number gets the same answer
 as one that does not exist, so order numbers cannot be probed.
 """
@@ -8,13 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, select
 
 from core.db.models import Order, OrderStatus
-from core.tools.registry import Tool, ToolContext, ToolEffect, ToolError
+from core.tools.registry import Proposal, Tool, ToolContext, ToolEffect, ToolError
 
 CANCELLABLE = frozenset({OrderStatus.PROCESSING})
 """States in which an order may still be cancelled: it has not been packed for the carrier."""
@@ -55,17 +59,23 @@ def get_order_status(context: ToolContext, arguments: Mapping[str, Any]) -> dict
     }
 
 
+def propose_cancel(context: ToolContext, arguments: Mapping[str, Any]) -> Proposal:
+    """The question asked before cancelling: the order, its amount and where the money goes."""
+    order = _cancellable_order(context, str(arguments["order_number"]))
+    return Proposal(
+        question=(
+            f"Cancel {order.number} — {format_money(order.amount, order.currency)}, refunded "
+            "to your original payment method?"
+        ),
+        confirm_label="Confirm",
+        decline_label="Keep my order",
+        arguments={"order_number": order.number},
+    )
+
+
 def cancel_order(context: ToolContext, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """Cancel one of the customer's orders if it is still being processed."""
-    order = _own_order(context, str(arguments["order_number"]))
-    if order.status is OrderStatus.CANCELLED:
-        raise ToolError(f"{order.number} is already cancelled; nothing more to do.")
-    if order.status not in CANCELLABLE:
-        reason = _WHY_NOT.get(order.status, f"its status is {order.status.value}")
-        raise ToolError(
-            f"{order.number} cannot be cancelled because {reason}. It can be returned within "
-            "30 days of delivery instead (60 days for Trail Club members)."
-        )
+    order = _cancellable_order(context, str(arguments["order_number"]))
     with Session(context.engine) as session:
         changed = cast(
             CursorResult[Any],
@@ -93,6 +103,24 @@ def normalise_order_number(text: str) -> str:
     if match is None:
         raise ToolError(f"{text!r} is not an order number; they look like ORD-10042.")
     return f"ORD-{match.group(1)}"
+
+
+def format_money(amount: Decimal, currency: str) -> str:
+    """``$1,105.00`` for US dollars, ``1,105.00 EUR`` otherwise."""
+    return f"${amount:,.2f}" if currency == "USD" else f"{amount:,.2f} {currency}"
+
+
+def _cancellable_order(context: ToolContext, text: str) -> Order:
+    order = _own_order(context, text)
+    if order.status is OrderStatus.CANCELLED:
+        raise ToolError(f"{order.number} is already cancelled; nothing more to do.")
+    if order.status not in CANCELLABLE:
+        reason = _WHY_NOT.get(order.status, f"its status is {order.status.value}")
+        raise ToolError(
+            f"{order.number} cannot be cancelled because {reason}. It can be returned within "
+            "30 days of delivery instead (60 days for Trail Club members)."
+        )
+    return order
 
 
 def _own_order(context: ToolContext, text: str) -> Order:
@@ -134,5 +162,6 @@ ORDER_TOOLS = (
         },
         function=cancel_order,
         effect=ToolEffect.SIDE_EFFECTS,
+        propose=propose_cancel,
     ),
 )

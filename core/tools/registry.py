@@ -4,6 +4,11 @@ A tool is a plain function of ``(ToolContext, arguments)`` returning JSON-able d
 validates the model's arguments against the tool's JSON schema first; a refusal (``ToolError``),
 bad arguments, an unknown tool or a crash all come back as ``ToolResult(ok=False,
 content='{"error": "..."}')`` for the model to recover from — ``execute`` never raises.
+
+A tool that changes something the customer owns (``needs_consent``: cancelling, booking, moving a
+booking) never runs on the model's word alone: ``propose`` checks the call and says what it would
+do, in a question the customer answers, and ``execute`` runs it only with the customer's
+``Consent``, stamped on its span (who confirmed, and when).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -50,6 +55,43 @@ class ToolContext:
 
 ToolFunction = Callable[[ToolContext, Mapping[str, Any]], Mapping[str, Any]]
 
+CONSENT_BY: Final = "observatory.consent.confirmed_by"
+CONSENT_AT: Final = "observatory.consent.confirmed_at"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option the customer may pick (a free time), with the full arguments it runs with."""
+
+    label: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What a side-effect call would do, asked of the customer before it runs.
+
+    ``question`` reads as one line ("Cancel ORD-10059 — $1,105.00, refunded to your original
+    payment method?"); with ``choices`` the customer picks one (the first is the one the model
+    asked for, when it is possible)."""
+
+    question: str
+    confirm_label: str
+    decline_label: str
+    arguments: dict[str, Any]
+    choices: tuple[Choice, ...] = ()
+
+
+@dataclass(frozen=True)
+class Consent:
+    """The customer's yes: who gave it, and when."""
+
+    user_id: int
+    at: datetime
+
+
+ProposeFunction = Callable[[ToolContext, Mapping[str, Any]], Proposal]
+
 
 class ToolEffect(StrEnum):
     """What running a tool does to the world, which decides whether its answers may be cached."""
@@ -72,11 +114,26 @@ class Tool:
     function: ToolFunction
     effect: ToolEffect = ToolEffect.READS_LIVE_STATE
     """What running it does; only answers built from ``PURE`` tools alone may be cached."""
+    propose: ProposeFunction | None = None
+    """For a tool that changes what the customer owns: the question asked before it runs."""
+    consent_exempt: str = ""
+    """Why a side-effect tool runs without asking (escalating to a person changes nothing the
+    customer owns, and is what they asked for); a side-effect tool needs this or ``propose``."""
     validator: Draft202012Validator = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         Draft202012Validator.check_schema(self.parameters)
         object.__setattr__(self, "validator", Draft202012Validator(self.parameters))
+        if self.effect is ToolEffect.SIDE_EFFECTS and not (self.propose or self.consent_exempt):
+            raise ValueError(
+                f"tool {self.name!r} has side effects: give it a propose function (the question "
+                "the customer confirms) or a consent_exempt reason"
+            )
+
+    @property
+    def needs_consent(self) -> bool:
+        """True when the tool runs only after the customer says yes."""
+        return self.propose is not None
 
     @property
     def spec(self) -> ToolSpec:
@@ -126,19 +183,53 @@ class ToolRegistry:
                 return False
         return True
 
-    def execute(self, call: ToolCall, context: ToolContext) -> ToolResult:
-        """Run ``call`` for the customer in ``context`` inside an ``execute_tool`` span."""
+    def needs_consent(self, name: str) -> bool:
+        """True when the tool called ``name`` runs only after the customer confirms."""
+        tool = self._tools.get(name)
+        return tool is not None and tool.needs_consent
+
+    def propose(self, call: ToolCall, context: ToolContext) -> Proposal | ToolResult:
+        """The question to ask before ``call`` runs, or the error the model gets instead (bad
+        arguments, an order that cannot be cancelled, a day with no free time…)."""
+        tool = self._tools.get(call.name)
+        if tool is None or tool.propose is None:
+            return error_result(f"{call.name} does not ask the customer first; call it directly.")
+        problem = _argument_problem(tool, call.arguments)
+        if problem is not None:
+            return error_result(f"Invalid arguments for {tool.name}: {problem}")
+        try:
+            return tool.propose(context, call.arguments)
+        except ToolError as exc:
+            return error_result(str(exc))
+        except SQLAlchemyError as exc:
+            log.warning("tool %s could not be proposed: %s", tool.name, exc)
+            return error_result("The shop's records could not be reached; try again shortly.")
+
+    def execute(
+        self, call: ToolCall, context: ToolContext, *, consent: Consent | None = None
+    ) -> ToolResult:
+        """Run ``call`` for the customer in ``context`` inside an ``execute_tool`` span; a tool
+        that needs the customer's yes runs only with ``consent``."""
+        attributes: dict[str, str] = {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": call.name,
+            "gen_ai.tool.call.id": call.id,
+            "gen_ai.tool.type": "function",
+        }
+        if consent is not None:
+            attributes[CONSENT_BY] = str(consent.user_id)
+            attributes[CONSENT_AT] = consent.at.isoformat()
         with tracer.start_as_current_span(
-            f"execute_tool {call.name}",
-            kind=SpanKind.INTERNAL,
-            attributes={
-                "gen_ai.operation.name": "execute_tool",
-                "gen_ai.tool.name": call.name,
-                "gen_ai.tool.call.id": call.id,
-                "gen_ai.tool.type": "function",
-            },
+            f"execute_tool {call.name}", kind=SpanKind.INTERNAL, attributes=attributes
         ) as span:
-            result = self._run(call, context, span)
+            if consent is None and self.needs_consent(call.name):
+                span.set_attribute("error.type", "no_consent")
+                result = error_result(
+                    f"{call.name} changes the customer's account, so it runs only after they "
+                    "confirm; they have been asked."
+                )
+            else:
+                result = self._run(call, context, span)
             if not result.ok:
                 span.set_status(Status(StatusCode.ERROR, _error_text(result)))
             return result

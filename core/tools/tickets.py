@@ -107,5 +107,9 @@ TICKET_TOOLS = (
         },
         function=create_ticket,
         effect=ToolEffect.SIDE_EFFECTS,
+        consent_exempt=(
+            "Handing the conversation to a person changes nothing the customer owns, and it is "
+            "what they asked for."
+        ),
     ),
 )

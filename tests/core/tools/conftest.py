@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from core.db import create_db_engine, init_schema
 from core.db.models import Order, OrderStatus, Role, User
 from core.providers.base import ToolCall
-from core.tools import ToolContext, ToolRegistry, ToolResult, create_tool_registry
+from core.tools import Consent, ToolContext, ToolRegistry, ToolResult, create_tool_registry
 from core.tools import registry as registry_module
 from seed.loader import seed_database
 
@@ -56,8 +56,10 @@ class Shop:
         return ToolContext(self.engine, user_id or 0, conversation_id, NOW, ZONE)
 
     def run(self, user_id: int | None, name: str, **arguments: Any) -> ToolResult:
+        """Run a tool as if the customer had confirmed it (consent is tested on its own)."""
         call = ToolCall(id=f"call_{name}", name=name, arguments=arguments)
-        return self.registry.execute(call, self.context(user_id))
+        consent = Consent(user_id or 0, NOW) if self.registry.needs_consent(name) else None
+        return self.registry.execute(call, self.context(user_id), consent=consent)
 
 
 def seeded(url: str) -> Engine:
