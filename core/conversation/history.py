@@ -29,6 +29,7 @@ from core.db.models import (
 from core.errors import EngineError, StorageError
 from observability import annotate_trace
 from observability import attributes as attr
+from observability.redaction import hide_card_like
 
 TITLE_CHARS = 60
 
@@ -114,7 +115,7 @@ def add_message(
         if conversation is None:
             raise EngineError(f"Conversation {conversation_id} does not exist.")
         if not conversation.title and role is MessageRole.USER:
-            conversation.title = content[:TITLE_CHARS]
+            conversation.title = hide_card_like(content)[:TITLE_CHARS]
         conversation.updated_at = utcnow()
         cost = fields.get("cost_usd")
         if isinstance(cost, Decimal):
