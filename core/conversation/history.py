@@ -19,7 +19,6 @@ from core.conversation.turns import TurnResult
 from core.db.models import (
     Conversation,
     ConversationStatus,
-    Feedback,
     Message,
     MessageRole,
     Ticket,
@@ -27,8 +26,6 @@ from core.db.models import (
     utcnow,
 )
 from core.errors import EngineError, StorageError
-from observability import annotate_trace
-from observability import attributes as attr
 from observability.redaction import hide_card_like
 
 TITLE_CHARS = 60
@@ -149,40 +146,6 @@ def flag_conversation(engine: Engine, conversation_id: str, reason: str) -> None
             conversation.flag_reasons = [*conversation.flag_reasons, reason]
         db.add(conversation)
         db.commit()
-
-
-def record_feedback(
-    engine: Engine, message_id: int, score: int, *, user_id: int | None, comment: str | None = None
-) -> Feedback:
-    """Store a thumbs up (+1) or down (-1) on an assistant message and stamp it on the message's
-    trace (an ``annotation feedback`` span); a thumbs down flags the conversation."""
-    if score not in (-1, 1):
-        raise EngineError("Feedback is a thumbs up (+1) or a thumbs down (-1).")
-    with session(engine) as db:
-        message = db.get(Message, message_id)
-        if message is None:
-            raise EngineError(f"Message {message_id} does not exist.")
-        feedback = Feedback(
-            message_id=message_id,
-            conversation_id=message.conversation_id,
-            user_id=user_id,
-            score=score,
-            comment=comment,
-        )
-        db.add(feedback)
-        db.commit()
-        db.refresh(feedback)
-    if message.trace_id:
-        annotate_trace(
-            message.trace_id,
-            "feedback",
-            score,
-            at=message.created_at,
-            attributes={attr.CONVERSATION_ID: message.conversation_id},
-        )
-    if score < 0:
-        flag_conversation(engine, feedback.conversation_id, "negative feedback")
-    return feedback
 
 
 def set_status(engine: Engine, conversation_id: str, status: ConversationStatus) -> None:
