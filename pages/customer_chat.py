@@ -8,10 +8,12 @@ import streamlit as st
 from core.conversation import (
     TurnRequest,
     TurnResult,
+    customer_votes,
     get_conversation,
     list_conversations,
     list_messages,
     record_feedback,
+    withdraw_feedback,
 )
 from core.conversation.routes import NAMED_ROUTES
 from core.db.models import ConversationStatus, KbDocument, Message, MessageRole
@@ -103,8 +105,11 @@ with st.sidebar:
     st.metric("This conversation so far", format_cost(total) if messages else "$0")
 
 
-def _feedback(message_id: int, score: int) -> None:
-    record_feedback(services.db, message_id, score, user_id=user_id)
+def _feedback(message_id: int, score: int | None) -> None:
+    if score is None:
+        withdraw_feedback(services.db, message_id, user_id=user_id)
+    else:
+        record_feedback(services.db, message_id, score, user_id=user_id)
 
 
 def _attachment_notes(messages: list[Message], files: list[KbDocument]) -> dict[int, list[str]]:
@@ -140,11 +145,18 @@ def show_transcript() -> None:
     files = services.kb.list_documents(scope=conversation_id) if conversation_id else []
     notes = _attachment_notes(rows, files)
     kept = state.get("chat_notes", {})
+    votes = customer_votes(services.db, conversation_id, user_id) if conversation_id else {}
     for message in rows:
         if message.role is MessageRole.SYSTEM:
             continue
         extra = (*kept.get(message.id, ()), *notes.get(message.id or 0, ()))
-        show_message(message, on_feedback=_feedback, trace_link=message.id in links, notes=extra)
+        show_message(
+            message,
+            on_feedback=_feedback,
+            vote=votes.get(message.id or 0),
+            trace_link=message.id in links,
+            notes=extra,
+        )
     if not conversation_id:
         return
     status = get_conversation(services.db, conversation_id).status

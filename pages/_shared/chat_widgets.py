@@ -129,14 +129,16 @@ def show_trace_link(trace_id: str | None) -> None:
 def show_message(
     message: Message,
     *,
-    on_feedback: Callable[[int, int], None] | None = None,
+    on_feedback: Callable[[int, int | None], None] | None = None,
+    vote: int | None = None,
     trace_link: bool = False,
     notes: tuple[str, ...] = (),
 ) -> None:
     """One stored message with, for answers, its metrics, sources, tools and feedback.
 
-    ``notes`` are shown under the message (a privacy notice, an attached file);
-    ``trace_link`` adds a link to the message's trace.
+    ``on_feedback(message_id, score)`` gets +1, -1, or ``None`` when the thumb is withdrawn;
+    ``vote`` is the stored vote the thumbs start from. ``notes`` are shown under the message
+    (a privacy notice, an attached file); ``trace_link`` adds a link to the message's trace.
     """
     avatar = AVATARS.get(message.role, "💬")
     name = "assistant" if message.role is MessageRole.AGENT else message.role.value
@@ -156,7 +158,7 @@ def show_message(
             and message.id is not None
             and not message.error
         ):
-            _feedback_widget(message.id, on_feedback)
+            _feedback_widget(message.id, on_feedback, vote)
 
 
 def _answer_details(message: Message) -> None:
@@ -225,15 +227,18 @@ def stream_turn(events: Iterator[TurnEvent]) -> TurnResult | None:
     return holder.get("result")
 
 
-def _feedback_widget(message_id: int, on_feedback: Callable[[int, int], None]) -> None:
+def _feedback_widget(
+    message_id: int, on_feedback: Callable[[int, int | None], None], vote: int | None
+) -> None:
+    """Thumbs showing the stored vote; st.feedback numbers thumbs down 0 and thumbs up 1."""
     key = f"feedback_{message_id}"
 
     def changed() -> None:
         value = st.session_state.get(key)
-        if value is not None:
-            on_feedback(message_id, 1 if value == 1 else -1)
+        on_feedback(message_id, None if value is None else 1 if value == 1 else -1)
 
-    st.feedback("thumbs", key=key, on_change=changed)
+    default = None if vote is None else 1 if vote > 0 else 0
+    st.feedback("thumbs", key=key, default=default, on_change=changed)
 
 
 def _numbers(citations: list[dict[str, Any]]) -> list[int]:

@@ -176,6 +176,24 @@ def test_thumbs_down_is_stored_and_flags_the_conversation(app_env: Path) -> None
     engine.dispose()
 
 
+def test_a_changed_vote_updates_its_row_and_shows_when_the_conversation_is_reopened(
+    app_env: Path,
+) -> None:
+    at = _send(_chat(app_env), "Do you price match?")
+    conversation_id = at.session_state["chat_conversation_id"]
+
+    at.feedback[-1].set_value(1).run()
+    at.feedback[-1].set_value(0).run()
+
+    assert [f.score for f in _rows(app_env, Feedback)] == [-1]
+    reopened = _chat(app_env)  # a new session, as the same (first) customer
+    reopened.radio(key="chat_past").set_value(conversation_id).run()
+    assert not reopened.exception, reopened.exception
+    assert reopened.feedback[-1].value == 0  # thumbs down, as chosen
+    reopened.feedback[-1].set_value(None).run()
+    assert _rows(app_env, Feedback) == []
+
+
 def test_talk_to_a_human_puts_the_conversation_in_the_agent_queue(app_env: Path) -> None:
     at = _send(_chat(app_env), "My tent arrived torn")
 
