@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import closing
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import streamlit as st
 
-from core.conversation import (
-    Notice,
-    TextDelta,
-    ToolFinished,
-    ToolStarted,
-    TurnEvent,
-    TurnResult,
-)
 from core.conversation.engine import CLOSED_EARLY
+from core.conversation.turn_queue import LiveTurn, QueuedMessage
 from core.db.models import Message, MessageRole
+from core.directory import CustomerGuide
 from pages._shared.navigation import TRACES_PAGE
 
 AVATARS = {
@@ -192,39 +185,50 @@ def traced_turns(messages: list[Message]) -> set[int]:
     return set(last.values())
 
 
-def stream_turn(events: Iterator[TurnEvent]) -> TurnResult | None:
-    """Show a turn as it runs: tools in a status block, the answer streamed, notices as info."""
-    holder: dict[str, TurnResult] = {}
-    status_box: list[Any] = []
-    streamed: list[str] = []
+def show_live_turn(live: LiveTurn) -> None:
+    """The message being answered and its answer so far: tool steps, notices, streamed text."""
+    with st.chat_message("user", avatar=AVATARS[MessageRole.USER]):
+        st.markdown(live.message.request.text)
+        for name, _ in live.message.files:
+            st.caption(f"📎 {name}")
+    with st.chat_message("assistant", avatar=AVATARS[MessageRole.ASSISTANT]):
+        if live.reading:
+            st.caption(f"Reading {live.reading}…")
+        if live.steps:
+            done = live.answer != ""
+            with st.status(
+                "Tools finished" if done else "Using tools…",
+                state="complete" if done else "running",
+                expanded=not done,
+            ):
+                for step in live.steps:
+                    st.write(step)
+        for notice in live.notices:
+            st.info(notice, icon="🔒")
+        if live.answer:
+            st.markdown(live.answer)
 
-    def text_only() -> Iterator[str]:
-        for event in events:
-            match event:
-                case TextDelta(text=text):
-                    streamed.append(text)
-                    yield text
-                case ToolStarted(name=name, arguments=arguments):
-                    if not status_box:
-                        status_box.append(st.status("Using tools…", expanded=True))
-                    status_box[0].write(f"Running `{name}({_arguments(arguments)})`…")
-                case ToolFinished(step=step):
-                    mark = "done" if step.ok else "could not finish"
-                    status_box[0].write(f"`{step.name}` {mark}.")
-                case Notice(text=text):
-                    st.info(text, icon="🔒")
-                case TurnResult():
-                    holder["result"] = event
-                    if not streamed:
-                        yield event.text
-        if status_box:
-            status_box[0].update(label="Tools finished", state="complete", expanded=False)
 
-    # Closed however the run ends: when the customer sends again mid-answer, Streamlit stops
-    # this run, and closing the turn makes the engine store the answer given so far.
-    with closing(events), st.chat_message("assistant", avatar=AVATARS[MessageRole.ASSISTANT]):
-        st.write_stream(text_only())
-    return holder.get("result")
+def show_demo_guide(guide: CustomerGuide) -> None:
+    """What the chosen customer has and what to ask as them, for whoever gives the demo."""
+    with st.expander("Demo guide: orders, bookings, things to try", icon="🧭"):
+        orders = ", ".join(f"{o.number} ({o.status.value.replace('_', ' ')})" for o in guide.orders)
+        st.markdown(f"**Orders:** {orders or 'none yet'}")
+        bookings = ", ".join(
+            f"{b.service}, {b.location}, {b.starts_at:%a %-d %b %H:%M} ({b.status.value})"
+            for b in guide.bookings
+        )
+        st.markdown(f"**Bookings:** {bookings or 'none'}")
+        tries = [_MARKDOWN_SPECIALS.sub(r"\\\1", text) for text in guide.things_to_try]
+        st.markdown("**Things to try**\n" + "".join(f"\n- {text}" for text in tries))
+
+
+def show_waiting(messages: tuple[QueuedMessage, ...]) -> None:
+    """Messages sent while an answer streams, each to be answered in turn."""
+    for message in messages:
+        with st.chat_message("user", avatar=AVATARS[MessageRole.USER]):
+            st.markdown(message.request.text)
+            st.caption("⏳ Sent — answered after the message before it.")
 
 
 def _feedback_widget(
