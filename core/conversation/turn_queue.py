@@ -21,7 +21,6 @@ from contextlib import closing
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from core.ast_guard import serialise_ast_parse
 from core.conversation.turns import (
     Notice,
     TextDelta,
@@ -120,7 +119,6 @@ class TurnQueue:
         self._answer = answer
         self._ingest = ingest
         self._newest_id = newest_id
-        serialise_ast_parse()  # the worker and the page's thread both parse (see core.ast_guard)
         self._state = _State()
         self._changed = threading.Condition()
         self._worker: threading.Thread | None = None
