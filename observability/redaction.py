@@ -148,11 +148,13 @@ _KEY_AFTER_WORD = re.compile(
     r"(?i)\b(?:api[ _-]?key|access[ _-]?key|secret(?:[ _-]?key)?|token|key|bearer)"
     r"(?:\s+(?:is|was))?\s*[:=]?\s*[\"']?(?P<value>[A-Za-z0-9_\-./+=]{16,})"
 )
+# Letters of any script on both sides of the @: josé.garcía@correo.es, jürgen@straße.de.
 _EMAIL = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+'-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+    r"(?<![\w.+-])[^\W_][\w.%+'-]*@[^\W_][\w-]*(?:\.[\w-]+)*\.[^\W\d_]{2,}"
 )
 _IBAN = re.compile(r"(?i)(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}")
-_DIGIT_GROUPS = re.compile(r"(?<![\w-])\d+(?:[ -]\d+)*(?![\w]|-\d)")
+# Groups of digits split by a space, a dash or a line break (a number wrapped by the chat box).
+_DIGIT_GROUPS = re.compile(r"(?<![\w-])\d+(?:(?:[ -]|[ \t]*\r?\n[ \t]*)\d+)*(?![\w]|-\d)")
 _DIGITS = re.compile(r"\d+")
 _SSN_DASHED = re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])")
 _SSN_NEAR_WORD = re.compile(
@@ -379,6 +381,28 @@ def redact_text(text: str, *, allow: Collection[str] = ()) -> Redaction:
         cursor = finding.end
     pieces.append(text[cursor:])
     return Redaction("".join(pieces), findings)
+
+
+CARD_LIKE = "[card-like number]"
+_CARD_LIKE_DIGITS = range(13, 20)
+
+
+def hide_card_like(text: str) -> str:
+    """``text`` with every number shaped like a card (13–19 digits, in groups or not) replaced by
+    ``[card-like number]``, whether or not it passes the checksum.
+
+    For labels a number should never become — a conversation's title, a queue row — not for the
+    message itself, where a number that is not a card is kept as typed.
+
+    >>> hide_card_like("My card 4532-1234-5678-9010 was declined")
+    'My card [card-like number] was declined'
+    """
+    return _DIGIT_GROUPS.sub(_card_like_or_kept, text)
+
+
+def _card_like_or_kept(match: re.Match[str]) -> str:
+    digits = sum(char.isdigit() for char in match.group())
+    return CARD_LIKE if digits in _CARD_LIKE_DIGITS else match.group()
 
 
 def default_redactor(text: str) -> str:

@@ -1,30 +1,39 @@
 """Customer Chat: a support conversation with streamed, cited, priced answers."""
 
-import threading
 from datetime import datetime
 
 import streamlit as st
 
 from core.conversation import (
     TurnRequest,
-    TurnResult,
+    customer_votes,
     get_conversation,
     list_conversations,
     list_messages,
     record_feedback,
+    withdraw_feedback,
 )
 from core.conversation.routes import NAMED_ROUTES
+from core.conversation.turn_queue import Finished, QueuedMessage, TurnQueue
 from core.db.models import ConversationStatus, KbDocument, Message, MessageRole
-from core.directory import list_customers
+from core.directory import customer_guide, list_customers
 from core.errors import ObservatoryError
 from core.experiments import list_experiments
-from pages._shared.chat_widgets import format_cost, show_message, stream_turn, traced_turns
+from pages._shared.chat_widgets import (
+    format_cost,
+    show_demo_guide,
+    show_live_turn,
+    show_message,
+    show_waiting,
+    traced_turns,
+)
 from pages._shared.consent import show_consent_card
 from pages._shared.resources import get_services
 from pages._shared.roles import sees_traces
 
 REFRESH_S = 4
-TURN_WAIT_S = 30
+FOLLOW_S = 0.25
+"""How often the page checks for a new message while it follows an answer."""
 WITH_A_HUMAN = {
     ConversationStatus.ESCALATED: "An agent has been asked to join; they will reply here.",
     ConversationStatus.CLAIMED: "A support agent is handling this conversation.",
@@ -48,13 +57,53 @@ def _reopen() -> None:
     state.chat_conversation_id = state.get("chat_past")
 
 
-def _check_length() -> None:
-    """Refuse an over-long message before anything is shown, and put it back in the box."""
+if "chat_turns" not in state:
+    state.chat_turns = TurnQueue(
+        services.engine.stream,
+        services.kb.ingest_attachment,
+        lambda conversation: max(
+            (m.id or 0 for m in list_messages(services.db, conversation)), default=0
+        ),
+    )
+turns: TurnQueue = state.chat_turns
+
+
+def _queue_message() -> None:
+    """Queue the message the moment it is sent (an over-long one goes back in the box).
+
+    A callback runs before anything else of the run, so a message is queued even when the
+    customer sends the next one before this run has drawn anything.
+    """
     prompt = state.get("chat_prompt")
     text = (getattr(prompt, "text", None) or "").strip()
+    files = list(getattr(prompt, "files", None) or [])
     if len(text) > max_chars:
         state.chat_too_long = len(text)
         state.chat_prompt = text
+        return
+    if files and not text:
+        text = f"Please summarise {files[0].name}."
+    if not text:
+        return
+    chosen = state.chat_routing
+    route = NAMED_ROUTES.get(chosen)
+    conversation = state.get("chat_conversation_id")
+    try:
+        if conversation is None:
+            conversation = services.engine.start_conversation(state.chat_user_id, route=route)
+            state.chat_conversation_id = conversation
+    except ObservatoryError as exc:
+        state.chat_failed = str(exc)
+        state.chat_prompt = text
+        return
+    request = TurnRequest(
+        user_id=state.chat_user_id,
+        text=text,
+        conversation_id=conversation,
+        route=route,
+        experiment=chosen.removeprefix("Experiment: ") if route is None else None,
+    )
+    turns.submit(QueuedMessage(request, files=tuple((f.name, f.getvalue()) for f in files)))
 
 
 with st.sidebar:
@@ -69,8 +118,11 @@ with st.sidebar:
     if state.get("chat_conversation_owner") != user_id:
         state.chat_conversation_id = None
         state.chat_conversation_owner = user_id
+    show_demo_guide(
+        customer_guide(services.db, user_id, timezone=services.settings.app.store_timezone)
+    )
     experiments = {e.name: e for e in list_experiments(services.db)}
-    routing = st.selectbox(
+    st.selectbox(
         "Route or experiment",
         [*NAMED_ROUTES, *(f"Experiment: {name}" for name in experiments)],
         key="chat_routing",
@@ -92,8 +144,6 @@ with st.sidebar:
         )
 
 conversation_id: str | None = state.get("chat_conversation_id")
-route = NAMED_ROUTES.get(routing)
-experiment = routing.removeprefix("Experiment: ") if route is None else None
 
 st.title("💬 Customer chat")
 st.caption(f"Northwind Outfitters support · chatting as {by_id[user_id].name}")
@@ -104,8 +154,11 @@ with st.sidebar:
     st.metric("This conversation so far", format_cost(total) if messages else "$0")
 
 
-def _feedback(message_id: int, score: int) -> None:
-    record_feedback(services.db, message_id, score, user_id=user_id)
+def _feedback(message_id: int, score: int | None) -> None:
+    if score is None:
+        withdraw_feedback(services.db, message_id, user_id=user_id)
+    else:
+        record_feedback(services.db, message_id, score, user_id=user_id)
 
 
 def _attachment_notes(messages: list[Message], files: list[KbDocument]) -> dict[int, list[str]]:
@@ -124,9 +177,15 @@ def _naive(moment: datetime) -> datetime:
     return moment.replace(tzinfo=None)
 
 
-def _keep_notes(result: TurnResult) -> None:
-    """What the turn said that is not stored as an answer (a privacy notice, "an agent has it",
-    "too many messages"), kept under the customer's message for the rest of the session."""
+def _keep_notes(finished: Finished) -> None:
+    """What a turn said that is not stored as an answer (a privacy notice, "an agent has it",
+    "too many messages"), kept under the customer's message for the rest of the session; a
+    message that could not be sent at all gets its sentence."""
+    result = finished.result
+    if finished.error:
+        state.chat_failed = finished.error
+    if result is None:
+        return
     notes = [f"🔒 {notice}" for notice in result.notices]
     if result.message_id is None and result.text:
         notes.append(f"ℹ️ {result.text}")
@@ -134,19 +193,29 @@ def _keep_notes(result: TurnResult) -> None:
         state.setdefault("chat_notes", {})[result.user_message_id] = tuple(notes)
 
 
-def show_transcript() -> None:
-    """The stored conversation, its status and the way to ask for a person."""
+def show_transcript(until_id: int | None, busy: bool) -> None:
+    """The stored conversation (up to ``until_id`` while a message is being answered), its
+    status and, once nothing waits for an answer (``busy``), the way to ask for a person."""
     rows = list_messages(services.db, conversation_id) if conversation_id else []
+    if until_id is not None:
+        rows = [m for m in rows if (m.id or 0) <= until_id]
     links = traced_turns(rows) if sees_traces() else set()
     files = services.kb.list_documents(scope=conversation_id) if conversation_id else []
     notes = _attachment_notes(rows, files)
     kept = state.get("chat_notes", {})
+    votes = customer_votes(services.db, conversation_id, user_id) if conversation_id else {}
     for message in rows:
         if message.role is MessageRole.SYSTEM:
             continue
         extra = (*kept.get(message.id, ()), *notes.get(message.id or 0, ()))
-        show_message(message, on_feedback=_feedback, trace_link=message.id in links, notes=extra)
-    if not conversation_id:
+        show_message(
+            message,
+            on_feedback=_feedback,
+            vote=votes.get(message.id or 0),
+            trace_link=message.id in links,
+            notes=extra,
+        )
+    if not conversation_id or busy:
         return
     show_consent_card(services.engine, conversation_id, user_id)
     status = get_conversation(services.db, conversation_id).status
@@ -162,9 +231,48 @@ def show_transcript() -> None:
             st.rerun()
 
 
+def follow_turns() -> None:
+    """Show the answer being streamed and the messages waiting, until all are answered.
+
+    Every pass draws something, so a message sent meanwhile starts a new run at once (its
+    callback queues it) instead of waiting behind this one.
+    """
+    snapshot = turns.snapshot()
+    answering = snapshot.live.message if snapshot.live else None
+    area, heartbeat = st.empty(), st.empty()
+    drawn = None
+    while snapshot.pending_in(conversation_id):
+        if snapshot.version != drawn:
+            with area.container():
+                if snapshot.live and snapshot.live.message.conversation_id == conversation_id:
+                    show_live_turn(snapshot.live)
+                show_waiting(
+                    tuple(m for m in snapshot.waiting if m.conversation_id == conversation_id)
+                )
+            drawn = snapshot.version
+        else:
+            heartbeat.empty()
+        snapshot = turns.wait(snapshot.version, FOLLOW_S)
+        if (snapshot.live.message if snapshot.live else None) is not answering:
+            st.rerun()  # a turn ended or began: draw the stored transcript again
+    if drawn is not None:
+        st.rerun()
+
+
+for finished in turns.take_finished():
+    _keep_notes(finished)
+pending = turns.snapshot()
+busy = pending.pending_in(conversation_id)
+live = (
+    pending.live
+    if pending.live and pending.live.message.conversation_id == conversation_id
+    else None
+)
+until_id = live.after_id if live else None
 status = get_conversation(services.db, conversation_id).status if conversation_id else None
 # While a person has the conversation, their replies arrive without the customer doing anything.
-st.fragment(show_transcript, run_every=REFRESH_S if status in WITH_A_HUMAN else None)()
+refresh = REFRESH_S if status in WITH_A_HUMAN and not busy else None
+st.fragment(show_transcript, run_every=refresh)(until_id, busy)
 
 if too_long := state.pop("chat_too_long", None):
     st.error(
@@ -172,52 +280,13 @@ if too_long := state.pop("chat_too_long", None):
         "Shorten it (it is still in the box) or attach it as a file instead.",
         icon="⚠️",
     )
-prompt = st.chat_input(
+if failed := state.pop("chat_failed", None):
+    st.error(failed, icon="⚠️")
+st.chat_input(
     "Ask about an order, a return, an appointment…",
     accept_file=True,
     file_type=["pdf", "txt", "md"],
     key="chat_prompt",
-    on_submit=_check_length,
+    on_submit=_queue_message,
 )
-if prompt:
-    try:
-        if conversation_id is None:
-            conversation_id = services.engine.start_conversation(user_id, route=route)
-            state.chat_conversation_id = conversation_id
-        for upload in prompt.files:
-            data = upload.getvalue()
-            if len(data) > services.settings.vectors.background_attachment_kb * 1024:
-                services.kb.ingest_soon(
-                    upload.name, data, source="conversation", scope=conversation_id
-                )
-                st.toast(f"Indexing {upload.name} beside the chat; ask about it in a moment.")
-                continue
-            with st.spinner(f"Reading {upload.name}…"):
-                services.kb.ingest(upload.name, data, source="conversation", scope=conversation_id)
-        text = prompt.text or (f"Please summarise {prompt.files[0].name}." if prompt.files else "")
-        if text:
-            with st.chat_message("user", avatar="🧑"):
-                st.markdown(text)
-            request = TurnRequest(
-                user_id=user_id,
-                text=text,
-                conversation_id=conversation_id,
-                route=route,
-                experiment=experiment,
-            )
-            # Streamlit starts this run while the one it replaces may still be streaming an
-            # answer; that run stops at its next word and stores what it said. Wait for it, so
-            # the transcript keeps the cut answer before this message.
-            turn_lock = state.setdefault("chat_turn_lock", threading.Lock())
-            waited = turn_lock.acquire(timeout=TURN_WAIT_S)
-            try:
-                result = stream_turn(services.engine.stream(request))
-            finally:
-                if waited:
-                    turn_lock.release()
-            if result is not None:
-                _keep_notes(result)
-    except ObservatoryError as exc:
-        st.error(str(exc), icon="⚠️")
-    else:
-        st.rerun()
+follow_turns()

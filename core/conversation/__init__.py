@@ -7,12 +7,12 @@ for event in engine.stream(TurnRequest(user_id=7, text="Where is ORD-10042?")):
 
 from core.conversation.agent_desk import AgentDesk, Draft
 from core.conversation.engine import ConversationEngine
+from core.conversation.feedback import customer_votes, record_feedback, withdraw_feedback
 from core.conversation.history import (
     get_conversation,
     list_conversations,
     list_messages,
     list_tickets,
-    record_feedback,
     start_conversation,
 )
 from core.conversation.parts import EngineParts
@@ -49,6 +49,7 @@ __all__ = [
     "TurnRequest",
     "TurnResult",
     "TurnStatus",
+    "customer_votes",
     "get_conversation",
     "list_conversations",
     "list_messages",
@@ -56,4 +57,5 @@ __all__ = [
     "list_tickets",
     "record_feedback",
     "start_conversation",
+    "withdraw_feedback",
 ]

@@ -21,7 +21,6 @@ from core.conversation.turns import TurnResult
 from core.db.models import (
     Conversation,
     ConversationStatus,
-    Feedback,
     Message,
     MessageRole,
     Ticket,
@@ -29,8 +28,7 @@ from core.db.models import (
     utcnow,
 )
 from core.errors import EngineError, StorageError
-from observability import annotate_trace
-from observability import attributes as attr
+from observability.redaction import hide_card_like
 
 TITLE_CHARS = 60
 FLAG_RETRIES = 20
@@ -116,7 +114,7 @@ def add_message(
     if role is MessageRole.USER:
         untitled = col(Conversation.title) == ""
         changes[Conversation.title] = case(
-            (untitled, content[:TITLE_CHARS]), else_=Conversation.title
+            (untitled, hide_card_like(content)[:TITLE_CHARS]), else_=Conversation.title
         )
     cost = fields.get("cost_usd")
     if isinstance(cost, Decimal):
@@ -165,40 +163,6 @@ def flag_conversation(engine: Engine, conversation_id: str, reason: str) -> None
     raise StorageError(
         "The conversation is being changed by many sessions at once; try again in a moment."
     )
-
-
-def record_feedback(
-    engine: Engine, message_id: int, score: int, *, user_id: int | None, comment: str | None = None
-) -> Feedback:
-    """Store a thumbs up (+1) or down (-1) on an assistant message and stamp it on the message's
-    trace (an ``annotation feedback`` span); a thumbs down flags the conversation."""
-    if score not in (-1, 1):
-        raise EngineError("Feedback is a thumbs up (+1) or a thumbs down (-1).")
-    with session(engine) as db:
-        message = db.get(Message, message_id)
-        if message is None:
-            raise EngineError(f"Message {message_id} does not exist.")
-        feedback = Feedback(
-            message_id=message_id,
-            conversation_id=message.conversation_id,
-            user_id=user_id,
-            score=score,
-            comment=comment,
-        )
-        db.add(feedback)
-        db.commit()
-        db.refresh(feedback)
-    if message.trace_id:
-        annotate_trace(
-            message.trace_id,
-            "feedback",
-            score,
-            at=message.created_at,
-            attributes={attr.CONVERSATION_ID: message.conversation_id},
-        )
-    if score < 0:
-        flag_conversation(engine, feedback.conversation_id, "negative feedback")
-    return feedback
 
 
 def set_status(engine: Engine, conversation_id: str, status: ConversationStatus) -> None:

@@ -19,6 +19,7 @@ from core.db.models import (
     MessageRole,
     User,
 )
+from observability.redaction import hide_card_like
 
 
 class QueueFilter(StrEnum):
@@ -32,7 +33,11 @@ class QueueFilter(StrEnum):
 
 @dataclass(frozen=True)
 class QueueRow:
-    """One conversation in the agent queue; ``last_message`` is the customer's latest words."""
+    """One conversation in the agent queue; ``last_message`` is the customer's latest words.
+
+    A card-shaped number that is not a card (it fails the checksum, so it is kept in the
+    message) shows as ``[card-like number]`` in ``title`` and ``last_message``.
+    """
 
     conversation_id: str
     customer: str
@@ -93,8 +98,8 @@ def list_queue(
         QueueRow(
             conversation_id=conversation.id,
             customer=name,
-            title=conversation.title,
-            last_message=last.get(conversation.id, ""),
+            title=hide_card_like(conversation.title),
+            last_message=hide_card_like(last.get(conversation.id, "")),
             status=conversation.status,
             cost_usd=conversation.total_cost_usd or Decimal(0),
             quality=conversation.quality_score,

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import closing
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import streamlit as st
 
-from core.conversation import (
-    Notice,
-    TextDelta,
-    ToolFinished,
-    ToolStarted,
-    TurnEvent,
-    TurnResult,
-)
 from core.conversation.engine import CLOSED_EARLY
+from core.conversation.turn_queue import LiveTurn, QueuedMessage
 from core.db.models import Message, MessageRole
+from core.directory import CustomerGuide
 from pages._shared.navigation import TRACES_PAGE
 
 AVATARS = {
@@ -129,14 +122,16 @@ def show_trace_link(trace_id: str | None) -> None:
 def show_message(
     message: Message,
     *,
-    on_feedback: Callable[[int, int], None] | None = None,
+    on_feedback: Callable[[int, int | None], None] | None = None,
+    vote: int | None = None,
     trace_link: bool = False,
     notes: tuple[str, ...] = (),
 ) -> None:
     """One stored message with, for answers, its metrics, sources, tools and feedback.
 
-    ``notes`` are shown under the message (a privacy notice, an attached file);
-    ``trace_link`` adds a link to the message's trace.
+    ``on_feedback(message_id, score)`` gets +1, -1, or ``None`` when the thumb is withdrawn;
+    ``vote`` is the stored vote the thumbs start from. ``notes`` are shown under the message
+    (a privacy notice, an attached file); ``trace_link`` adds a link to the message's trace.
     """
     avatar = AVATARS.get(message.role, "💬")
     name = "assistant" if message.role is MessageRole.AGENT else message.role.value
@@ -161,7 +156,7 @@ def show_message(
             and message.id is not None
             and not message.error
         ):
-            _feedback_widget(message.id, on_feedback)
+            _feedback_widget(message.id, on_feedback, vote)
 
 
 def _answer_details(message: Message) -> None:
@@ -195,60 +190,64 @@ def traced_turns(messages: list[Message]) -> set[int]:
     return set(last.values())
 
 
-def stream_turn(events: Iterator[TurnEvent]) -> TurnResult | None:
-    """Show a turn as it runs: tools in a status block, the answer streamed, notices as info."""
-    holder: dict[str, TurnResult] = {}
-    status_box: list[Any] = []
-    streamed: list[str] = []
-
-    def text_only() -> Iterator[str]:
-        for event in events:
-            match event:
-                case TextDelta(text=text):
-                    streamed.append(text)
-                    yield text
-                case ToolStarted(name=name, arguments=arguments):
-                    if not status_box:
-                        status_box.append(st.status("Using tools…", expanded=True))
-                    status_box[0].write(f"Running `{name}({_arguments(arguments)})`…")
-                case ToolFinished(step=step):
-                    mark = "done" if step.ok else "could not finish"
-                    status_box[0].write(f"`{step.name}` {mark}.")
-                case Notice(text=text):
-                    st.info(text, icon="🔒")
-                case TurnResult():
-                    holder["result"] = event
-                    yield _unshown(event.text, "".join(streamed))
-        if status_box:
-            status_box[0].update(label="Tools finished", state="complete", expanded=False)
-
-    # Closed however the run ends: when the customer sends again mid-answer, Streamlit stops
-    # this run, and closing the turn makes the engine store the answer given so far.
-    with closing(events), st.chat_message("assistant", avatar=AVATARS[MessageRole.ASSISTANT]):
-        st.write_stream(text_only())
-    return holder.get("result")
+def show_live_turn(live: LiveTurn) -> None:
+    """The message being answered and its answer so far: tool steps, notices, streamed text."""
+    with st.chat_message("user", avatar=AVATARS[MessageRole.USER]):
+        st.text(live.message.request.text, width="stretch")
+        for name, _ in live.message.files:
+            st.caption(f"📎 {name}")
+    with st.chat_message("assistant", avatar=AVATARS[MessageRole.ASSISTANT]):
+        if live.reading:
+            st.caption(f"Reading {live.reading}…")
+        if live.steps:
+            done = live.answer != ""
+            with st.status(
+                "Tools finished" if done else "Using tools…",
+                state="complete" if done else "running",
+                expanded=not done,
+            ):
+                for step in live.steps:
+                    st.write(step)
+        for notice in live.notices:
+            st.info(notice, icon="🔒")
+        if live.answer:
+            st.markdown(live.answer)
 
 
-def _unshown(text: str, shown: str) -> str:
-    """What of the result's ``text`` the live view has not shown yet: all of it when nothing
-    streamed, the apology after the words of an answer that failed midway, else nothing."""
-    if not shown:
-        return text
-    head = shown.strip()
-    if head and text.startswith(head):
-        return text[len(head) :]
-    return ""
+def show_demo_guide(guide: CustomerGuide) -> None:
+    """What the chosen customer has and what to ask as them, for whoever gives the demo."""
+    with st.expander("Demo guide: orders, bookings, things to try", icon="🧭"):
+        orders = ", ".join(f"{o.number} ({o.status.value.replace('_', ' ')})" for o in guide.orders)
+        st.markdown(f"**Orders:** {orders or 'none yet'}")
+        bookings = ", ".join(
+            f"{b.service}, {b.location}, {b.starts_at:%a %-d %b %H:%M} ({b.status.value})"
+            for b in guide.bookings
+        )
+        st.markdown(f"**Bookings:** {bookings or 'none'}")
+        tries = [_MARKDOWN_SPECIALS.sub(r"\\\1", text) for text in guide.things_to_try]
+        st.markdown("**Things to try**\n" + "".join(f"\n- {text}" for text in tries))
 
 
-def _feedback_widget(message_id: int, on_feedback: Callable[[int, int], None]) -> None:
+def show_waiting(messages: tuple[QueuedMessage, ...]) -> None:
+    """Messages sent while an answer streams, each to be answered in turn."""
+    for message in messages:
+        with st.chat_message("user", avatar=AVATARS[MessageRole.USER]):
+            st.text(message.request.text, width="stretch")
+            st.caption("⏳ Sent — answered after the message before it.")
+
+
+def _feedback_widget(
+    message_id: int, on_feedback: Callable[[int, int | None], None], vote: int | None
+) -> None:
+    """Thumbs showing the stored vote; st.feedback numbers thumbs down 0 and thumbs up 1."""
     key = f"feedback_{message_id}"
 
     def changed() -> None:
         value = st.session_state.get(key)
-        if value is not None:
-            on_feedback(message_id, 1 if value == 1 else -1)
+        on_feedback(message_id, None if value is None else 1 if value == 1 else -1)
 
-    st.feedback("thumbs", key=key, on_change=changed)
+    default = None if vote is None else 1 if vote > 0 else 0
+    st.feedback("thumbs", key=key, default=default, on_change=changed)
 
 
 def _numbers(citations: list[dict[str, Any]]) -> list[int]:

@@ -49,7 +49,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     data_dir = tmp_path_factory.mktemp("e2e-data")
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_URL"))}
-    env |= {"DATA_DIR": str(data_dir), "SIMULATOR_SPEED": "1"}
+    # A burst above the default 10, so a test sending a dozen messages is not rate limited.
+    env |= {"DATA_DIR": str(data_dir), "SIMULATOR_SPEED": "1", "ENGINE__RATE_LIMIT_BURST": "30"}
     log = (data_dir / "streamlit.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

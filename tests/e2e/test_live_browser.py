@@ -3,6 +3,7 @@ the customer's chat shows the agent's reply; and an answer interrupted by a new 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -147,3 +148,39 @@ def test_sending_while_an_answer_streams_keeps_that_answer_and_says_it_was_cut(
     expect(messages.nth(0)).to_contain_text("How do I return sale items bought in a store?")
     expect(messages.nth(1)).to_contain_text("Cut short: a new message was sent")
     expect(messages.nth(2)).to_contain_text("And how long does a refund take?")
+
+
+def test_twelve_messages_sent_half_a_second_apart_are_all_stored_and_answered_in_order(
+    open_tab: Callable[[str], Any], app_url: str
+) -> None:
+    from playwright.sync_api import expect
+
+    customer = _open(open_tab, app_url)
+    customer.get_by_role("link", name="Customer chat").click()
+    expect(customer.get_by_placeholder(PLACEHOLDER)).to_be_visible(timeout=120_000)
+    topics = ["returns", "refunds", "warranty", "shipping", "sizes", "gift cards", "repairs",
+              "rentals", "price match", "store hours", "tents", "boots"]
+    texts = [f"Message {n} of 12: tell me about {topic}" for n, topic in enumerate(topics, 1)]
+    for text in texts:
+        _send(customer, text)
+        customer.wait_for_timeout(500)  # the customer's typing rhythm, not a wait for the page
+
+    messages = customer.locator('[data-testid="stChatMessage"]')
+    expect(messages).to_have_count(24, timeout=240_000)
+    expect(messages.nth(23)).to_contain_text("(simulated)", timeout=120_000)
+    _expect_each_message_then_its_answer(messages, texts)
+
+    customer.reload()  # a new session reads the conversation back from the database
+    customer.get_by_role("link", name="Customer chat").click()
+    customer.get_by_text(texts[0][:30]).first.click()
+    expect(messages).to_have_count(24, timeout=120_000)
+    _expect_each_message_then_its_answer(messages, texts)
+
+
+def _expect_each_message_then_its_answer(messages: Any, texts: list[str]) -> None:
+    from playwright.sync_api import expect
+
+    for index, text in enumerate(texts):
+        expect(messages.nth(2 * index)).to_contain_text(text)
+        answer = messages.nth(2 * index + 1)
+        expect(answer).to_contain_text(re.compile(r"\(simulated\)|Cut short: a new message"))

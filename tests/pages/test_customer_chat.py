@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.conversation import TextDelta, TurnRequest
 from core.db import create_db_engine
-from core.db.models import Conversation, Feedback, Message, MessageRole, Role, Ticket
+from core.db.models import Conversation, Feedback, Message, MessageRole, Order, Role, Ticket
 from core.simulator import Fault, FaultKind
 from pages._shared.resources import get_services
 from tests.pages.conftest import APP
@@ -176,6 +176,24 @@ def test_thumbs_down_is_stored_and_flags_the_conversation(app_env: Path) -> None
     engine.dispose()
 
 
+def test_a_changed_vote_updates_its_row_and_shows_when_the_conversation_is_reopened(
+    app_env: Path,
+) -> None:
+    at = _send(_chat(app_env), "Do you price match?")
+    conversation_id = at.session_state["chat_conversation_id"]
+
+    at.feedback[-1].set_value(1).run()
+    at.feedback[-1].set_value(0).run()
+
+    assert [f.score for f in _rows(app_env, Feedback)] == [-1]
+    reopened = _chat(app_env)  # a new session, as the same (first) customer
+    reopened.radio(key="chat_past").set_value(conversation_id).run()
+    assert not reopened.exception, reopened.exception
+    assert reopened.feedback[-1].value == 0  # thumbs down, as chosen
+    reopened.feedback[-1].set_value(None).run()
+    assert _rows(app_env, Feedback) == []
+
+
 def test_talk_to_a_human_puts_the_conversation_in_the_agent_queue(app_env: Path) -> None:
     at = _send(_chat(app_env), "My tent arrived torn")
 
@@ -199,3 +217,24 @@ def test_provider_outage_shows_an_apology_not_a_traceback(app_env: Path) -> None
     assert not at.exception
     assert any("sorry" in text.lower() for text in _assistant_texts(at))
     assert not at.error
+
+
+def test_the_demo_guide_shows_the_chosen_customers_orders_bookings_and_things_to_try(
+    app_env: Path,
+) -> None:
+    at = _chat(app_env)
+    engine = create_db_engine(f"sqlite:///{app_env / 'app.db'}")
+    with Session(engine) as session:
+        orders = session.exec(select(Order)).all()
+    engine.dispose()
+    customers = at.selectbox(key="chat_user_id").options
+    assert len(customers) >= 2
+
+    for index in (0, 1):
+        at.selectbox(key="chat_user_id").select_index(index).run()
+        user_id = at.session_state["chat_user_id"]
+        guide = next(e for e in at.sidebar.expander if e.label.startswith("Demo guide"))
+        text = " ".join(m.value for m in guide.markdown)
+        for order in (o for o in orders if o.user_id == user_id):
+            assert f"{order.number} ({order.status.value.replace('_', ' ')})" in text
+        assert "Things to try" in text and "Bookings:" in text
