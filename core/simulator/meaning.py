@@ -71,9 +71,21 @@ _OWN = re.compile(
 nobody's order."""
 
 
+_ASKS_FOR_PERSON = re.compile(
+    r"\b(?:talk|speak|chat)(?:ing)? (?:to|with) (?:a|an|the|some|your|real)?\s*"
+    r"(?:real |live |actual )?(?:person|human|agent|someone|somebody|manager|representative)\b"
+    r"|\bescalate\b|\b(?:real|live|actual) (?:person|human)\b|\bhuman being\b",
+    re.IGNORECASE,
+)
+"""Asking in so many words for a person: that wins over whatever else the message names."""
+
+
 def classify(text: str) -> Intent:
     """The intent whose examples are nearest ``text`` in meaning; an order's status only when
-    the message is about the customer's own order."""
+    the message is about the customer's own order; a person whenever the message asks for one
+    in so many words ("I want to talk to a person about ORD-10042")."""
+    if _ASKS_FOR_PERSON.search(text) and not _HYPOTHETICAL.search(text):
+        return Intent.HUMAN
     intent = _Examples.shared().nearest(text)
     if intent is Intent.ORDER_STATUS and not _OWN.search(text):
         return Intent.INFORMATION
