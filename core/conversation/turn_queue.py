@@ -17,8 +17,10 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Generator
+from concurrent.futures import Future
 from contextlib import closing
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Protocol
 
 from core.conversation.turns import (
@@ -205,9 +207,22 @@ class TurnQueue:
     def _read_files(self, message: QueuedMessage) -> None:
         for name, data in message.files:
             self._update(reading=name)
-            self._ingest(name, data, source="conversation", scope=message.conversation_id)
+            done = self._ingest(name, data, source="conversation", scope=message.conversation_id)
+            if isinstance(done, Future):  # a large file, indexed beside the answer
+                done.add_done_callback(partial(self._tell_refusal, message, name))
         if message.files:
             self._update(reading=None)
+
+    def _tell_refusal(self, message: QueuedMessage, name: str, done: Future[Any]) -> None:
+        """A file indexed beside the answer that could not be indexed gets its sentence too."""
+        error = done.exception()
+        if error is None:
+            return
+        reason = str(error) if isinstance(error, ObservatoryError) else "it could not be read"
+        refused = Finished(message, error=f"{name} was not indexed: {reason}")
+        with self._changed:
+            self._state.finished.append(refused)
+            self._bump()
 
     def _follow(self, request: TurnRequest) -> TurnResult | None:
         """Run the turn, publishing each event; close it when a newer message cuts it short."""

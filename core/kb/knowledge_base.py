@@ -186,14 +186,13 @@ class KnowledgeBase:
 
     def ingest_attachment(
         self, filename: str, data: bytes, *, source: str = "conversation", scope: str = "global"
-    ) -> None:
+    ) -> IngestResult | Future[IngestResult]:
         """A file attached to a chat message: read before the answer when it is small, beside it
-        (``ingest_soon``) when over ``background_attachment_kb``, so a large file never holds
-        up the answer; a refusal of a small one is raised for the customer to read."""
+        (``ingest_soon``, whose future is returned) when over ``background_attachment_kb``, so
+        a large file never holds up the answer; a refusal of a small one is raised."""
         if len(data) > self.settings.background_attachment_kb * 1024:
-            self.ingest_soon(filename, data, source=source, scope=scope)
-            return
-        self.ingest(filename, data, source=source, scope=scope)
+            return self.ingest_soon(filename, data, source=source, scope=scope)
+        return self.ingest(filename, data, source=source, scope=scope)
 
     def list_documents(self, scope: str | None = None) -> list[KbDocument]:
         """Every document (of one scope), newest first."""

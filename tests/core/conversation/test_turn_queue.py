@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Generator
+from concurrent.futures import Future
 
 from core.conversation import TextDelta, TurnEvent, TurnRequest, TurnResult, TurnStatus
 from core.conversation.turn_queue import QueuedMessage, QueueSnapshot, TurnQueue
@@ -108,3 +109,22 @@ def test_a_file_that_cannot_be_read_is_one_sentence_and_the_turn_is_not_run() ->
     [finished] = turns.take_finished()
     assert finished.error == "empty.txt is empty; attach a file with text in it."
     assert engine.asked == []
+
+
+def test_a_large_file_refused_beside_the_answer_still_gets_its_sentence() -> None:
+    engine = FakeEngine()
+    engine.gate.set()
+    refusal: Future[object] = Future()
+
+    def beside(filename: str, data: bytes, *, source: str, scope: str) -> Future[object]:
+        return refusal
+
+    turns = TurnQueue(engine.stream, beside, _newest_id)
+    turns.submit(QueuedMessage(_message("summarise").request, files=(("big.pdf", b"%PDF"),)))
+    _until(turns, lambda s: s.idle)
+    [answered] = turns.take_finished()
+    refusal.set_exception(DocumentRejected("big.pdf has 3,000 pages; the limit is 500."))
+
+    [refused] = turns.take_finished()
+    assert answered.result is not None and engine.asked == ["summarise"]
+    assert refused.error == "big.pdf was not indexed: big.pdf has 3,000 pages; the limit is 500."
