@@ -21,6 +21,11 @@ def storable(text: str) -> str:
     return cleaned.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
+def one_line(text: str) -> str:
+    """``storable`` on one line, for a name: line breaks and tabs become single spaces."""
+    return " ".join(storable(text).split())
+
+
 def storable_in_place(text: str) -> str:
     """``storable`` that keeps every character's position (for text with offsets into it,
     such as a page and its headings): control characters become spaces and each surrogate

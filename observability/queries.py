@@ -339,7 +339,7 @@ class TraceQueries:
         """The spans of one trace by start time, read within the trace's own time range (from
         ``traces``): on TimescaleDB that touches one chunk, and in a compressed chunk only
         the batches that cover the range."""
-        with self._engine.connect() as conn:
+        with _answering(), self._engine.connect() as conn:
             bounds = conn.execute(
                 select(traces.c.start_time, traces.c.end_time).where(traces.c.trace_id == trace_id)
             ).first()

@@ -42,7 +42,7 @@ from core.kb.retrieval import (
 )
 from core.kb.sparse import SparseVector, document_vector, query_vector
 from core.kb.vector_store import VectorStore
-from core.plain_text import storable
+from core.plain_text import one_line
 from core.settings import VectorSettings
 
 log = logging.getLogger(__name__)
@@ -129,8 +129,8 @@ class KnowledgeBase:
     ) -> IngestResult:
         """Index one file; raises ``DocumentRejected`` with a sentence for files we refuse."""
         say = progress or _quiet
-        filename = storable(filename).strip()
-        title = storable(title).strip() or None if title is not None else None
+        filename = one_line(filename)
+        title = one_line(title) or None if title is not None else None
         content_hash = hashlib.sha256(data).hexdigest()
         unchanged = self._unchanged(scope, content_hash)
         if unchanged is not None:

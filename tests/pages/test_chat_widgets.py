@@ -56,30 +56,3 @@ def test_a_customer_message_is_shown_as_typed_not_as_markdown() -> None:
     assert [t.value for t in at.text] == [
         "Where is my order? ![pixel](http://tracker.example/p.png) **now**"
     ]
-
-
-def _an_answer_that_fails_after_its_first_words() -> None:
-    from core.conversation import TextDelta, TurnResult, TurnStatus
-    from core.conversation.engine import APOLOGY
-    from pages._shared.chat_widgets import stream_turn
-
-    stream_turn(
-        iter(
-            [
-                TextDelta("Thanks for "),
-                TurnResult("c-1", TurnStatus.FAILED, f"Thanks for\n\n{APOLOGY}", 1),
-            ]
-        )
-    )
-
-
-def test_the_live_view_shows_the_apology_after_the_words_already_streamed() -> None:
-    from core.conversation.engine import APOLOGY
-
-    at = AppTest.from_function(
-        _an_answer_that_fails_after_its_first_words, default_timeout=60
-    ).run()
-
-    shown = "".join(m.value for m in at.markdown)
-    assert shown.startswith("Thanks for")
-    assert APOLOGY in shown

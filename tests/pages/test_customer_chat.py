@@ -61,7 +61,7 @@ def _trace_links(at: AppTest) -> list[str]:
 
 
 def _user_texts(at: AppTest) -> list[str]:
-    return [m.markdown[0].value for m in at.chat_message if m.name == "user"]
+    return [m.text[0].value for m in at.chat_message if m.name == "user"]
 
 
 def test_an_admin_sees_each_answers_trace_link_and_a_customer_does_not(app_env: Path) -> None:
@@ -114,7 +114,7 @@ def test_the_privacy_notice_stays_under_the_message_it_is_about(app_env: Path) -
     at.run()
 
     asked = next(m for m in at.chat_message if m.name == "user")
-    assert asked.markdown[0].value.startswith("My email is [EMAIL]")
+    assert asked.text[0].value.startswith("My email is [EMAIL]")
     assert any("removed an email address" in c.value for c in asked.caption)
 
 
