@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,31 +44,43 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
     raise TimeoutError(f"streamlit did not answer at {url} within {START_TIMEOUT_S} s")
 
 
+def offline_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment for an app with no keys and no servers, its data in ``data_dir``."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_URL"))}
+    return env | {"DATA_DIR": str(data_dir), "SIMULATOR_SPEED": "1", **extra}
+
+
+@contextmanager
+def serve_app(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port with ``env``, its output in ``log_path``; yields
+    its URL once it answers, and stops it afterwards."""
+    port = _free_port()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, process)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app served by ``streamlit run app.py`` on embedded defaults in a temporary folder."""
-    port = _free_port()
     data_dir = tmp_path_factory.mktemp("e2e-data")
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_URL"))}
     # A burst above the default 10, so a test sending a dozen messages is not rate limited.
-    env |= {"DATA_DIR": str(data_dir), "SIMULATOR_SPEED": "1", "ENGINE__RATE_LIMIT_BURST": "30"}
-    log = (data_dir / "streamlit.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process)
+    env = offline_env(data_dir, ENGINE__RATE_LIMIT_BURST="30")
+    with serve_app(env, data_dir / "streamlit.log") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -3,15 +3,13 @@ data (no span yet)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
 from bench import _agent_flow as flow
 from bench._browser import app_env, seed_folder
-from tests.e2e.conftest import PROJECT_ROOT, _free_port, _wait_healthy
+from tests.e2e.conftest import serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -24,23 +22,8 @@ def seeded_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("agent-e2e") / "data"
     seed_folder(data_dir)
     flow.add_conversations(data_dir, TITLES)
-    port = _free_port()
-    with (data_dir / "streamlit.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=PROJECT_ROOT, env=app_env(data_dir), stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(url, process)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with serve_app(app_env(data_dir), data_dir / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture

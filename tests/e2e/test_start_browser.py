@@ -3,16 +3,13 @@ in the main area, never Streamlit's automatic list of the files in ``pages/``.""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import PROJECT_ROOT, _free_port, _wait_healthy, new_tab
+from tests.e2e.conftest import new_tab, offline_env, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -36,22 +33,9 @@ new MutationObserver(() => {
 @pytest.fixture
 def fresh_url(tmp_path: Path) -> Iterator[str]:
     """A new ``streamlit run app.py`` process on an empty data folder (first start)."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_URL"))}
-    env |= {"DATA_DIR": str(tmp_path / "data"), "SIMULATOR_SPEED": "1"}
-    with (tmp_path / "streamlit.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(url, process)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+    env = offline_env(tmp_path / "data")
+    with serve_app(env, tmp_path / "streamlit.log") as url:
+        yield url
 
 
 def test_a_fresh_start_shows_the_roles_pages_and_its_progress_never_the_file_list(
