@@ -1,4 +1,4 @@
-"""Conversation, user and experiment ids carried in the OpenTelemetry context.
+"""Conversation, user, experiment and environment ids carried in the OpenTelemetry context.
 
 ``with context(conversation_id=...):`` puts the ids in the current OTel context; the
 ``ContextStampProcessor`` copies them onto every span started inside, including spans made by
@@ -28,10 +28,13 @@ def context(
     experiment: str | None = None,
     variant: str | None = None,
     scenario: str | None = None,
+    environment: str | None = None,
 ) -> Iterator[Mapping[str, str]]:
     """Stamp these ids on every span started inside the block; nested blocks add to them.
 
-    ``None`` leaves an id as the enclosing block set it. Yields the ids now in force.
+    ``None`` leaves an id as the enclosing block set it. ``environment`` stamps
+    ``deployment.environment.name`` on the spans, over the resource's (``"demo"`` marks the
+    generated demo history, so charts can leave it out). Yields the ids now in force.
     """
     given = {
         attr.CONVERSATION_ID: conversation_id,
@@ -39,6 +42,7 @@ def context(
         attr.EXPERIMENT_NAME: experiment,
         attr.EXPERIMENT_VARIANT: variant,
         attr.SCENARIO: scenario,
+        attr.DEPLOYMENT_ENVIRONMENT: environment,
     }
     merged = {**current_ids(), **{k: str(v) for k, v in given.items() if v is not None}}
     ids = MappingProxyType(merged)

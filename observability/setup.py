@@ -26,6 +26,7 @@ from opentelemetry.trace import Span
 from opentelemetry.util.types import AttributeValue
 
 from observability import attributes as attr
+from observability.clock import ClockedTracer
 from observability.context import ContextStampProcessor
 from observability.decorators import _traced
 from observability.instrumentation._common import (
@@ -53,13 +54,27 @@ class _StatsProcessor(Protocol):
 
 class ObservatoryTracerProvider(TracerProvider):
     """An SDK TracerProvider that also carries what instrumentations share: the content-capture
-    policy, and the ``SpanFinisher`` that makes provider-call spans off the request path."""
+    policy, and the ``SpanFinisher`` that makes provider-call spans off the request path. Its
+    tracers date spans by a ``simulated_clock`` where one is in force."""
 
     def __init__(self, *, content_policy: ContentPolicy, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.content_policy = content_policy
         tracer = self.get_tracer("observability.instrumentation")
         self.span_finisher: SpanFinisher[Ended] = SpanFinisher(partial(make_span, tracer))
+
+    def get_tracer(
+        self,
+        instrumenting_module_name: str,
+        instrumenting_library_version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Mapping[str, AttributeValue] | None = None,
+    ) -> trace.Tracer:
+        """The SDK's tracer, keeping the times of a ``simulated_clock`` block (see ``clock``)."""
+        inner = super().get_tracer(
+            instrumenting_module_name, instrumenting_library_version, schema_url, attributes
+        )
+        return ClockedTracer(inner)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Make every finished call's span, then flush every processor."""

@@ -15,7 +15,6 @@ of the answer already given.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Generator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
+from core import clock
 from core.conversation import history as store
 from core.conversation.answer_cache import answer_key, look_up, remember, replay
 from core.conversation.consent import expire_pending, pending_action
@@ -86,7 +86,7 @@ class _Turn:
     conversation_id: str
     span: Span
     plan: TurnPlan
-    started: float = field(default_factory=time.perf_counter)
+    started: float = field(default_factory=clock.perf_counter)
     user_message_id: int = 0
     notices: list[str] = field(default_factory=list)
 
@@ -103,7 +103,7 @@ class _Turn:
             trace_id=self.trace_id,
             notices=tuple(self.notices),
             variant=self.plan.variant,
-            latency_ms=round((time.perf_counter() - self.started) * 1000, 1),
+            latency_ms=round((clock.perf_counter() - self.started) * 1000, 1),
             **fields,
         )
 

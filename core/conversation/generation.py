@@ -10,7 +10,6 @@ still knows which tools ran and what they cost.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -18,6 +17,7 @@ from typing import Any
 
 from opentelemetry import trace
 
+from core import clock
 from core.conversation.consent import ASK_FIRST, propose_action
 from core.conversation.escalation import ESCALATION_TOOLS
 from core.conversation.parts import EngineParts
@@ -203,7 +203,7 @@ def _stream_round(
         for item in parts.router.stream(request, route):
             if isinstance(item, ChatChunk):
                 if item.text and generation.first_token_at is None:
-                    generation.first_token_at = time.perf_counter()
+                    generation.first_token_at = clock.perf_counter()
                 if item.text:
                     text = separator + item.text
                     separator = ""
@@ -227,7 +227,7 @@ def _ask_first(generation: Generation, pending: PendingAction) -> Iterator[TurnE
     """End the answer with the question the customer confirms or declines."""
     text = ("\n\n" if generation.text else "") + ASK_FIRST.format(question=pending.question)
     if generation.first_token_at is None:
-        generation.first_token_at = time.perf_counter()
+        generation.first_token_at = clock.perf_counter()
     generation.text += text
     yield TextDelta(text)
 

@@ -7,7 +7,7 @@ Message content is stored as it was *after* PII redaction.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -15,12 +15,14 @@ from typing import Any
 from sqlalchemy import JSON, Column, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from core import clock
+
 MONEY = Numeric(18, 10)
 
 
 def utcnow() -> datetime:
-    """The current time, aware, in UTC."""
-    return datetime.now(UTC)
+    """The current time, aware, in UTC (simulated inside a ``simulated_clock`` block)."""
+    return clock.utcnow()
 
 
 def _json_list() -> Any:

@@ -1,7 +1,8 @@
 """Simulated latency, paced in real time and held against the client's timeout.
 
 Delays are simulated seconds (the catalogue's profile plus SLOW faults); ``speed`` turns them into
-real sleeping (1 is real time, 0 never sleeps). The client's read timeout travels with each
+real sleeping (1 is real time, 0 never sleeps); under a simulated clock (``observability.clock``,
+as in the demo history) they advance that clock instead. The client's read timeout travels with each
 request (``request.extensions["timeout"]["read"]``, set by httpx2 from the SDK's ``timeout``)
 and is held against simulated time, as a real transport holds it against the wire: when no byte
 would arrive within it, ``httpx2.ReadTimeout`` is raised once the timeout has passed — scaled by
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import httpx2
 
 from core.simulator.wire import WireResponse
+from observability.clock import current_clock
 
 TIMEOUT_MESSAGE = "The simulated provider did not answer within the client's timeout."
 
@@ -78,13 +80,19 @@ class Pacer:
             raise httpx2.ReadTimeout(TIMEOUT_MESSAGE, request=request)
 
     def wait(self, seconds: float) -> None:
-        """Sleep ``seconds`` of simulated time."""
-        if seconds * self.speed > 0:
+        """Sleep ``seconds`` of simulated time; under a simulated clock, advance it instead."""
+        clock = current_clock()
+        if clock is not None:
+            clock.advance(seconds)
+        elif seconds * self.speed > 0:
             self._sleep(seconds * self.speed)
 
     async def await_(self, seconds: float) -> None:
-        """Await ``seconds`` of simulated time."""
-        if seconds * self.speed > 0:
+        """Await ``seconds`` of simulated time; under a simulated clock, advance it instead."""
+        clock = current_clock()
+        if clock is not None:
+            clock.advance(seconds)
+        elif seconds * self.speed > 0:
             await self._async_sleep(seconds * self.speed)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from opentelemetry.util.types import AttributeValue
 
 from observability import attributes as attr
+from observability import clock
 from observability.context import current_ids
 from observability.pricing import PriceStatus, price_span_attributes
 
@@ -130,8 +130,8 @@ class Call:
     attributes: Attributes
     policy: ContentPolicy
     parent: otel_context.Context
-    start_ns: int = field(default_factory=time.time_ns)
-    started: float = field(default_factory=time.perf_counter)
+    start_ns: int = field(default_factory=clock.now_ns)
+    started: float = field(default_factory=clock.perf_counter)
     ended: bool = False
 
     def redact(self, text: str) -> str:
@@ -192,7 +192,7 @@ def _end(call: Call, response: Attributes, exc: BaseException | None) -> None:
     if call.ended:
         return
     call.ended = True
-    ended: Ended = (call, time.time_ns(), exc)
+    ended: Ended = (call, clock.now_ns(), exc)
     try:
         call.attributes.update(response)
         finisher: Finisher | None = getattr(call.inst.tracer_provider, "span_finisher", None)

@@ -6,11 +6,11 @@ passes iteration, ``with``, ``close()`` and any other attribute through to the S
 
 from __future__ import annotations
 
-import time
 from types import TracebackType
 from typing import Any
 
 from observability import attributes as attr
+from observability import clock
 from observability.instrumentation._common import (
     Attributes,
     Call,
@@ -35,7 +35,7 @@ class _StreamSpan:
 
     def _keep(self, chunk: Any) -> bool:
         if self._first_chunk_at is None:
-            self._first_chunk_at = time.perf_counter()
+            self._first_chunk_at = clock.perf_counter()
         shown = safely(self._recorder.observe, chunk)
         return shown is not False
 
