@@ -67,6 +67,8 @@ class AppSettings(BaseModel):
     data_dir: Path = PROJECT_ROOT / "data"
     environment: str = "demo"
     seed_on_start: bool = True
+    history_days: int = Field(default=14, ge=0)
+    """Days of demo history the first start makes in the background (0: none)."""
     store_timezone: str = "America/Los_Angeles"
     """Where the shop's stores are: appointment hours are wall-clock times there."""
 

@@ -14,6 +14,7 @@ from core.status import (
 from pages._shared.navigation import ADMIN
 from pages._shared.resources import get_db_engine, get_services, get_settings
 from pages._shared.roles import current_role
+from pages._shared.startup import history_progress
 
 settings = get_settings()
 engine = get_db_engine()
@@ -21,6 +22,7 @@ services = get_services()
 admin = current_role() == ADMIN  # server addresses and file paths are for admins only
 
 st.title("🔭 Support Observatory")
+history_progress()
 st.write(
     "An AI customer-support desk for **Northwind Outfitters**, an outdoor-gear shop, in which "
     "every LLM call is an OpenTelemetry span: priced, stored and charted. Everything below runs "
@@ -51,6 +53,8 @@ statuses = [
     describe_embeddings(services.kb.embedding_status),
     *describe_providers(services.providers),
 ]
+
+
 def _detail(component: ComponentStatus) -> str:
     """Why a part is down names its server or file: admins read that, others are told so."""
     if admin or component.health is Health.OK:

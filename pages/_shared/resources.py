@@ -16,6 +16,7 @@ from core.db import create_db_engine
 from core.kb import KnowledgeBase
 from core.services import Services, create_services
 from core.settings import Settings, load_settings
+from seed.background import BackgroundHistory
 
 
 @dataclass
@@ -31,6 +32,12 @@ class StartState:
 def get_start_state() -> StartState:
     """The process's start-up flag (see ``pages._shared.startup.bootstrap``)."""
     return StartState()
+
+
+@st.cache_resource(show_spinner=False)
+def get_history() -> BackgroundHistory:
+    """The process's demo-history loader and its progress (see ``pages._shared.startup``)."""
+    return BackgroundHistory()
 
 
 @st.cache_resource(show_spinner=False)

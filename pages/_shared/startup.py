@@ -1,4 +1,5 @@
-"""The one start-up call ``app.py`` makes: settings, database, first-start seeding."""
+"""The one start-up call ``app.py`` makes: settings, database, first-start seeding, and the
+demo history on a background thread; plus the history's progress bar for the pages."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from core.errors import ObservatoryError
 from core.services import trace_store_engine
 from core.settings import Settings
 from observability.store import prepare_store
-from pages._shared.resources import get_db_engine, get_services, get_settings, get_start_state
+from pages._shared.resources import (
+    get_db_engine,
+    get_history,
+    get_services,
+    get_settings,
+    get_start_state,
+)
+from seed.history_store import recorded_history
 from seed.loader import is_seeded
 from seed.setup import prepare_database, seed_demo
 
@@ -45,16 +53,45 @@ def _start() -> None:
     prepare_database(engine)
     _prepare_trace_store(settings, engine)
     services = get_services()
-    if not settings.app.seed_on_start or is_seeded(engine):
+    if not settings.app.seed_on_start:
         return
-    with st.status("First start: loading the demo data…", expanded=True) as status:
-        summary = seed_demo(settings, engine, services.kb, progress=status.write)
-        status.update(
-            label=f"Demo data loaded: {summary.rows_added} rows, "
-            f"{summary.documents_added} knowledge-base documents.",
-            state="complete",
-            expanded=False,
-        )
+    first_start = not is_seeded(engine)
+    if first_start:
+        with st.status("First start: loading the demo data…", expanded=True) as status:
+            summary = seed_demo(settings, engine, services.kb, progress=status.write)
+            status.update(
+                label=f"Demo data loaded: {summary.rows_added} rows, "
+                f"{summary.documents_added} knowledge-base documents.",
+                state="complete",
+                expanded=False,
+            )
+    days = settings.app.history_days
+    if days and (first_start or recorded_history(engine) is not None):
+        get_history().start(services, days, short_first=first_start)
+
+
+def history_progress() -> None:
+    """While the demo history loads, a progress bar that follows it (every 2 s); nothing once
+    it is done or when none is loading; a warning if it stopped."""
+    history = get_history()
+    if history.progress.error:
+        st.warning(history.progress.error)
+    elif history.started and not history.progress.finished:
+        _history_bar()
+
+
+@st.fragment(run_every=2)
+def _history_bar() -> None:
+    progress = get_history().progress
+    if progress.finished:
+        st.rerun(scope="app")
+    made = progress.done + progress.already
+    stage = "a first sample of every day" if progress.stage == "short" else "the rest"
+    st.progress(
+        progress.fraction,
+        text=f"Making the demo history in the background ({stage}): {made:,} of "
+        f"{progress.total:,} conversations. The app is usable meanwhile.",
+    )
 
 
 def _prepare_trace_store(settings: Settings, engine: Engine) -> None:

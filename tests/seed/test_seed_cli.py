@@ -18,7 +18,7 @@ SEED_TIMEOUT_S = 600
 # `python -m seed`, with the project's own secrets.toml (if any) swapped for an absent one.
 RUN_SEED = (
     "import runpy, sys; from pathlib import Path; from core import settings; "
-    "settings.SECRETS_FILE = Path(sys.argv[1]); runpy.run_module('seed', run_name='__main__')"
+    "settings.SECRETS_FILE = Path(sys.argv.pop(1)); runpy.run_module('seed', run_name='__main__')"
 )
 
 
@@ -78,7 +78,7 @@ def test_a_bad_setting_is_one_printed_sentence(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
 
-    assert main() == 1
+    assert main([]) == 1
 
     err = capsys.readouterr().err
     assert err.startswith(f"Seeding failed: {sentence_start}")
@@ -93,7 +93,7 @@ def test_a_database_user_who_may_not_create_tables_is_one_printed_sentence(
 ) -> None:
     with database_without_create(postgres_server) as url:
         monkeypatch.setenv("DATABASE_URL", url)
-        assert main() == 1
+        assert main([]) == 1
 
     err = capsys.readouterr().err
     assert err.startswith("Seeding failed: DATABASE_URL connects as user 'so_reader_")

@@ -1,0 +1,57 @@
+"""The demo history made on a thread beside the app, with progress the pages can show."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from core.services import Services
+from seed.history import HistoryProgress, load_history
+
+log = logging.getLogger(__name__)
+
+
+class BackgroundHistory:
+    """Loads the demo history once per process: the short pass first when asked, then the rest."""
+
+    def __init__(self) -> None:
+        self.progress = HistoryProgress()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def started(self) -> bool:
+        """Whether a load was started in this process."""
+        return self._thread is not None
+
+    def start(self, services: Services, days: int, *, short_first: bool) -> None:
+        """Start loading (once; later calls do nothing)."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(
+                target=self._load, args=(services, days, short_first), name="demo-history"
+            )
+            self._thread.daemon = True
+            self._thread.start()
+
+    def join(self, timeout_s: float | None = None) -> bool:
+        """Wait for the load to end; ``True`` if it has."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout_s)
+        return thread is None or not thread.is_alive()
+
+    def _load(self, services: Services, days: int, short_first: bool) -> None:
+        progress = self.progress
+        try:
+            if short_first:
+                load_history(services, days, short=True, progress=progress)
+            load_history(services, days, progress=progress)
+        except Exception as exc:  # a thread has no caller to raise to
+            log.exception("the demo history stopped")
+            with progress.lock:
+                progress.error = f"The demo history stopped: {exc}"
+        finally:
+            with progress.lock:
+                progress.finished = True
