@@ -22,9 +22,9 @@ st.set_page_config(page_title="Support Observatory", page_icon="🔭", layout="w
 role_switch()
 with st.spinner("Starting Support Observatory…"):
     # Imported once the navigation is drawn: providers, Qdrant and the seed take seconds.
-    from pages._shared.startup import bootstrap
+    from pages._shared.startup import bootstrap, run_page
 
     bootstrap()
 staff_picker(role)
 follow_trace_link(role)
-page.run()
+run_page(page)

@@ -25,10 +25,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def app_env(data_dir: Path | str, *, simulator_speed: float = 1.0) -> dict[str, str]:
-    """The environment of an app on embedded defaults in ``data_dir`` (no keys, no servers)."""
+def app_env(
+    data_dir: Path | str, *, simulator_speed: float = 1.0, history_days: int = 0
+) -> dict[str, str]:
+    """The environment of an app on embedded defaults in ``data_dir`` (no keys, no servers;
+    no background demo history unless ``history_days``)."""
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_URL"))}
-    return env | {"DATA_DIR": str(data_dir), "SIMULATOR_SPEED": str(simulator_speed)}
+    return env | {
+        "DATA_DIR": str(data_dir),
+        "SIMULATOR_SPEED": str(simulator_speed),
+        "APP__HISTORY_DAYS": str(history_days),
+    }
 
 
 def seed_folder(data_dir: Path) -> None:
@@ -43,12 +50,16 @@ def seed_folder(data_dir: Path) -> None:
 
 
 @contextmanager
-def running_app(*, simulator_speed: float = 1.0, data_dir: Path | None = None) -> Iterator[str]:
+def running_app(
+    *, simulator_speed: float = 1.0, data_dir: Path | None = None, history_days: int = 0
+) -> Iterator[str]:
     """The app on embedded defaults in ``data_dir`` (default: a new temporary folder, so the
     first page view seeds it); yields its URL."""
     port = _free_port()
     with tempfile.TemporaryDirectory() as scratch:
-        env = app_env(data_dir or scratch, simulator_speed=simulator_speed)
+        env = app_env(
+            data_dir or scratch, simulator_speed=simulator_speed, history_days=history_days
+        )
         command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
         command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
         process = subprocess.Popen(

@@ -1,14 +1,23 @@
-"""The demo history made on a thread beside the app, with progress the pages can show."""
+"""The demo history made on a thread beside the app, with progress the pages can show.
+
+Pages come first: Python runs one thread at a time, so the history waits, between two
+conversations, while any page script is running (``page_running()`` marks one), and a page never
+waits for more than the one conversation under way.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from core.services import Services
 from seed.history import HistoryProgress, load_history
 
 log = logging.getLogger(__name__)
+PAGE_WAIT_S = 5.0
+"""The longest the history holds back for pages at a time (a page left open never stops it)."""
 
 
 class BackgroundHistory:
@@ -18,6 +27,24 @@ class BackgroundHistory:
         self.progress = HistoryProgress()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._pages = 0
+        self._quiet = threading.Condition()
+
+    @contextmanager
+    def page_running(self) -> Iterator[None]:
+        """Mark a page script as running: the history holds back until none is."""
+        with self._quiet:
+            self._pages += 1
+        try:
+            yield
+        finally:
+            with self._quiet:
+                self._pages -= 1
+                self._quiet.notify_all()
+
+    def _wait_for_pages(self) -> None:
+        with self._quiet:
+            self._quiet.wait_for(lambda: self._pages == 0, timeout=PAGE_WAIT_S)
 
     @property
     def started(self) -> bool:
@@ -46,8 +73,10 @@ class BackgroundHistory:
         progress = self.progress
         try:
             if short_first:
-                load_history(services, days, short=True, progress=progress)
-            load_history(services, days, progress=progress)
+                load_history(
+                    services, days, short=True, progress=progress, pause=self._wait_for_pages
+                )
+            load_history(services, days, progress=progress, pause=self._wait_for_pages)
         except Exception as exc:  # a thread has no caller to raise to
             log.exception("the demo history stopped")
             with progress.lock:

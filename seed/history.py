@@ -86,10 +86,12 @@ def load_history(
     short: bool = False,
     progress: HistoryProgress | None = None,
     say: Callable[[str], None] | None = None,
+    pause: Callable[[], None] | None = None,
 ) -> HistoryProgress:
     """Make the history's missing conversations (only the short pass's with ``short``).
 
     A database that already holds a history keeps its length and end; ``say`` is told so.
+    ``pause`` is called before each conversation (to let the app's pages go first).
     """
     report = progress or HistoryProgress()
     tell = say or (lambda _message: None)
@@ -104,7 +106,7 @@ def load_history(
         tell(f"The demo history's {len(wanted):,} conversations are already there.")
         return report
     tell(f"Making {len(missing):,} demo conversations over {plan.days} days…")
-    _run(services, plan, missing, report)
+    _run(services, plan, missing, report, pause or (lambda: None))
     return report
 
 
@@ -127,6 +129,7 @@ def _run(
     plan: HistoryPlan,
     missing: Sequence[PlannedConversation],
     report: HistoryProgress,
+    pause: Callable[[], None],
 ) -> None:
     faults = FaultPlan()
     parts = _history_parts(services, faults)
@@ -136,6 +139,7 @@ def _run(
         with context(environment=ENVIRONMENT):
             _ensure_experiment(services.db, plan.experiment_from)
             for planned in missing:
+                pause()
                 _arm_incident(faults, planned)
                 try:
                     _converse(engine, desk, cast, planned, plan.conversations[-1].starts_at)

@@ -8,6 +8,7 @@ import logging
 import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from streamlit.navigation.page import StreamlitPage
 
 from core.errors import ObservatoryError
 from core.services import trace_store_engine
@@ -68,6 +69,12 @@ def _start() -> None:
     days = settings.app.history_days
     if days and (first_start or recorded_history(engine) is not None):
         get_history().start(services, days, short_first=first_start)
+
+
+def run_page(page: StreamlitPage) -> None:
+    """Run the chosen page; the background demo history holds back meanwhile."""
+    with get_history().page_running():
+        page.run()
 
 
 def history_progress() -> None:

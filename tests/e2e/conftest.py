@@ -47,7 +47,8 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
 def offline_env(data_dir: Path, **extra: str) -> dict[str, str]:
     """The environment for an app with no keys and no servers, its data in ``data_dir``."""
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_URL"))}
-    return env | {"DATA_DIR": str(data_dir), "SIMULATOR_SPEED": "1", **extra}
+    quiet = {"APP__HISTORY_DAYS": "0"}  # no background demo history unless a test asks
+    return env | {"DATA_DIR": str(data_dir), "SIMULATOR_SPEED": "1", **quiet, **extra}
 
 
 @contextmanager

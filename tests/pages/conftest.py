@@ -22,6 +22,7 @@ def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     data_dir = tmp_path / "data"
     monkeypatch.setenv("DATA_DIR", str(data_dir))
     monkeypatch.setenv("SIMULATOR_SPEED", "0")
+    monkeypatch.setenv("APP__HISTORY_DAYS", "0")  # a first start here makes no demo history
     st.cache_resource.clear()
     yield data_dir
     st.cache_resource.clear()
