@@ -41,7 +41,11 @@ def _seed(data_dir: Path) -> str:
     env |= {"DATA_DIR": str(data_dir), "PYTHONPATH": str(settings_module.PROJECT_ROOT)}
     done = subprocess.run(
         [sys.executable, "-c", RUN_SEED, str(data_dir.parent / "no-secrets.toml")],
-        env=env, capture_output=True, text=True, timeout=SEED_TIMEOUT_S, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SEED_TIMEOUT_S,
+        check=True,
     )
     return done.stdout.strip().splitlines()[-1]
 
