@@ -126,9 +126,15 @@ def _seed_bookings(session: Session, wanted: list[SeedSlot]) -> int:
     if session.exec(select(Booking.id).limit(1)).first() is not None:
         return 0
     customers = _customers(session)
+    columns = (
+        AppointmentSlot.service,
+        AppointmentSlot.location,
+        AppointmentSlot.starts_at,
+        AppointmentSlot.id,
+    )
     slot_ids = {
-        (slot.service, slot.location, slot.starts_at): slot.id
-        for slot in session.exec(select(AppointmentSlot))
+        (service, location, at): id_
+        for service, location, at, id_ in session.exec(select(*columns))
     }
     pairs = booked_slot_indexes(len(wanted), len(customers))
     for slot_index, customer_index in pairs:
