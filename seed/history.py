@@ -22,7 +22,7 @@ import random
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -32,7 +32,7 @@ from core.conversation.engine import ConversationEngine
 from core.db.models import Conversation, Order, Role, User
 from core.errors import ObservatoryError
 from core.experiments import ExperimentError, Variant, create_experiment, list_experiments
-from core.providers import create_providers
+from core.providers import ProviderSet, create_providers
 from core.ratelimit import RateLimiter, RatePolicy
 from core.router import Router
 from core.services import Services
@@ -131,38 +131,64 @@ def _run(
     report: HistoryProgress,
     pause: Callable[[], None],
 ) -> None:
+    """Make ``missing`` a day at a time, newest day first (so the recent days a page shows
+    by default fill first), each day in time order on a router of its own (its breakers live
+    on that day's clock)."""
     faults = FaultPlan()
-    parts = _history_parts(services, faults)
-    engine, desk = ConversationEngine(parts), AgentDesk(parts)
+    providers = _simulated_providers(services, faults)
     cast = _cast(services.db)
+    last_start = plan.conversations[-1].starts_at
+    days: dict[date, list[PlannedConversation]] = {}
+    for planned in missing:
+        days.setdefault(planned.starts_at.astimezone(UTC).date(), []).append(planned)
     try:
         with context(environment=ENVIRONMENT):
             _ensure_experiment(services.db, plan.experiment_from)
-            for planned in missing:
-                pause()
-                _arm_incident(faults, planned)
+            for day in sorted(days, reverse=True):
+                parts = _history_parts(services, providers)
+                engine, desk = ConversationEngine(parts), AgentDesk(parts)
                 try:
-                    _converse(engine, desk, cast, planned, plan.conversations[-1].starts_at)
-                except ObservatoryError as exc:
-                    log.warning("demo conversation %s failed: %s", planned.id, exc)
-                with report.lock:
-                    report.done += 1
+                    for planned in days[day]:
+                        pause()
+                        _arm_incident(faults, planned)
+                        _converse_safely(engine, desk, cast, planned, last_start)
+                        with report.lock:
+                            report.done += 1
+                finally:
+                    desk.close()
     finally:
-        desk.close()
         services.observatory.force_flush()
 
 
-def _history_parts(services: Services, faults: FaultPlan) -> EngineParts:
-    """The app's knowledge base, tools, cache and database with a router, simulator and rate
-    limiter of the history's own."""
+def _converse_safely(
+    engine: ConversationEngine,
+    desk: AgentDesk,
+    cast: _Cast,
+    planned: PlannedConversation,
+    last_start: datetime,
+) -> None:
+    try:
+        _converse(engine, desk, cast, planned, last_start)
+    except ObservatoryError as exc:
+        log.warning("demo conversation %s failed: %s", planned.id, exc)
+
+
+def _simulated_providers(services: Services, faults: FaultPlan) -> ProviderSet:
+    """Simulated providers on the history's own fault plan, traced by the app's Observatory."""
     settings = _simulated_only(services.settings)
     provider = services.observatory.tracer_provider
-    providers = create_providers(
+    return create_providers(
         settings,
         instrument_openai=lambda client: instrument_openai(client, tracer_provider=provider),
         instrument_anthropic=lambda client: instrument_anthropic(client, tracer_provider=provider),
         faults=faults,
     )
+
+
+def _history_parts(services: Services, providers: ProviderSet) -> EngineParts:
+    """The app's knowledge base, tools, cache and database with a router (on the simulated
+    clock) and a rate limiter of the history's own."""
+    settings = _simulated_only(services.settings)
     router = Router(
         providers.by_name, settings.router, clock=lambda: clock.now_ns() / 1e9, sleep=clock.sleep
     )

@@ -93,7 +93,9 @@ def _history_bar() -> None:
     if progress.finished:
         st.rerun(scope="app")
     made = progress.done + progress.already
-    stage = "a first sample of every day" if progress.stage == "short" else "the rest"
+    stage = {"short": "a first sample of every day", "full": "the rest"}.get(
+        progress.stage, "starting"
+    )
     st.progress(
         progress.fraction,
         text=f"Making the demo history in the background ({stage}): {made:,} of "
