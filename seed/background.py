@@ -29,6 +29,7 @@ class BackgroundHistory:
         self._lock = threading.Lock()
         self._pages = 0
         self._quiet = threading.Condition()
+        self._stopping = False
 
     @contextmanager
     def page_running(self) -> Iterator[None]:
@@ -42,9 +43,17 @@ class BackgroundHistory:
                 self._pages -= 1
                 self._quiet.notify_all()
 
-    def _wait_for_pages(self) -> None:
+    def stop(self) -> None:
+        """Ask the load to stop before its next conversation (what it made stays)."""
         with self._quiet:
-            self._quiet.wait_for(lambda: self._pages == 0, timeout=PAGE_WAIT_S)
+            self._stopping = True
+            self._quiet.notify_all()
+
+    def _go_on(self) -> bool:
+        """Wait while pages run; ``False`` once asked to stop."""
+        with self._quiet:
+            self._quiet.wait_for(lambda: self._pages == 0 or self._stopping, timeout=PAGE_WAIT_S)
+            return not self._stopping
 
     @property
     def started(self) -> bool:
@@ -73,10 +82,8 @@ class BackgroundHistory:
         progress = self.progress
         try:
             if short_first:
-                load_history(
-                    services, days, short=True, progress=progress, pause=self._wait_for_pages
-                )
-            load_history(services, days, progress=progress, pause=self._wait_for_pages)
+                load_history(services, days, short=True, progress=progress, go_on=self._go_on)
+            load_history(services, days, progress=progress, go_on=self._go_on)
         except Exception as exc:  # a thread has no caller to raise to
             log.exception("the demo history stopped")
             with progress.lock:

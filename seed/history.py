@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -40,7 +41,13 @@ from core.settings import Settings
 from core.simulator import Fault, FaultKind, FaultPlan
 from observability import clock, context, instrument_anthropic, instrument_openai
 from seed.history_messages import AGENT_REPLY, ESCALATION, question, with_personal_data
-from seed.history_plan import HistoryPlan, PlannedConversation, plan_history
+from seed.history_plan import (
+    HistoryPlan,
+    PlannedConversation,
+    experiment_start,
+    incident_of,
+    plan_history,
+)
 from seed.history_store import record_history, recorded_history
 
 log = logging.getLogger(__name__)
@@ -86,12 +93,13 @@ def load_history(
     short: bool = False,
     progress: HistoryProgress | None = None,
     say: Callable[[str], None] | None = None,
-    pause: Callable[[], None] | None = None,
+    go_on: Callable[[], bool] | None = None,
 ) -> HistoryProgress:
     """Make the history's missing conversations (only the short pass's with ``short``).
 
     A database that already holds a history keeps its length and end; ``say`` is told so.
-    ``pause`` is called before each conversation (to let the app's pages go first).
+    ``go_on`` is called before each conversation (it may wait, to let the app's pages go
+    first); the load stops when it returns ``False``.
     """
     report = progress or HistoryProgress()
     tell = say or (lambda _message: None)
@@ -106,8 +114,31 @@ def load_history(
         tell(f"The demo history's {len(wanted):,} conversations are already there.")
         return report
     tell(f"Making {len(missing):,} demo conversations over {plan.days} days…")
-    _run(services, plan, missing, report, pause or (lambda: None))
+    _run(services, plan, missing, report, go_on or (lambda: True))
     return report
+
+
+def describe_history(db: Engine, timezone: str) -> str | None:
+    """One paragraph on what the demo history in ``db`` holds, or ``None`` without one."""
+    recorded = recorded_history(db)
+    if recorded is None:
+        return None
+    end = _aware(recorded.ends_at)
+    zone = ZoneInfo(timezone)
+    incident = incident_of(end, recorded.days, timezone)
+    started = experiment_start(end, recorded.days).astimezone(zone)
+    return (
+        f"The demo history: {recorded.days} days of conversations by the demo customers up to "
+        f"{end.astimezone(zone):%a %d %b %H:%M} with a daily and weekly rhythm; an OpenAI outage "
+        f"on {incident.down_from:%a %d %b} from {incident.slow_from:%H:%M} (slow answers) and "
+        f"{incident.down_from:%H:%M} to {incident.until:%H:%M} (Anthropic answers instead); the "
+        f"A/B experiment “{EXPERIMENT}” since {started:%a %d %b}; escalations and thumbs-down "
+        "in the agent queue. Its spans are labelled environment “demo”."
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _plan(services: Services, days: int, tell: Callable[[str], None]) -> HistoryPlan:
@@ -117,8 +148,7 @@ def _plan(services: Services, days: int, tell: Callable[[str], None]) -> History
         recorded = record_history(services.db, days, ends_at)
     elif recorded.days != days:
         tell(f"This database already holds a {recorded.days}-day demo history; continuing it.")
-    ends_at = recorded.ends_at
-    ends_at = ends_at if ends_at.tzinfo else ends_at.replace(tzinfo=UTC)
+    ends_at = _aware(recorded.ends_at)
     customers = _count_customers(services.db)
     zone = services.settings.app.store_timezone
     return plan_history(recorded.days, end=ends_at, timezone=zone, customers=customers)
@@ -129,7 +159,7 @@ def _run(
     plan: HistoryPlan,
     missing: Sequence[PlannedConversation],
     report: HistoryProgress,
-    pause: Callable[[], None],
+    go_on: Callable[[], bool],
 ) -> None:
     """Make ``missing`` a day at a time, newest day first (so the recent days a page shows
     by default fill first), each day in time order on a router of its own (its breakers live
@@ -149,7 +179,8 @@ def _run(
                 engine, desk = ConversationEngine(parts), AgentDesk(parts)
                 try:
                     for planned in days[day]:
-                        pause()
+                        if not go_on():
+                            return
                         _arm_incident(faults, planned)
                         _converse_safely(engine, desk, cast, planned, last_start)
                         with report.lock:

@@ -94,8 +94,8 @@ def plan_history(
         raise ValueError("The history needs at least one day.")
     zone = ZoneInfo(timezone)
     start = end - timedelta(days=days)
-    incident = _incident(end, days, zone)
-    experiment_from = end - timedelta(days=max(1.0, days * 0.45))
+    incident = incident_of(end, days, timezone)
+    experiment_from = experiment_start(end, days)
     rng = random.Random(f"{seed}:{days}:{end.isoformat()}")
     chattiness = [rng.paretovariate(1.6) for _ in range(customers)]
     hour = start.replace(minute=0, second=0, microsecond=0)
@@ -130,8 +130,14 @@ def plan_history(
     return HistoryPlan(days, numbered, incident, experiment_from)
 
 
-def _incident(end: datetime, days: int, zone: ZoneInfo) -> Incident:
+def experiment_start(end: datetime, days: int) -> datetime:
+    """When the history's A/B experiment starts: a little under half-way back."""
+    return end - timedelta(days=max(1.0, days * 0.45))
+
+
+def incident_of(end: datetime, days: int, timezone: str) -> Incident:
     """A weekday afternoon about a third of the way back (yesterday for a one-day history)."""
+    zone = ZoneInfo(timezone)
     day = (end - timedelta(days=max(1, round(days / 3)))).astimezone(zone).date()
     while day.weekday() >= 5 and (end.astimezone(zone).date() - day).days < days - 1:
         day -= timedelta(days=1)

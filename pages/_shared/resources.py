@@ -34,7 +34,7 @@ def get_start_state() -> StartState:
     return StartState()
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, on_release=BackgroundHistory.stop)
 def get_history() -> BackgroundHistory:
     """The process's demo-history loader and its progress (see ``pages._shared.startup``)."""
     return BackgroundHistory()

@@ -21,6 +21,7 @@ from pages._shared.resources import (
     get_settings,
     get_start_state,
 )
+from seed.history import describe_history
 from seed.history_store import recorded_history
 from seed.loader import is_seeded
 from seed.setup import prepare_database, seed_demo
@@ -78,8 +79,11 @@ def run_page(page: StreamlitPage) -> None:
 
 
 def history_progress() -> None:
-    """While the demo history loads, a progress bar that follows it (every 2 s); nothing once
-    it is done or when none is loading; a warning if it stopped."""
+    """What the demo history holds and, while it loads, a progress bar that follows it (every
+    2 s); a warning if it stopped."""
+    story = describe_history(get_db_engine(), get_settings().app.store_timezone)
+    if story:
+        st.caption(story)
     history = get_history()
     if history.progress.error:
         st.warning(history.progress.error)
