@@ -19,6 +19,7 @@ from core.db import create_db_engine
 from core.db.models import Message, MessageRole
 from core.services import Services, create_services
 from core.settings import AppSettings, ProviderSettings, Settings
+from observability.store import prepare_store
 from observability.store.schema import spans
 from seed.history import HistoryProgress, load_history
 from seed.setup import prepare_database, seed_demo
@@ -35,6 +36,13 @@ def main() -> None:
         )
         db = create_db_engine(settings.database_url)
         prepare_database(db)
+        tracing = settings.tracing
+        prepare_store(
+            db,
+            compress_after_days=tracing.compress_after_days,
+            drop_after_days=tracing.drop_after_days,
+            text_index=tracing.text_index,
+        )
         services = create_services(settings, db)
         seed_demo(settings, db, services.kb)
         print(f"demo history of {args.days} days (load average {os.getloadavg()[0]:.1f}):")
