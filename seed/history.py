@@ -113,7 +113,7 @@ def load_history(
     if not missing:
         tell(f"The demo history's {len(wanted):,} conversations are already there.")
         return report
-    tell(f"Making {len(missing):,} demo conversations over {plan.days} days…")
+    tell(f"Making {len(missing):,} demo conversations for a {plan.days}-day history…")
     _run(services, plan, missing, report, go_on or (lambda: True))
     return report
 

@@ -32,7 +32,11 @@ def seed_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     yield tmp_path / "data"
 
 
-def _seed(data_dir: Path) -> str:
+def _seed(data_dir: Path, *args: str) -> str:
+    return _seed_output(data_dir, *args)[-1]
+
+
+def _seed_output(data_dir: Path, *args: str) -> list[str]:
     env = {
         name: value
         for name, value in os.environ.items()
@@ -40,14 +44,14 @@ def _seed(data_dir: Path) -> str:
     }
     env |= {"DATA_DIR": str(data_dir), "PYTHONPATH": str(settings_module.PROJECT_ROOT)}
     done = subprocess.run(
-        [sys.executable, "-c", RUN_SEED, str(data_dir.parent / "no-secrets.toml")],
+        [sys.executable, "-c", RUN_SEED, str(data_dir.parent / "no-secrets.toml"), *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=SEED_TIMEOUT_S,
         check=True,
     )
-    return done.stdout.strip().splitlines()[-1]
+    return done.stdout.strip().splitlines()
 
 
 def _row_counts(database: Path) -> dict[str, int]:
@@ -69,6 +73,20 @@ def test_seeding_twice_from_the_command_line_adds_nothing_the_second_time(
     assert after_first["orders"] >= 200
     assert after_first["kb_documents"] >= 17
     assert _row_counts(seed_env / "app.db") == after_first
+
+
+def test_the_history_from_the_command_line_is_made_once(seed_env: Path) -> None:
+    first = _seed_output(seed_env, "--history", "1")
+    after_first = _row_counts(seed_env / "app.db")
+    second = _seed_output(seed_env, "--history", "1")
+
+    assert any("demo conversations for a 1-day history" in line for line in first)
+    assert after_first["conversations"] > 100
+    assert after_first["spans"] > after_first["conversations"] * 10
+    assert any("conversations are already there" in line for line in second)
+    counts = _row_counts(seed_env / "app.db")
+    assert counts["conversations"] == after_first["conversations"]
+    assert counts["messages"] == after_first["messages"]
 
 
 @pytest.mark.parametrize(("env", "sentence_start"), BAD_SETTINGS)
