@@ -16,8 +16,9 @@ gets the ``ANALYZE`` autovacuum would run after such a load, and the text index 
 day, and SQLite its ``span_text`` index, which the idle store writer would have built as the
 spans came (``--no-idle-index``: neither; ``--text-index``: PostgreSQL gets the single trigram
 index instead). A TimescaleDB store (a scratch database on the server at ``--timescale-url``)
-then has its compression policy run, as it would have run over 30 days: every chunk older than
-7 days is compressed, and ``trace_spans (compressed)`` reads a trace from one of them.
+then has its compression policy run, as it would have run over 30 days (every chunk older than
+7 days is compressed, and ``trace_spans (compressed)`` reads a trace from one of them), and then
+the copy of each closed day's text for search that its idle writer makes.
 
 ``--keep NAME`` loads the server stores into databases called NAME only if they do not exist
 yet, and keeps them: later runs with the same NAME reuse them (the load's ``now`` is kept in

@@ -85,11 +85,6 @@ INDEXED_TEXT_MATCHES = 2_000
 """Text search with trigram indexes: up to this many matching spans are looked up through them."""
 DAYS_RECHECK_S = 60.0
 """How often the queries look for text indexes built since (one a day, by the store writer)."""
-CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
-"""psycopg prepares a statement run five times on a connection, and PostgreSQL may then plan it
-once for any values: on TimescaleDB such a plan cannot leave out the chunks outside the window
-(a trace list over 30 days went from 70 ms to 700 ms), so every query is planned for its
-values."""
 CHAT_OPERATIONS = ("chat", "text_completion")
 USAGE = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cost_usd")
 
@@ -534,7 +529,7 @@ class TraceQueries:
     def _frame(self, query: Executable) -> pd.DataFrame:
         with _answering(), self._engine.connect() as conn:
             if self._dialect.is_postgres:
-                conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'; {CUSTOM_PLANS}"))
+                conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
             result = conn.execute(query)
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
