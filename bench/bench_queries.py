@@ -16,11 +16,17 @@ gets the ``ANALYZE`` autovacuum would run after such a load, and the text index 
 day, and SQLite its ``span_text`` index, which the idle store writer would have built as the
 spans came (``--no-idle-index``: neither; ``--text-index``: PostgreSQL gets the single trigram
 index instead). A TimescaleDB store (a scratch database on the server at ``--timescale-url``)
-then has its compression policy run, as it would have run over 30 days: every chunk older than
-7 days is compressed, and ``trace_spans (compressed)`` reads a trace from one of them.
+then has its compression policy run, as it would have run over 30 days (every chunk older than
+7 days is compressed, and ``trace_spans (compressed)`` reads a trace from one of them), and then
+the copy of each closed day's text for search that its idle writer makes.
 
-Each query runs once to warm caches, then ``--runs`` times; the table shows the median time of
-the DataFrame method (SQL, fetch and pandas). Targets: ≤ 200 ms on PostgreSQL, ≤ 1 s on SQLite.
+``--keep NAME`` loads the server stores into databases called NAME only if they do not exist
+yet, and keeps them: later runs with the same NAME reuse them (the load's ``now`` is kept in
+the database's comment), so a million spans are written once per server.
+
+Each query runs once to warm caches, then ``--runs`` times, on every backend before the next
+query (first on each backend in turn); the table shows the median time of the DataFrame method
+(SQL, fetch and pandas). Targets: ≤ 200 ms on PostgreSQL, ≤ 1 s on SQLite.
 Minute buckets are timed over the last 24 hours only, day buckets over 7 and 30 days.
 """
 
@@ -46,6 +52,8 @@ from observability.store import create_store_engine, prepare_store
 from observability.store.day_indexes import index_next_day
 from observability.store.rows import SpanRow, span_to_row
 from observability.store.sqlite_text import create_text_table, index_new_spans
+from observability.store.timescale import is_timescale_store
+from observability.store.timescale_text import copy_next_day, create_search_tables
 from observability.store.writer import SqlSpanWriter
 
 DAYS = 30
@@ -124,20 +132,30 @@ def compress_old_chunks(engine: Engine) -> str:
 
 def build_idle_indexes(engine: Engine, now: datetime) -> str:
     """Build the text indexes the idle store writer builds as spans come (PostgreSQL: each
-    closed day's; SQLite: ``span_text``); says what it built and in how long."""
+    closed day's; TimescaleDB: each closed day's copy; SQLite: ``span_text``); says what it
+    built and in how long."""
     started = time.perf_counter()
+    with engine.connect() as conn:
+        timescale = engine.dialect.name == "postgresql" and is_timescale_store(conn)
     if engine.dialect.name == "sqlite":
         create_text_table(engine)
         spans = 0
         while added := index_new_spans(engine, limit=50_000):
             spans += added
         built = f"indexed {spans:,} spans in span_text"
+    elif timescale:
+        create_search_tables(engine)
+        days = 0
+        while copy_next_day(engine, now=now) is not None:
+            days += 1
+        built = f"copied the text of {days} closed days"
     else:
         days = 0
         while index_next_day(engine, now=now) is not None:
             days += 1
         built = f"built the text indexes of {days} closed days"
-    return f"{engine.dialect.name}: {built} in {time.perf_counter() - started:,.0f} s"
+    backend = "timescaledb" if timescale else engine.dialect.name
+    return f"{backend}: {built} in {time.perf_counter() - started:,.0f} s"
 
 
 def _spans_in_time_order(count: int, now: datetime) -> Iterator[Any]:
@@ -216,6 +234,30 @@ def _page(filters: TraceFilters, page: int) -> Query:
     return lambda q: q.list_traces(filters, page=page, page_size=50)
 
 
+def time_cases(
+    engines: dict[str, Engine], now: datetime, runs: int
+) -> dict[str, list[tuple[Case, float]]]:
+    """Each case's median time on every backend. A case runs on all backends before the next
+    one, first on each backend in turn, so that a busy spell of the machine falls on all."""
+    queries = {backend: TraceQueries(engine) for backend, engine in engines.items()}
+    cases: dict[str, list[Case]] = {}
+    for backend, q in queries.items():
+        newest = q.list_traces(page_size=1).traces["trace_id"].iloc[0]
+        early = TraceFilters(end=now - timedelta(days=DAYS - 1))
+        first = q.list_traces(early, page_size=1).traces.iloc[0]
+        cases[backend] = build_cases(
+            now, str(newest), str(first["conversation_id"]), str(first["trace_id"])
+        )
+    results: dict[str, list[tuple[Case, float]]] = {backend: [] for backend in engines}
+    order = list(engines)
+    for index in range(len(cases[order[0]])):
+        shift = index % len(order)
+        for backend in order[shift:] + order[:shift]:
+            case = cases[backend][index]
+            results[backend].append((case, median_ms(queries[backend], case.run, runs)))
+    return {backend: results[backend] for backend in engines}
+
+
 def median_ms(queries: TraceQueries, run: Query, runs: int) -> float:
     """Median wall time of ``run`` over ``runs`` calls, after one warm-up call."""
     run(queries)
@@ -270,49 +312,78 @@ def main() -> None:
     parser.add_argument(
         "--no-idle-index", action="store_true", help="no text indexes built by the idle writer"
     )
+    parser.add_argument(
+        "--keep", metavar="NAME", help="server stores in databases NAME, loaded once and kept"
+    )
     args = parser.parse_args()
     chosen = args.backend.replace("both", "postgres,sqlite").split(",")
     if unknown := set(chosen) - set(BACKENDS):
         parser.error(f"unknown backend {', '.join(sorted(unknown))}; pick from {BACKENDS}")
-    name = f"so_qbench_{uuid.uuid4().hex[:8]}"
+    name = args.keep or f"so_qbench_{uuid.uuid4().hex[:8]}"
     servers = {"postgresql": args.admin_url, "timescaledb": args.timescale_url}
     servers = {b: url for b, url in servers.items() if b.startswith(tuple(chosen))}
     with tempfile.TemporaryDirectory() as folder:
         engines: dict[str, Engine] = {}
+        loaded: dict[str, datetime] = {}
         for backend, admin_url in servers.items():
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
+            if (at := _kept_load(admin_url, name)) is not None:
+                loaded[backend] = at
             engines[backend] = create_store_engine(admin_url.rpartition("/")[0] + f"/{name}")
         if "sqlite" in chosen:
             engines["sqlite"] = create_store_engine(f"sqlite:///{Path(folder) / 'traces.db'}")
         try:
-            now = datetime.now(UTC).replace(microsecond=0)
-            seconds = load_stores(
-                list(engines.values()), args.spans, args.batch, now, text_index=args.text_index
-            )
-            print(f"loaded {args.spans:,} spans into {', '.join(engines)} in {seconds:,.0f} s")
+            now = min(loaded.values(), default=datetime.now(UTC).replace(microsecond=0))
+            if set(loaded.values()) - {now}:
+                parser.error(f"the kept databases {name} were loaded at different times")
+            fresh = {b: e for b, e in engines.items() if b not in loaded}
+            if fresh:
+                seconds = load_stores(
+                    list(fresh.values()), args.spans, args.batch, now, text_index=args.text_index
+                )
+                print(f"loaded {args.spans:,} spans into {', '.join(fresh)} in {seconds:,.0f} s")
+            for backend in fresh.keys() & servers.keys():
+                _note_load(servers[backend], name, now, args.spans)
+            if loaded:
+                print(f"reusing {', '.join(loaded)} databases {name}, loaded up to {now}")
             for backend, engine in engines.items():
                 if backend == "timescaledb":
                     print(compress_old_chunks(engine))
-                elif not (args.no_idle_index or (backend == "postgresql" and args.text_index)):
+                if not (args.no_idle_index or (backend != "sqlite" and args.text_index)):
                     print(build_idle_indexes(engine, now))
-            results: dict[str, list[tuple[Case, float]]] = {}
-            for backend, engine in engines.items():
-                queries = TraceQueries(engine)
-                newest = queries.list_traces(page_size=1).traces["trace_id"].iloc[0]
-                early = TraceFilters(end=now - timedelta(days=DAYS - 1))
-                first = queries.list_traces(early, page_size=1).traces.iloc[0]
-                cases = build_cases(
-                    now, str(newest), str(first["conversation_id"]), str(first["trace_id"])
-                )
-                results[backend] = [(c, median_ms(queries, c.run, args.runs)) for c in cases]
-            print_table(results)
+            print_table(time_cases(engines, now, args.runs))
         finally:
             for engine in engines.values():
                 engine.dispose()
-            for admin_url in servers.values():
-                with psycopg.connect(admin_url, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if not args.keep:
+                for admin_url in servers.values():
+                    with psycopg.connect(admin_url, autocommit=True) as conn:
+                        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_LOAD_NOTE = "bench_queries load up to "
+
+
+def _kept_load(admin_url: str, name: str) -> datetime | None:
+    """Create database ``name`` on the server if it is missing; the ``now`` its spans were
+    loaded up to, when it was there already (``None`` for a new one)."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            (name,),
+        ).fetchone()
+        if row is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+            return None
+    note = row[0] or ""
+    if not note.startswith(_LOAD_NOTE):
+        raise SystemExit(f"database {name} exists but no load finished in it: drop it first")
+    return datetime.fromisoformat(note.removeprefix(_LOAD_NOTE).split(" ")[0])
+
+
+def _note_load(admin_url: str, name: str, now: datetime, spans: int) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        note = f"{_LOAD_NOTE}{now.isoformat()} ({spans:,} spans)"
+        conn.execute(f"COMMENT ON DATABASE \"{name}\" IS '{note}'")
 
 
 if __name__ == "__main__":

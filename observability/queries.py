@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import partial
 from typing import Any, assert_never
 
 import numpy as np
@@ -68,6 +69,8 @@ from observability.store.schema import (
     traces,
 )
 from observability.store.sqlite_text import indexed_upto, text_table_arms
+from observability.store.timescale import is_timescale_store
+from observability.store.timescale_text import has_search_tables, search_arms, searchable_days
 
 MINUTE_ROLLUP_UP_TO = timedelta(hours=6)
 """Windows up to this long read the per-minute rollup; longer ones the per-hour rollup."""
@@ -182,6 +185,7 @@ class TraceQueries:
         sqlite = engine.dialect.name == "sqlite"
         self._dialect = StoreDialect.SQLITE if sqlite else StoreDialect.POSTGRESQL
         self._text_index: bool | None = None
+        self._timescale: bool | None = None
         self._days: tuple[float, list[date]] = (-DAYS_RECHECK_S, [])
 
     def usage_select(
@@ -284,11 +288,16 @@ class TraceQueries:
         return pd.concat([frame, self._frame(distinct)], axis=1).fillna({"cost_usd": 0.0})
 
     def traces_select(
-        self, filters: TraceFilters, *, text_matches: list[str] | None = None
+        self,
+        filters: TraceFilters,
+        *,
+        text_matches: list[str] | None = None,
+        common_text: bool = False,
     ) -> Select[Any]:
         """Traces matching ``filters``, newest first (trace id breaks ties). ``text_matches``,
         when given, are the ids of every trace whose spans hold ``filters.text`` (see
-        ``list_traces``), so the spans are not searched again."""
+        ``list_traces``), so the spans are not searched again; ``common_text`` says that an
+        index found too many spans holding it to list them."""
         t = traces.c
         where: list[ColumnElement[bool]] = []
         if filters.start is not None:
@@ -313,7 +322,9 @@ class TraceQueries:
         if text_matches is not None:
             where.append(t.trace_id.in_(text_matches))
             filters = replace(filters, text=None)
-        where += _span_conditions(filters, self._dialect)
+        where += _span_conditions(
+            filters, self._dialect, per_trace=self._is_timescale(), text_per_trace=common_text
+        )
         return select(traces).where(*where).order_by(t.start_time.desc(), t.trace_id.desc())
 
     def list_traces(
@@ -325,8 +336,8 @@ class TraceQueries:
             raise QueryError("page and page_size start at 1.")
         filters = searchable(filters or TraceFilters())
         with _answering():
-            matches = self._indexed_text_matches(filters)
-        query = self.traces_select(filters, text_matches=matches)
+            matches, common = self._indexed_text_matches(filters)
+        query = self.traces_select(filters, text_matches=matches, common_text=common)
         frame = self._frame(query.limit(page_size + 1).offset((page - 1) * page_size))
         for column in ("start_time", "end_time"):
             frame[column] = pd.to_datetime(frame[column], utc=True)
@@ -364,14 +375,15 @@ class TraceQueries:
             frame[column] = [json.loads(v) if isinstance(v, str) else v for v in frame[column]]
         return frame
 
-    def _indexed_text_matches(self, filters: TraceFilters) -> list[str] | None:
+    def _indexed_text_matches(self, filters: TraceFilters) -> tuple[list[str] | None, bool]:
         """With text indexes (PostgreSQL: the store's single one, or its indexes by day;
-        SQLite: ``span_text``; each leaves what it does not cover to a scan), the traces whose
-        spans hold ``filters.text`` if there are at most ``INDEXED_TEXT_MATCHES`` such spans;
-        else ``None``, and the trace list reads the newest traces' spans until a page is full
-        (fast for a common string, which an index would be slow to list in full)."""
+        TimescaleDB: the copies of closed days' text; SQLite: ``span_text``; each leaves what
+        it does not cover to a scan), the traces whose spans hold ``filters.text`` if there
+        are at most ``INDEXED_TEXT_MATCHES`` such spans, and ``False``; else ``None``, and
+        whether an index found more (the trace list then reads the newest traces' spans until
+        a page is full: fast for a common string, which an index would be slow to list)."""
         if not filters.text:
-            return None
+            return None, False
         pattern = _like_pattern(filters.text)
         exact = _text_match(self._dialect, pattern)
         probe: Select[Any] | CompoundSelect[Any] | None = None
@@ -387,12 +399,21 @@ class TraceQueries:
                 if self._has_text_index():
                     since = [spans.c.start_time >= start] if start is not None else []
                     probe = select(spans.c.trace_id).where(condition, *since)
+                elif self._is_timescale():
+                    # The copied days and the search in one snapshot: a day a late span
+                    # made stale is scanned, never read from its copy.
+                    conn.execution_options(isolation_level="REPEATABLE READ")
+                    if has_search_tables(conn) and (days := searchable_days(conn)):
+                        matches = partial(_text_match, self._dialect, pattern)
+                        probe = union_all(*search_arms(days, start, indexed, matches))
                 elif days := self._indexed_days():
                     probe = union_all(*day_index_arms(days, start, condition))
             if probe is None:
-                return None
+                return None, False
             found = conn.execute(probe.limit(INDEXED_TEXT_MATCHES + 1)).scalars().all()
-        return None if len(found) > INDEXED_TEXT_MATCHES else sorted(set(found))
+        if len(found) > INDEXED_TEXT_MATCHES:
+            return None, True
+        return sorted(set(found)), False
 
     def chat_models(self, trace_ids: list[str]) -> dict[str, str]:
         """The chat models each trace called, in order (``"gpt-4o-mini, claude-haiku-4-5"``);
@@ -419,6 +440,15 @@ class TraceQueries:
                 with self._engine.connect() as conn:
                     self._text_index = bool(conn.execute(query, {"name": TEXT_INDEX}).scalar())
         return self._text_index
+
+    def _is_timescale(self) -> bool:
+        """Whether ``spans`` is a TimescaleDB hypertable (looked up once)."""
+        if self._timescale is None:
+            self._timescale = False
+            if self._dialect.is_postgres:
+                with self._engine.connect() as conn:
+                    self._timescale = is_timescale_store(conn)
+        return self._timescale
 
     def _indexed_days(self) -> list[date]:
         """The days with a text index, looked up at most once every ``DAYS_RECHECK_S``."""
@@ -549,11 +579,18 @@ def _count_distinct(column: ColumnElement[Any], window: Window) -> Any:
     return select(func.count()).select_from(values).scalar_subquery()
 
 
-def _span_conditions(filters: TraceFilters, dialect: StoreDialect) -> list[ColumnElement[bool]]:
+def _span_conditions(
+    filters: TraceFilters, dialect: StoreDialect, *, per_trace: bool, text_per_trace: bool
+) -> list[ColumnElement[bool]]:
     """EXISTS conditions on a trace's spans. A trace starts with its first span, so a window's
     start also bounds the spans searched (the time index then narrows the text search); each
     trace's spans are looked for within its own time range (on TimescaleDB only the chunks and
-    compressed batches that cover it are read)."""
+    compressed batches that cover it are read).
+
+    ``per_trace`` (TimescaleDB) looks up the spans of each trace in turn, newest trace first,
+    for provider and model (and for text with ``text_per_trace``): a page of a common value
+    is full after a few hundred lookups, each reading one chunk, where a join would gather the
+    matching spans of every chunk of the window first (more than a second over 30 days)."""
     s = spans.c
     t = traces.c
     same_trace = [
@@ -566,17 +603,26 @@ def _span_conditions(filters: TraceFilters, dialect: StoreDialect) -> list[Colum
     conditions: list[ColumnElement[bool]] = []
     for column, value in ((s.provider, filters.provider), (s.request_model, filters.model)):
         if value is not None:
-            conditions.append(exists().where(*same_trace, column == value))
+            conditions.append(_spans_exist(per_trace, *same_trace, column == value))
     if filters.text:
         text_match = _text_match(dialect, _like_pattern(filters.text))
-        conditions.append(exists().where(and_(*same_trace, text_match)))
+        conditions.append(_spans_exist(per_trace and text_per_trace, *same_trace, text_match))
     return conditions
 
 
-def _text_match(dialect: StoreDialect, pattern: str) -> ColumnElement[bool]:
-    """A span's name or attributes contain ``pattern`` (in a form the trigram index, which
-    covers the two joined, cannot serve: the trace list's scan reads newest traces first)."""
-    name, attributes = spans.c.name, spans.c.attributes.cast(Text())
+def _spans_exist(per_trace: bool, *where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """EXISTS over ``spans``; ``per_trace`` keeps PostgreSQL from turning it into a join (a
+    subquery with an OFFSET is run for each outer row as it comes)."""
+    if per_trace:
+        return select(literal(1)).where(*where).offset(0).exists()
+    return exists().where(*where)
+
+
+def _text_match(dialect: StoreDialect, pattern: str, table: Table = spans) -> ColumnElement[bool]:
+    """A span's name or attributes (in ``table``: ``spans`` or a copy of its text) contain
+    ``pattern`` (in a form the trigram index, which covers the two joined, cannot serve: the
+    trace list's scan reads newest traces first)."""
+    name, attributes = table.c.name, table.c.attributes.cast(Text())
     return _contains(dialect, name, pattern) | _contains(dialect, attributes, pattern)
 
 

@@ -21,6 +21,7 @@ from observability.store.errors import TraceStoreError
 from observability.store.exporter import ExportStats, StoreSpanProcessor
 from observability.store.rows import SpanRow
 from observability.store.sqlite_text import CHUNK, create_text_table, index_new_spans
+from observability.store.timescale_text import copy_next_day, create_search_tables
 from observability.store.writer import Finish, SqlSpanWriter
 
 logger = logging.getLogger("observability.store")
@@ -52,6 +53,7 @@ class LazyStoreWriter:
         self._idle_text_index = idle_text_index and not text_index
         self._next_check = 0.0
         self._span_text_ready = False
+        self._search_ready = False
         self._writer: SqlSpanWriter | None = None
         self._dialect: StoreDialect | None = None
         self._lock = threading.Lock()
@@ -76,8 +78,9 @@ class LazyStoreWriter:
 
     def maintain(self) -> None:
         """One step of building the text indexes, if one is due: on plain PostgreSQL the index
-        of the newest closed day without one (``day_indexes``), on SQLite the next spans not yet
-        in ``span_text`` (``sqlite_text``). TimescaleDB gets none."""
+        of the newest closed day without one (``day_indexes``), on TimescaleDB the copy of the
+        newest closed day without a current one (``timescale_text``), on SQLite the next spans
+        not yet in ``span_text`` (``sqlite_text``)."""
         if not self._idle_text_index or time.monotonic() < self._next_check:
             return
         match self._dialect:
@@ -90,6 +93,19 @@ class LazyStoreWriter:
                     self._idle_text_index = False
                     return
                 if built is not None:
+                    self._next_check = 0.0
+            case StoreDialect.TIMESCALEDB:
+                self._next_check = time.monotonic() + DAY_INDEX_CHECK_S
+                try:
+                    if not self._search_ready:
+                        create_search_tables(self._engine)
+                        self._search_ready = True
+                    copied = copy_next_day(self._engine)
+                except TraceStoreError as exc:
+                    logger.warning("%s", exc)
+                    self._idle_text_index = False
+                    return
+                if copied is not None:
                     self._next_check = 0.0
             case StoreDialect.SQLITE:
                 self._next_check = time.monotonic() + SPAN_TEXT_CHECK_S
@@ -117,7 +133,8 @@ def create_store_processor(
     (with ``text_index``, the trigram index for text search too: see ``prepare_store``).
     ``idle_text_index`` has it build text indexes for the trace list's text search while it
     has nothing to write: on plain PostgreSQL one per day once the day is over
-    (``observability.store.day_indexes``), on SQLite an FTS5 trigram table
+    (``observability.store.day_indexes``), on TimescaleDB an indexed copy of each day's text
+    (``observability.store.timescale_text``), on SQLite an FTS5 trigram table
     (``observability.store.sqlite_text``).
 
     Raises ``TraceStoreError`` only for a URL it cannot use; an unreachable store is retried.

@@ -7,8 +7,9 @@ span whose start falls in its day, so a span that arrives late is indexed too. T
 (``day_index_arms``) then reads each indexed day through its index and scans only the rest of
 the window (usually today).
 
-TimescaleDB is left out: it cannot build an index concurrently on a hypertable, and compressed
-chunks drop their indexes anyway. There, the single index that ``text_index`` asks for serves.
+TimescaleDB is left out: it cannot build an index concurrently on a hypertable, and a
+compressed chunk's rows are in no index; it copies each closed day's text instead
+(``timescale_text``).
 """
 
 from __future__ import annotations

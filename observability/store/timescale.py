@@ -137,3 +137,18 @@ def rollup_query(grain: TimeUnit, keys: tuple[str, ...], *, histograms: bool) ->
         .where(rollup_filter())
         .group_by(*(literal_column(c.name) for c in columns))
     )
+
+
+def is_timescale_store(conn: Connection) -> bool:
+    """Whether ``spans`` in ``conn``'s schema is a TimescaleDB hypertable."""
+    if conn.execute(text("SELECT to_regclass('timescaledb_information.hypertables')")).scalar():
+        return bool(
+            conn.execute(
+                text(
+                    "SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables WHERE "
+                    "format('%I.%I', hypertable_schema, hypertable_name)::regclass = "
+                    "to_regclass('spans'))"
+                )
+            ).scalar()
+        )
+    return False

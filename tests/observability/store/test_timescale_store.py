@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pandas as pd
 import psycopg
@@ -28,6 +28,12 @@ from observability.store.dialect import StoreDialect
 from observability.store.rows import SpanRow, span_to_row
 from observability.store.schema import PLAIN_TABLES, metadata, spans
 from observability.store.timescale import COMPRESS_ORDER_BY, COMPRESS_SEGMENT_BY, rollup_query
+from observability.store.timescale_text import (
+    copy_next_day,
+    create_search_tables,
+    searchable_days,
+    span_search,
+)
 from observability.store.writer import SqlSpanWriter
 from tests.conftest import POSTGRES_ADMIN_URL
 
@@ -233,6 +239,7 @@ def plain_and_timescale(
         written += rows
     _compress_as_the_policy_would(store)
     assert _compressed_chunks(store) >= 2
+    _copy_every_closed_day(store)
     late = _rows(9, 300, AGES[1] - timedelta(hours=2))
     for writer in writers:
         writer.write(late)
@@ -254,7 +261,7 @@ def _windows() -> dict[str, Window]:
     }
 
 
-def _answers(q: TraceQueries, trace_ids: list[str]) -> dict[str, pd.DataFrame]:
+def _answers(q: TraceQueries, trace_ids: list[str], rare: str) -> dict[str, pd.DataFrame]:
     answers: dict[str, pd.DataFrame] = {}
     for name, w in _windows().items():
         for bucket in (Bucket.MINUTE, Bucket.HOUR, Bucket.DAY):
@@ -271,7 +278,9 @@ def _answers(q: TraceQueries, trace_ids: list[str]) -> dict[str, pd.DataFrame]:
             ("all", every),
             ("errors", TraceFilters(start=w.start, end=w.end, status="error")),
             ("provider", TraceFilters(start=w.start, provider="anthropic")),
+            ("model", TraceFilters(start=w.start, provider="openai", model="claude-3-5-haiku")),
             ("text", TraceFilters(start=w.start, text="lookup_order")),
+            ("rare", TraceFilters(start=w.start, text=rare)),
         ):
             answers[f"traces {name} {label}"] = q.list_traces(filters, page_size=500).traces
     for trace_id in trace_ids:
@@ -286,17 +295,28 @@ def test_every_query_counts_old_spans_and_equals_plain_postgres(
     compressed = [r.trace_id for r in rows if r.start_time < NOW - timedelta(days=8)]
     trace_ids = [compressed[0], compressed[-1], rows[0].trace_id]
 
-    ours, theirs = _answers(timescale, trace_ids), _answers(plain, trace_ids)
+    rare = next(r.conversation_id for r in rows if r.start_time < NOW - timedelta(days=39))
+    assert rare is not None
+    ours, theirs = _answers(timescale, trace_ids, rare), _answers(plain, trace_ids, rare)
 
     summary = ours["summary 60 d"]
     assert summary["requests"].iloc[0] == _calls(rows)
     assert ours["usage 60 d day None"]["requests"].sum() == _calls(rows)
     assert len(ours[f"trace {compressed[0]}"]) > 1
+    assert len(ours["traces 60 d rare"]) > 0
+    assert len(ours["traces 60 d model"]) > 0
     for name, frame in ours.items():
         pd.testing.assert_frame_equal(
             frame.reset_index(drop=True), theirs[name].reset_index(drop=True),
             check_dtype=False, rtol=1e-9, obj=name,
         )  # fmt: skip
+
+
+def _copy_every_closed_day(engine: Engine) -> None:
+    """Do what the idle store writer does: copy each closed day's text for search."""
+    create_search_tables(engine)
+    while copy_next_day(engine) is not None:
+        pass
 
 
 def _write(url: str, rows: list[SpanRow]) -> StoreDialect:
@@ -367,3 +387,73 @@ def test_a_store_with_continuous_aggregates_gets_rollup_tables_with_every_span(
 
     summary = TraceQueries(store).summary(Window.last(timedelta(days=30), now=NOW))
     assert summary["requests"].iloc[0] == _calls(old + new)
+
+
+def _days_ago(days: int) -> timedelta:
+    """The age of 10:00 UTC ``days`` days ago: spans from then on stay within their day."""
+    return NOW - datetime.combine(NOW.date() - timedelta(days=days), time(10), UTC)
+
+
+def _day(row: SpanRow) -> date:
+    return row.start_time.astimezone(UTC).date()
+
+
+def _search(engine: Engine, text_: str) -> list[str]:
+    filters = TraceFilters(start=NOW - timedelta(days=30), text=text_)
+    return list(TraceQueries(engine).list_traces(filters, page_size=500).traces["trace_id"])
+
+
+def test_a_late_span_is_found_before_and_after_its_day_is_copied_again(store: Engine) -> None:
+    writer = SqlSpanWriter(store, prepare_store(store, compress_after_days=7, drop_after_days=90))
+    rows = _rows(50, 300, _days_ago(3))
+    writer.write(rows)
+    _copy_every_closed_day(store)
+    day = _day(rows[0])
+    with store.connect() as conn:
+        assert searchable_days(conn) == [day]
+    late = _rows(51, 40, _days_ago(3))
+    rare = late[0].conversation_id
+    assert rare is not None and _day(late[0]) == day
+    expected = sorted({r.trace_id for r in late if r.conversation_id == rare})
+
+    writer.write(late)
+    with store.connect() as conn:
+        stale = searchable_days(conn)
+    found_while_stale = _search(store, rare)
+    copied = copy_next_day(store)
+    with store.connect() as conn:
+        current = searchable_days(conn)
+        in_copy = conn.execute(
+            select(func.count()).select_from(span_search).where(span_search.c.day == day)
+        ).scalar_one()
+
+    assert stale == []
+    assert sorted(found_while_stale) == expected
+    assert (copied, current, in_copy) == (day, [day], len(rows) + len(late))
+    assert sorted(_search(store, rare)) == expected
+
+
+def test_copies_of_days_dropped_by_retention_go(store: Engine) -> None:
+    writer = SqlSpanWriter(store, prepare_store(store, compress_after_days=7, drop_after_days=90))
+    old, recent = _rows(60, 200, _days_ago(6)), _rows(61, 200, _days_ago(2))
+    writer.write(old + recent)
+    _copy_every_closed_day(store)
+    with store.begin() as conn:
+        schema = _extension_schema(conn)
+        conn.execute(text(f"SELECT {schema}.drop_chunks('spans', older_than => INTERVAL '4 days')"))
+
+    assert copy_next_day(store) is None
+    with store.connect() as conn:
+        days = searchable_days(conn)
+        indexes = (
+            conn.execute(
+                text(
+                    "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                    "WHERE i.indrelid = to_regclass('span_search') AND c.relname ~ '[0-9]{8}$'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert days == [_day(recent[0])]
+    assert indexes == [f"ix_span_search_{_day(recent[0]):%Y%m%d}"]
