@@ -1,0 +1,142 @@
+"""The Analytics page's insight panels: experiments, anomalies and budgets, recommendations.
+
+Each ``render_*`` takes the trace store's engine, the time window and the insight settings,
+computes its figures from the stored spans (``observability.insights``) and draws them; a store
+that does not answer gives one sentence, never a traceback.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from core.experiments import ExperimentInfo, analysis_spec
+from core.settings import InsightSettings
+from observability.insights import StatsPolicy
+from observability.insights.experiments import ExperimentResult, analyse_experiment
+from observability.insights.stats import Estimate
+from observability.queries import TraceStoreUnavailable, Window
+
+
+def stats_policy(settings: InsightSettings) -> StatsPolicy:
+    """The significance level, power and smallest effect the settings ask for."""
+    return StatsPolicy(alpha=settings.alpha, power=settings.power, min_effect=settings.min_effect)
+
+
+def render_experiments(
+    trace_store: Engine,
+    experiments: Sequence[ExperimentInfo],
+    window: Window,
+    settings: InsightSettings,
+) -> None:
+    """Each experiment that ran in the window: its verdict, its variants' figures with their
+    intervals, and the test behind each metric."""
+    st.subheader("Experiments")
+    shown = [e for e in experiments if _overlaps(e, window)]
+    if not shown:
+        st.info("No experiment ran in this range. Admins create and start them on the Admin page.")
+        return
+    policy = stats_policy(settings)
+    for experiment in shown:
+        try:
+            result = analyse_experiment(trace_store, analysis_spec(experiment), window.end, policy)
+        except TraceStoreUnavailable as exc:
+            st.warning(str(exc))
+            return
+        _show_experiment(experiment, result, policy)
+
+
+def _show_experiment(
+    experiment: ExperimentInfo, result: ExperimentResult, policy: StatsPolicy
+) -> None:
+    st.markdown(
+        f"**{experiment.name}** · {experiment.status.value} · decided on "
+        f"{experiment.metric.label} · minimum {experiment.min_sample:,} conversations per variant"
+    )
+    significant = any(t.significant and t.metric is experiment.metric for t in result.tests)
+    (st.success if significant and not result.still_needed else st.info)(result.verdict)
+    st.dataframe(variant_table(result), hide_index=True, width="stretch")
+    st.caption(
+        f"Intervals at {1 - policy.alpha:.0%}. Rates: two-proportion z-test, Wilson intervals. "
+        "Cost and quality: Welch's t-test on per-conversation means (the bill is a mean; the "
+        "variants' spreads differ). Latency: Mann–Whitney U on per-call latency (skewed, "
+        "long-tailed), quantile intervals from order statistics."
+    )
+    st.dataframe(test_table(result), hide_index=True, width="stretch")
+
+
+def variant_table(result: ExperimentResult) -> pd.DataFrame:
+    """One row per variant: counts, then each metric as ``value (low–high)``."""
+    return pd.DataFrame(
+        {
+            "variant": [v.name for v in result.variants],
+            "customers": [v.customers for v in result.variants],
+            "conversations": [v.conversations for v in result.variants],
+            "requests": [v.requests for v in result.variants],
+            "cost / conversation": [_money(v.cost_per_conversation) for v in result.variants],
+            "p50 latency": [_seconds(v.p50_ms) for v in result.variants],
+            "p95 latency": [_seconds(v.p95_ms) for v in result.variants],
+            "thumbs-up": [_share(v.thumbs_up) for v in result.variants],
+            "quality": [_plain(v.quality) for v in result.variants],
+            "escalations": [_share(v.escalation) for v in result.variants],
+        }
+    )
+
+
+def test_table(result: ExperimentResult) -> pd.DataFrame:
+    """One row per candidate and metric: the test, the change against control, p, verdict."""
+    rows = []
+    for test in result.tests:
+        c = test.comparison
+        rows.append(
+            {
+                "variant": test.variant,
+                "metric": test.metric.label,
+                "test": c.test,
+                "change vs control": "—" if math.isnan(c.relative_change)
+                else f"{c.relative_change:+.1%}",
+                "p": "—" if math.isnan(c.p_value) else f"{c.p_value:.4f}",
+                "significant": "yes" if test.significant else "no",
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=["variant", "metric", "test", "change vs control", "p",
+                                       "significant"])  # fmt: skip
+
+
+def _overlaps(experiment: ExperimentInfo, window: Window) -> bool:
+    start: datetime | None = experiment.started_at
+    if start is None:
+        return False
+    end = experiment.ended_at or window.end
+    return start < window.end and end > window.start
+
+
+def _interval(estimate: Estimate, fmt: str) -> str:
+    if estimate.n == 0 or math.isnan(estimate.value):
+        return "—"
+    text = fmt.format(estimate.value)
+    if math.isnan(estimate.low) or math.isnan(estimate.high):
+        return text
+    return f"{text} ({fmt.format(estimate.low)}–{fmt.format(estimate.high)})"
+
+
+def _money(estimate: Estimate) -> str:
+    return _interval(estimate, "${:.4f}")
+
+
+def _seconds(estimate: Estimate) -> str:
+    scaled = Estimate(estimate.value / 1000, estimate.low / 1000, estimate.high / 1000, estimate.n)
+    return _interval(scaled, "{:.2f} s")
+
+
+def _share(estimate: Estimate) -> str:
+    return _interval(estimate, "{:.0%}")
+
+
+def _plain(estimate: Estimate) -> str:
+    return _interval(estimate, "{:.2f}")
