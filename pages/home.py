@@ -51,6 +51,8 @@ statuses = [
     describe_embeddings(services.kb.embedding_status),
     *describe_providers(services.providers),
 ]
+
+
 def _detail(component: ComponentStatus) -> str:
     """Why a part is down names its server or file: admins read that, others are told so."""
     if admin or component.health is Health.OK:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -18,14 +18,155 @@ from sqlalchemy import Engine
 from core.experiments import ExperimentInfo, analysis_spec
 from core.settings import InsightSettings
 from observability.insights import StatsPolicy
+from observability.insights.alerts import Alert, AlertWatcher, collect_alerts
+from observability.insights.anomalies import (
+    AnomalyPolicy,
+    Signal,
+    SignalStatus,
+    State,
+    detect_anomalies,
+)
+from observability.insights.budgets import BudgetStatus, check_budgets, load_budgets
 from observability.insights.experiments import ExperimentResult, analyse_experiment
 from observability.insights.stats import Estimate
 from observability.queries import TraceStoreUnavailable, Window
+
+STATE_ICONS = {State.OK: "🟢", State.WARNING: "🟠", State.ALERT: "🔴", State.NO_DATA: "⚪"}
+ALERT_LOOKBACK = timedelta(hours=24)
 
 
 def stats_policy(settings: InsightSettings) -> StatsPolicy:
     """The significance level, power and smallest effect the settings ask for."""
     return StatsPolicy(alpha=settings.alpha, power=settings.power, min_effect=settings.min_effect)
+
+
+def anomaly_policy(settings: InsightSettings) -> AnomalyPolicy:
+    """The detector's sensitivity from the settings."""
+    return AnomalyPolicy(
+        min_requests=settings.anomaly_min_requests,
+        baseline_buckets=settings.anomaly_baseline_buckets,
+        warning_z=settings.anomaly_warning_z,
+        alert_z=settings.anomaly_alert_z,
+    )
+
+
+def evaluate_alerts(
+    trace_store: Engine, settings: InsightSettings, window: Window | None = None
+) -> list[Alert]:
+    """The incidents and budgets in the warning or alert state (default: the last 24 hours,
+    budgets of the window's last day)."""
+    window = window or Window.last(ALERT_LOOKBACK)
+    statuses = detect_anomalies(trace_store, window, anomaly_policy(settings))
+    return collect_alerts(statuses, budget_statuses(trace_store, settings, window))
+
+
+def budget_statuses(
+    trace_store: Engine, settings: InsightSettings, window: Window
+) -> list[BudgetStatus]:
+    """Every budget against the spend of the window's last UTC day."""
+    budgets = load_budgets(
+        trace_store, settings.daily_budget_usd, settings.customer_daily_budget_usd
+    )
+    day = (window.end - timedelta(microseconds=1)).astimezone(UTC).date()
+    return check_budgets(trace_store, budgets, day)
+
+
+def create_alert_watcher(trace_store: Engine, settings: InsightSettings) -> AlertWatcher | None:
+    """A started watcher delivering alerts to the configured webhook every minute, or ``None``
+    when no webhook (or no secret) is configured. Build it once per process."""
+    if not settings.webhook_url or settings.webhook_secret is None:
+        return None
+    watcher = AlertWatcher(
+        trace_store,
+        lambda: evaluate_alerts(trace_store, settings),
+        settings.webhook_url,
+        settings.webhook_secret.get_secret_value(),
+    )
+    watcher.start()
+    return watcher
+
+
+def render_anomalies(trace_store: Engine, window: Window, settings: InsightSettings) -> None:
+    """Cost, p95 latency, error and fallback rate against their baselines: each signal's
+    state now, its incidents in the window with their size and traces, and the budgets."""
+    st.subheader("Anomalies and budgets")
+    try:
+        statuses = detect_anomalies(trace_store, window, anomaly_policy(settings))
+        budgets = budget_statuses(trace_store, settings, window)
+    except TraceStoreUnavailable as exc:
+        st.warning(str(exc))
+        return
+    for column, status in zip(st.columns(len(statuses)), statuses, strict=True):
+        column.metric(
+            f"{STATE_ICONS[status.state]} {status.signal.value}",
+            status.state.value,
+            _latest(status),
+            delta_color="off",
+        )
+    incidents = incident_table(statuses)
+    if incidents.empty:
+        st.caption(
+            "No spike in this range: every minute (hour, over a day) with at least "
+            f"{settings.anomaly_min_requests} calls stayed within {settings.anomaly_warning_z} "
+            "robust deviations of its baseline."
+        )
+    else:
+        st.dataframe(
+            incidents,
+            hide_index=True,
+            width="stretch",
+            column_config={"traces": st.column_config.LinkColumn(display_text="open traces")},
+        )
+    if budgets:
+        st.dataframe(
+            budget_table(budgets),
+            hide_index=True,
+            width="stretch",
+            column_config={"traces": st.column_config.LinkColumn(display_text="open traces")},
+        )
+    else:
+        st.caption("No daily budget is set (INSIGHTS__DAILY_BUDGET_USD or the Admin page).")
+
+
+def incident_table(statuses: Sequence[SignalStatus]) -> pd.DataFrame:
+    """One row per incident, newest first."""
+    rows = [
+        {
+            "state": f"{STATE_ICONS[i.state]} {i.state.value}",
+            "signal": i.signal.value,
+            "from": i.start,
+            "to": i.end,
+            "size": i.size,
+            "calls": i.requests,
+            "traces": i.traces_link,
+        }
+        for s in statuses
+        for i in s.incidents
+    ]
+    columns = ["state", "signal", "from", "to", "size", "calls", "traces"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values("from", ascending=False) if rows else frame
+
+
+def budget_table(budgets: Sequence[BudgetStatus]) -> pd.DataFrame:
+    """One row per budget."""
+    return pd.DataFrame(
+        {
+            "state": [f"{STATE_ICONS[b.state]} {b.state.value}" for b in budgets],
+            "budget": [b.size for b in budgets],
+            "traces": [b.traces_link for b in budgets],
+        }
+    )
+
+
+def _latest(status: SignalStatus) -> str | None:
+    if math.isnan(status.latest):
+        return None
+    if status.signal.is_rate:
+        return f"{status.latest:.1%} (baseline {status.baseline:.1%})"
+    if status.signal is Signal.COST:
+        return f"${status.latest:.4f}/bucket (baseline ${status.baseline:.4f})"
+    return f"{status.latest / 1000:.2f} s (baseline {status.baseline / 1000:.2f} s)"
 
 
 def render_experiments(

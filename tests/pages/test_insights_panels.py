@@ -6,6 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -106,3 +107,120 @@ def test_unreachable_store_is_one_sentence(tmp_path: Path) -> None:
 
     assert not at.exception, at.exception
     assert "trace store did not answer" in at.warning[0].value
+
+
+def _anomalies_panel(url: str, start: str, end: str, budget: float) -> None:
+    from datetime import datetime
+
+    from sqlalchemy import create_engine
+
+    from core.settings import InsightSettings
+    from observability.queries import Window
+    from pages._shared.insights_panels import render_anomalies
+
+    window = Window(datetime.fromisoformat(start), datetime.fromisoformat(end))
+    settings = InsightSettings(daily_budget_usd=budget)
+    render_anomalies(create_engine(url), window, settings)
+
+
+def test_anomaly_panel_shows_the_outage_with_its_traces_link(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'traces.db'}"
+    begin = NOW - timedelta(minutes=130)
+    turns = [
+        Turn(
+            at=begin + timedelta(minutes=minute, seconds=n * 2),
+            conversation=f"c-{minute}-{n}",
+            user=f"user-{n % 5}",
+            latency_ms=800 * (3 if 100 <= minute < 110 else 1) + n,
+            fallback_from="gpt-4o-mini" if 100 <= minute < 110 else None,
+        )
+        for minute in range(130)
+        for n in range(25)
+    ]
+    write_turns(open_store(url), turns)
+    window = Window(NOW - timedelta(hours=1), NOW)
+
+    at = AppTest.from_function(
+        _anomalies_panel,
+        args=(url, window.start.isoformat(), window.end.isoformat(), 5.0),
+        default_timeout=60,
+    ).run()
+
+    assert not at.exception, at.exception
+    incidents, budgets = (d.value for d in at.dataframe)
+    latency = incidents[incidents["signal"] == "p95 latency"].iloc[0]
+    assert latency["state"] == "🔴 alert"
+    assert latency["size"].endswith("× its baseline for 10 min")
+    assert latency["traces"].startswith("/traces?start=")
+    assert set(incidents["signal"]) == {"p95 latency", "fallback rate", "error rate"}
+    assert budgets["state"][0] == "🟢 ok"
+    assert budgets["budget"][0].startswith("overall: $")
+    assert [m.label for m in at.metric] == [
+        "🟢 cost", "🟢 p95 latency", "🟢 error rate", "🟢 fallback rate",
+    ]  # fmt: skip
+
+
+def _admin_page() -> AppTest:
+    from core.db.models import Role
+    from tests.pages.conftest import APP
+
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception, at.exception
+    at.session_state["role"] = Role.ADMIN
+    at.run()
+    at.switch_page("pages/admin.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _table_with(at: AppTest, column: str) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_admin_creates_starts_and_ends_an_experiment(app_env: Path) -> None:
+    at = _admin_page()
+
+    at.text_input(key="admin_experiment_name").set_value("tone-ab")
+    at.text_input(key="admin_experiment_description").set_value("shorter answers")
+    next(b for b in at.button if b.label == "Create experiment").click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value == "“tone-ab” saved as a draft."
+    table = _table_with(at, "decided on")
+    assert table.iloc[0]["state"] == "draft"
+    assert "control (50): gpt-4o-mini" in table.iloc[0]["variants"]
+
+    at.button(key="admin_start_tone-ab").click().run()
+    assert at.success[0].value == "“tone-ab” started."
+    assert _table_with(at, "decided on").iloc[0]["state"] == "running"
+    at.button(key="admin_end_tone-ab").click().run()
+    assert _table_with(at, "decided on").iloc[0]["state"] == "ended"
+
+
+def test_admin_sets_a_price_and_a_budget(app_env: Path) -> None:
+    at = _admin_page()
+    price_form = [t for t in at.text_input if t.label in ("Model", "Input", "Output")]
+    for widget, value in zip(price_form, ("acme-7b", "0.20", "0.80"), strict=True):
+        widget.set_value(value)
+    next(b for b in at.button if b.label == "Save price").click().run()
+
+    assert not at.exception, at.exception
+    assert "acme-7b is priced at $0.20 / $0.80 per 1M tokens" in at.success[0].value
+    overrides = _table_with(at, "1-hour write")
+    assert list(overrides["model"]) == ["acme-7b"] and overrides["input"][0] == "$0.20"
+
+    next(n for n in at.number_input if n.label.startswith("$ per day")).set_value(12.5)
+    next(b for b in at.button if b.label == "Save budget").click().run()
+
+    assert at.success[0].value == "Budget of overall saved."
+    budgets = _table_with(at, "$ per day")
+    assert budgets.iloc[0].tolist() == ["overall", 12.5]
+
+
+def test_admin_is_told_what_is_wrong_with_a_price(app_env: Path) -> None:
+    at = _admin_page()
+    next(t for t in at.text_input if t.label == "Model").set_value("acme-7b")
+    next(t for t in at.text_input if t.label == "Input").set_value("cheap")
+    next(b for b in at.button if b.label == "Save price").click().run()
+
+    assert not at.exception, at.exception
+    assert "must be a number of dollars per 1M tokens" in at.error[0].value

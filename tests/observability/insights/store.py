@@ -116,6 +116,8 @@ def spans_of(turn: Turn) -> Iterator[ReadableSpan]:
     yield _span(
         f"chat {turn.model}", trace_id, root, cursor, turn.latency_ms, call, ok=not turn.failed
     )
+    answered = {**ids, "observatory.attempt": 2 if turn.fallback_from else 1}
+    yield _span("attempt", trace_id, root, cursor, turn.latency_ms, answered, ok=not turn.failed)
     if turn.escalated:
         yield _span("summarise_escalation", trace_id, root, cursor, 10.0, ids)
     turn_attributes = dict(ids)
