@@ -28,6 +28,7 @@ from observability.insights.anomalies import (
 )
 from observability.insights.budgets import BudgetStatus, check_budgets, load_budgets
 from observability.insights.experiments import ExperimentResult, analyse_experiment
+from observability.insights.recommendations import recommend
 from observability.insights.stats import Estimate
 from observability.queries import TraceStoreUnavailable, Window
 
@@ -281,3 +282,38 @@ def _share(estimate: Estimate) -> str:
 
 def _plain(estimate: Estimate) -> str:
     return _interval(estimate, "{:.2f}")
+
+
+def render_recommendations(
+    trace_store: Engine,
+    window: Window,
+    settings: InsightSettings,
+    experiments: Sequence[ExperimentInfo] = (),
+) -> None:
+    """What to change, each with its money for the range and the spans it rests on; only what
+    the range's data supports is shown."""
+    st.subheader("Recommendations")
+    policy = stats_policy(settings)
+    try:
+        results = [
+            analyse_experiment(trace_store, analysis_spec(e), window.end, policy)
+            for e in experiments
+            if _overlaps(e, window)
+        ]
+        found = recommend(trace_store, window, results, policy)
+    except TraceStoreUnavailable as exc:
+        st.warning(str(exc))
+        return
+    if not found:
+        st.info(
+            "Nothing to recommend for this range: no cheaper model or variant of equal quality, "
+            "no repeated questions, no long prompts and no failing primary in its spans."
+        )
+        return
+    for item in found:
+        with st.container(border=True):
+            left, right = st.columns([3, 1])
+            left.markdown(f"**{item.title}**")
+            right.metric("saves in this range", f"${item.savings_usd:,.2f}")
+            st.caption(f"{item.detail} From {item.spans:,} spans.")
+            st.markdown(f"[Open the traces of this range]({item.link})")

@@ -224,3 +224,70 @@ def test_admin_is_told_what_is_wrong_with_a_price(app_env: Path) -> None:
 
     assert not at.exception, at.exception
     assert "must be a number of dollars per 1M tokens" in at.error[0].value
+
+
+def _recommendations_panel(url: str, start: str, end: str) -> None:
+    from datetime import datetime
+
+    from sqlalchemy import create_engine
+
+    from core.settings import InsightSettings
+    from observability.queries import Window
+    from pages._shared.insights_panels import render_recommendations
+
+    window = Window(datetime.fromisoformat(start), datetime.fromisoformat(end))
+    render_recommendations(create_engine(url), window, InsightSettings())
+
+
+def test_recommendations_panel_shows_each_with_its_money(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'traces.db'}"
+    begin = NOW - timedelta(hours=5)
+    turns = [
+        Turn(
+            at=begin + timedelta(minutes=n),
+            conversation=f"c-{n}",
+            user=f"u-{n % 4}",
+            question="How do I return boots?" if n % 3 == 0 else f"question {n}",
+            cache_hit=False,
+            cost=0.002,
+            input_tokens=12_000 if n % 5 == 0 else 1_000,
+            fallback_from="gpt-4o-mini" if n % 8 == 0 else None,
+        )
+        for n in range(200)
+    ]
+    write_turns(open_store(url), turns)
+    window = Window(NOW - timedelta(days=1), NOW)
+
+    at = AppTest.from_function(
+        _recommendations_panel,
+        args=(url, window.start.isoformat(), window.end.isoformat()),
+        default_timeout=60,
+    ).run()
+
+    assert not at.exception, at.exception
+    titles = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert titles == [
+        "**Cache answers to repeated questions**",
+        "**Fix or replace the failing primary gpt-4o-mini**",
+        "**Trim long prompts**",
+    ]
+    # 67 asks of one question: 66 repeats at $0.002; 25 fallbacks at $0.002 where gpt-4o-mini
+    # charges $0.00021; 40 prompts of 12,000 tokens trimmed to 6,400 at $0.15 per 1M
+    assert [m.value for m in at.metric] == ["$0.13", "$0.04", "$0.03"]
+    assert all(m.label == "saves in this range" for m in at.metric)
+    assert "[Open the traces of this range](/traces?start=" in at.markdown[-1].value
+
+
+def test_recommendations_panel_says_when_nothing_is_supported(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'traces.db'}"
+    open_store(url)
+    window = Window(NOW - timedelta(days=1), NOW)
+
+    at = AppTest.from_function(
+        _recommendations_panel,
+        args=(url, window.start.isoformat(), window.end.isoformat()),
+        default_timeout=60,
+    ).run()
+
+    assert not at.exception, at.exception
+    assert at.info[0].value.startswith("Nothing to recommend for this range")

@@ -87,7 +87,13 @@ def spans_of(turn: Turn) -> Iterator[ReadableSpan]:
             "error.type": "429",
         }
         yield _span(f"chat {turn.fallback_from}", trace_id, root, cursor, 2_000.0, failed, ok=False)
-        attempt = {**ids, "observatory.attempt": 1, "observatory.fallback.reason": "rate_limited"}
+        attempt = {
+            **ids,
+            "observatory.attempt": 1,
+            "observatory.fallback.reason": "rate_limited",
+            "gen_ai.request.model": turn.fallback_from,
+            "gen_ai.provider.name": "openai",
+        }
         yield _span("attempt", trace_id, root, cursor, 2_000.0, attempt, ok=False)
         cursor += 2_000_000_000
     if turn.question is not None:
