@@ -2,14 +2,15 @@
 
 Read from the call rollups (per minute for ranges up to a day, per hour beyond), summed over
 every provider and model: cost per bucket, p95 from the latency histogram, errors per call,
-fallbacks per router attempt. Each bucket is scored against the ``baseline_buckets`` normal
-buckets before it with a robust z-score, ``(value − median) / (1.4826 × MAD)``: the median and
-the median absolute deviation ignore the spikes themselves, unlike a mean and a standard
-deviation. The scale has a floor (5 % of the median, or one point for rates) so a perfectly flat
-baseline does not turn noise into alarms. A bucket with fewer than ``min_requests`` calls, or
-without enough normal buckets before it, has no data: quiet periods do not alarm. Consecutive
-anomalous buckets make one incident, measured against the baseline at its start ("p95 3.4× its
-baseline for 12 min"), with a link to the traces of its window. Only rises count.
+fallbacks per router attempt. Each bucket is scored against the ``baseline_buckets`` buckets
+before it with a robust z-score, ``(value − median) / (IQR / 1.349)``: the median and the
+interquartile range of the baseline are not moved by the spikes themselves (one shorter than a
+quarter of the baseline moves neither), unlike a mean and a standard deviation. The scale has a
+floor (5 % of the median, or one point for rates) so a flat baseline does not turn noise into
+alarms. A bucket with fewer than ``min_requests`` calls has no value, and one with fewer than
+five valued buckets before it no baseline: quiet periods do not alarm. Consecutive anomalous
+buckets make one incident, measured against the baseline at its start ("p95 3.4× its baseline
+for 12 min"), with a link to the traces of its window. Only rises count.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from observability.queries import Window, histogram_percentile
 from observability.store.schema import DURATION_BINS, rollup_hour, rollup_minute
 
 MINUTE_GRAIN_UP_TO = timedelta(days=1)
-MAD_SCALE = 1.4826
+IQR_SCALE = 1.349
+"""The interquartile range of a normal distribution in standard deviations."""
 MIN_BASELINE = 5
 """Normal buckets needed before a bucket can be judged."""
 RECENT_BUCKETS = 5
@@ -182,46 +184,43 @@ def _signals(frame: pd.DataFrame) -> pd.DataFrame:
 def _judge(
     signal: Signal, frame: pd.DataFrame, step: timedelta, window: Window, policy: AnomalyPolicy
 ) -> SignalStatus:
-    values = frame[signal.value].to_numpy(dtype=float)
-    requests = frame["requests"].to_numpy(dtype=float)
-    times = list(frame.index.to_pydatetime())
-    normal: list[float] = []
+    judged = frame["requests"] >= policy.min_requests
+    values = frame[signal.value].where(judged)
+    history = values.shift(1).rolling(policy.baseline_buckets, min_periods=MIN_BASELINE)
+    median = history.median()
+    spread = history.quantile(0.75) - history.quantile(0.25)
+    floor = 0.01 if signal.is_rate else 0.05
+    scale = np.maximum(spread / IQR_SCALE, floor if signal.is_rate else floor * median.abs())
+    z = (values - median) / np.maximum(scale, 1e-12)
+    states = np.where(
+        z >= policy.alert_z, 2, np.where(z >= policy.warning_z, 1, np.where(z.notna(), 0, -1))
+    )
     incidents: list[Incident] = []
-    open_run: list[tuple[datetime, float, State, int]] = []
+    run: list[tuple[datetime, float, State, int]] = []
     run_baseline = 0.0
-    state, baseline, latest = State.NO_DATA, float("nan"), float("nan")
-    judged_at: datetime | None = None
-    for moment, value, calls in zip(times, values, requests, strict=True):
-        history = normal[-policy.baseline_buckets :]
-        if calls < policy.min_requests or np.isnan(value) or len(history) < MIN_BASELINE:
-            if calls >= policy.min_requests and not np.isnan(value):
-                normal.append(float(value))
-            run_baseline = _close(open_run, run_baseline, signal, step, window, incidents)
-            continue
-        median = float(np.median(history))
-        mad = float(np.median(np.abs(np.asarray(history) - median)))
-        floor = 0.01 if signal.is_rate else 0.05 * abs(median)
-        scale = max(MAD_SCALE * mad, floor, 1e-12)
-        z = (value - median) / scale
-        state = (
-            State.ALERT
-            if z >= policy.alert_z
-            else State.WARNING
-            if z >= policy.warning_z
-            else State.OK
-        )
-        baseline, latest, judged_at = median, float(value), moment
-        if state is State.OK:
-            normal.append(float(value))
-            run_baseline = _close(open_run, run_baseline, signal, step, window, incidents)
-        else:
-            if not open_run:
-                run_baseline = median
-            open_run.append((moment, float(value), state, int(calls)))
-    _close(open_run, run_baseline, signal, step, window, incidents)
-    if judged_at is None or judged_at < times[-1] - step * RECENT_BUCKETS:
-        state = State.NO_DATA
-    return SignalStatus(signal, state, latest, baseline, tuple(incidents))
+    rows = zip(frame.index.to_pydatetime(), values, median, states, frame["requests"], strict=True)
+    for moment, value, base, code, calls in rows:
+        if code > 0:
+            if not run:
+                run_baseline = float(base)
+            run.append(
+                (moment, float(value), State.ALERT if code == 2 else State.WARNING, int(calls))
+            )
+        elif run:
+            _close(run, run_baseline, signal, step, window, incidents)
+    _close(run, run_baseline, signal, step, window, incidents)
+    recent = np.flatnonzero(states[-RECENT_BUCKETS:] >= 0)
+    if not recent.size:
+        return SignalStatus(signal, State.NO_DATA, float("nan"), float("nan"), tuple(incidents))
+    last = (
+        len(states) - RECENT_BUCKETS + int(recent[-1])
+        if len(states) >= RECENT_BUCKETS
+        else int(recent[-1])
+    )
+    state = (State.OK, State.WARNING, State.ALERT)[int(states[last])]
+    return SignalStatus(
+        signal, state, float(values.iloc[last]), float(median.iloc[last]), tuple(incidents)
+    )
 
 
 def _close(

@@ -1,14 +1,14 @@
 """A/B experiment results from the stored spans: per variant, every metric with its interval,
 a test per metric against the control, the sample still needed and a plain verdict.
 
-The unit is the conversation (customers are assigned, conversations are what they have):
-customers and conversations are distinct ids on the experiment's spans; requests are its LLM
-calls; cost per conversation sums every priced span of the conversation; quality is the mean
-``observatory.quality.score`` of a conversation's ``turn`` spans; a conversation escalated when
-it has a ``summarise_escalation`` or ``execute_tool create_ticket`` span; thumbs-up is the share
-of up-votes among the last vote on each answer (``annotation feedback`` spans, matched to the
-variant by conversation). Latency is per LLM call, from the rollups' histograms (the value of a
-call is the middle of its bin, ±9 %). See ``stats`` for the tests.
+The unit is the conversation (customers are assigned, conversations are what they have).
+Customers and conversations are distinct ids on the root spans of the experiment's traces;
+requests are those traces' LLM calls and cost per conversation their cost (``traces``);
+quality is the mean ``observatory.quality.score`` of a conversation's ``turn`` spans; a
+conversation escalated when it has a ``summarise_escalation`` or ``execute_tool create_ticket``
+span; thumbs-up is the share of up-votes among the last vote on each answer (``annotation
+feedback`` spans, matched to the variant by conversation). Latency is per LLM call, from the
+rollups' histograms (a call's value is the middle of its bin, ±9 %). See ``stats`` for the tests.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, func, select
 
 from observability.insights import stats
 from observability.insights.definitions import ExperimentSpec, Metric, StatsPolicy
@@ -32,12 +31,12 @@ from observability.store.schema import (
     LATENCY_BOUNDS_MS,
     rollup_hour,
     spans,
+    traces,
 )
 
 QUALITY_SCORE = "observatory.quality.score"
 ANNOTATION_VALUE = "observatory.annotation.value"
 ESCALATION_SPANS = ("summarise_escalation", "execute_tool create_ticket")
-CALL_OPERATIONS = ("chat", "text_completion", "embeddings")
 
 
 @dataclass(frozen=True)
@@ -116,49 +115,56 @@ def analyse_experiment(
 def _read_samples(engine: Engine, spec: ExperimentSpec, end: datetime) -> dict[str, _Samples]:
     dialect = store_dialect(engine)
     c = spans.c
-    conditions = [c.experiment == spec.name, c.start_time < end, c.conversation_id.is_not(None)]
-    if spec.start is not None:
-        conditions.append(c.start_time >= spec.start)
-    call = and_(c.operation.in_(CALL_OPERATIONS), c.provider.is_not(None))
-    quality = case((c.name == "turn", json_number(dialect, c.attributes, QUALITY_SCORE)))
+    period = [c.start_time < end, *([c.start_time >= spec.start] if spec.start else [])]
+    roots = (
+        select(c.variant, c.conversation_id, c.user_id, c.trace_id)
+        .where(c.parent_span_id.is_(None), c.experiment == spec.name, *period)
+        .where(c.conversation_id.is_not(None))
+        .subquery()
+    )
     conversations = (
         select(
-            c.variant,
-            c.conversation_id,
-            func.max(c.user_id).label("user_id"),
-            func.sum(case((call, 1), else_=0)).label("requests"),
-            func.coalesce(func.sum(c.cost_usd), 0.0).label("cost"),
-            func.max(case((c.name.in_(ESCALATION_SPANS), 1), else_=0)).label("escalated"),
-            func.avg(quality).label("quality"),
+            roots.c.variant,
+            roots.c.conversation_id,
+            func.max(roots.c.user_id).label("user_id"),
+            func.coalesce(func.sum(traces.c.call_count), 0).label("requests"),
+            func.coalesce(func.sum(traces.c.cost_usd), 0.0).label("cost"),
         )
-        .where(*conditions)
-        .group_by(c.variant, c.conversation_id)
+        .join(traces, traces.c.trace_id == roots.c.trace_id)
+        .group_by(roots.c.variant, roots.c.conversation_id)
     )
-    vote_conditions = [c.name == "annotation feedback", c.start_time < end]
-    if spec.start is not None:
-        vote_conditions.append(c.start_time >= spec.start)
+    quality = json_number(dialect, c.attributes, QUALITY_SCORE)
+    scores = (
+        select(c.conversation_id, func.avg(quality))
+        .where(c.name == "turn", c.experiment == spec.name, *period)
+        .group_by(c.conversation_id)
+    )
+    escalations = select(c.conversation_id).where(c.name.in_(ESCALATION_SPANS), *period).distinct()
     value = json_number(dialect, c.attributes, ANNOTATION_VALUE)
-    votes = select(c.trace_id, c.conversation_id, c.start_time, value).where(*vote_conditions)
+    votes = select(c.trace_id, c.conversation_id, c.start_time, value).where(
+        c.name == "annotation feedback", *period
+    )
     with answering(), engine.connect() as conn:
         setting = work_mem(dialect)
         if setting is not None:
             conn.execute(setting)
-        result = conn.execute(conversations)
-        rows = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        rows = conn.execute(conversations).fetchall()
+        quality_of = {str(k): v for k, v in conn.execute(scores) if v is not None}
+        escalated = {str(k) for (k,) in conn.execute(escalations)}
         vote_rows = conn.execute(votes).fetchall()
         latency = _latency_histograms(conn, spec, end)
     samples: dict[str, _Samples] = defaultdict(_Samples)
     variant_of: dict[str, str] = {}
-    for row in rows.itertuples(index=False):
-        sample = samples[str(row.variant)]
-        variant_of[str(row.conversation_id)] = str(row.variant)
-        if row.user_id is not None:
-            sample.customers.add(str(row.user_id))
-        sample.requests += int(row.requests or 0)
-        sample.cost.append(float(row.cost or 0.0))
-        sample.escalated += int(row.escalated or 0)
-        if row.quality is not None and not pd.isna(row.quality):
-            sample.quality.append(float(row.quality))
+    for variant, conversation, user, requests, cost in rows:
+        sample = samples[str(variant)]
+        variant_of[str(conversation)] = str(variant)
+        if user is not None:
+            sample.customers.add(str(user))
+        sample.requests += int(requests or 0)
+        sample.cost.append(float(cost or 0.0))
+        sample.escalated += str(conversation) in escalated
+        if str(conversation) in quality_of:
+            sample.quality.append(float(quality_of[str(conversation)]))
     _count_votes(vote_rows, variant_of, samples)
     for name, values in latency.items():
         samples[name].latency = values

@@ -9,9 +9,10 @@ and the spans behind it; one the data does not support is not made.
 - **Cache repeated questions** — retrieval spans' question text, compared lower-cased: each
   repeat of a question asked before, answered by a model rather than the answer cache, costs
   that question's mean turn cost; the cache's own hit rate (``cache_lookup`` spans) is given.
-- **Trim context** — chat calls whose input is over twice their model's mean; trimming them to
-  that saves the extra input tokens at the model's input price (``price_usage``). What history
-  summarisation already saved (``observatory.context.tokens_saved``) is given beside it.
+- **Trim context** — turns (``traces``) whose input per call is over twice their model's mean;
+  trimming them to that saves the extra input tokens at the model's input price
+  (``price_usage``). What history summarisation already saved
+  (``observatory.context.tokens_saved``) is given beside it.
 - **Fix a failing primary** — router attempts that fell back (``observatory.fallback.reason``),
   by the model that failed: the time they added (their durations) and what the fallback model
   charged over the primary's price for the same tokens.
@@ -210,43 +211,51 @@ def _repeated_questions(
 
 
 def _long_context(conn: Connection, dialect: StoreDialect, window: Window) -> list[Recommendation]:
-    model = func.coalesce(spans.c.response_model, spans.c.request_model)
-    calls = and_(spans.c.operation.in_(CHAT), spans.c.input_tokens > 0, *_in(window))
-    means = {
-        (str(p or ""), str(m)): float(avg)
-        for p, m, avg in conn.execute(
-            select(spans.c.provider, model, func.avg(spans.c.input_tokens))
-            .where(calls)
-            .group_by(spans.c.provider, model)
+    t = traces.c
+    priced = and_(
+        t.start_time >= window.start,
+        t.start_time < window.end,
+        t.call_count > 0,
+        t.model.is_not(None),
+        t.input_tokens > 0,
+    )
+    means = (
+        select(
+            t.provider,
+            t.model,
+            (LONG_FACTOR * func.sum(t.input_tokens) / func.sum(t.call_count)).label("target"),
         )
-        if m is not None
-    }
-    if not means:
-        return []
-    saving, long_calls, trimmed = Decimal(0), 0, 0
-    day = window.end.date()
-    for (provider, name), mean in means.items():
-        target = mean * LONG_FACTOR
-        n, extra = conn.execute(
-            select(func.count(), func.sum(spans.c.input_tokens - target)).where(
-                calls, model == name, spans.c.input_tokens > target
-            )
-        ).one()
-        price = price_usage(provider, name, TokenUsage(input=1_000_000), day)
-        if not n or price.status is not PriceStatus.PRICED or price.cost_usd is None:
+        .where(priced)
+        .group_by(t.provider, t.model)
+        .subquery()
+    )
+    over = t.input_tokens - means.c.target * t.call_count
+    long = conn.execute(
+        select(t.provider, t.model, func.count(), func.sum(over))
+        .join(
+            means, and_(t.model == means.c.model, t.provider.is_not_distinct_from(means.c.provider))
+        )
+        .where(priced, over > 0)
+        .group_by(t.provider, t.model)
+    ).fetchall()
+    saving, long_turns, trimmed = Decimal(0), 0, 0
+    per_million = TokenUsage(input=1_000_000)
+    for provider, name, n, extra in long:
+        price = price_usage(str(provider or ""), str(name), per_million, window.end.date())
+        if price.status is not PriceStatus.PRICED or price.cost_usd is None:
             continue
-        long_calls += int(n)
+        long_turns += int(n)
         trimmed += int(extra or 0)
         saving += price.cost_usd * Decimal(int(extra or 0)) / Decimal(1_000_000)
-    if long_calls < MIN_LONG_CALLS or saving <= 0:
+    if long_turns < MIN_LONG_CALLS or saving <= 0:
         return []
     summarised = json_number(dialect, spans.c.attributes, TOKENS_SAVED)
     saved = conn.execute(
         select(func.sum(summarised)).where(spans.c.name == "context_budget", *_in(window))
     ).scalar()
     detail = (
-        f"{long_calls:,} calls sent over twice their model's mean input; trimming them to it "
-        f"drops {trimmed:,} input tokens, priced at each model's input rate. History "
+        f"{long_turns:,} turns sent their model over twice its mean input per call; trimming "
+        f"them to it drops {trimmed:,} input tokens, priced at each model's input rate. History "
         f"summarisation already saved {int(saved or 0):,} tokens in this range."
     )
     return [
@@ -255,7 +264,7 @@ def _long_context(conn: Connection, dialect: StoreDialect, window: Window) -> li
             "Trim long prompts",
             detail,
             float(saving),
-            long_calls,
+            long_turns,
             traces_link(window.start, window.end),
         )
     ]
