@@ -25,7 +25,7 @@ from sqlalchemy import Engine, func, select
 from observability.insights import stats
 from observability.insights.definitions import ExperimentSpec, Metric, StatsPolicy
 from observability.insights.sql import answering, json_number, store_dialect, work_mem
-from observability.insights.stats import Comparison, Estimate
+from observability.insights.stats import NAN, Comparison, Estimate, Moments
 from observability.store.schema import (
     DURATION_BINS,
     LATENCY_BOUNDS_MS,
@@ -81,10 +81,11 @@ class ExperimentResult:
 
 @dataclass
 class _Samples:
-    customers: set[str] = field(default_factory=set)
+    customers: int = 0
+    conversations: int = 0
     requests: int = 0
-    cost: list[float] = field(default_factory=list)
-    quality: list[float] = field(default_factory=list)
+    cost: Moments = field(default_factory=lambda: Moments(0, NAN, NAN))
+    quality: Moments = field(default_factory=lambda: Moments(0, NAN, NAN))
     escalated: int = 0
     votes_up: int = 0
     votes: int = 0
@@ -113,6 +114,8 @@ def analyse_experiment(
 
 
 def _read_samples(engine: Engine, spec: ExperimentSpec, end: datetime) -> dict[str, _Samples]:
+    """Each variant's sums, summed by the database (a month of a busy experiment is hundreds
+    of thousands of traces): per conversation first, then per variant."""
     dialect = store_dialect(engine)
     c = spans.c
     period = [c.start_time < end, *([c.start_time >= spec.start] if spec.start else [])]
@@ -122,64 +125,78 @@ def _read_samples(engine: Engine, spec: ExperimentSpec, end: datetime) -> dict[s
         .where(c.conversation_id.is_not(None))
         .subquery()
     )
-    conversations = (
+    per_conversation = (
         select(
             roots.c.variant,
-            roots.c.conversation_id,
             func.max(roots.c.user_id).label("user_id"),
             func.coalesce(func.sum(traces.c.call_count), 0).label("requests"),
             func.coalesce(func.sum(traces.c.cost_usd), 0.0).label("cost"),
         )
         .join(traces, traces.c.trace_id == roots.c.trace_id)
         .group_by(roots.c.variant, roots.c.conversation_id)
+        .subquery()
     )
-    quality = json_number(dialect, c.attributes, QUALITY_SCORE)
-    scores = (
-        select(c.conversation_id, func.avg(quality))
+    conversations = select(
+        per_conversation.c.variant,
+        func.count(),
+        func.count(per_conversation.c.user_id.distinct()),
+        func.sum(per_conversation.c.requests),
+        func.sum(per_conversation.c.cost),
+        func.sum(per_conversation.c.cost * per_conversation.c.cost),
+    ).group_by(per_conversation.c.variant)
+    score = json_number(dialect, c.attributes, QUALITY_SCORE)
+    turn_scores = (
+        select(c.variant, func.avg(score).label("score"))
         .where(c.name == "turn", c.experiment == spec.name, *period)
-        .group_by(c.conversation_id)
+        .group_by(c.variant, c.conversation_id)
+        .subquery()
     )
-    escalations = select(c.conversation_id).where(c.name.in_(ESCALATION_SPANS), *period).distinct()
+    scores = select(
+        turn_scores.c.variant,
+        func.count(turn_scores.c.score),
+        func.sum(turn_scores.c.score),
+        func.sum(turn_scores.c.score * turn_scores.c.score),
+    ).group_by(turn_scores.c.variant)
+    escalating = select(c.conversation_id).where(c.name.in_(ESCALATION_SPANS), *period)
+    escalations = (
+        select(roots.c.variant, func.count(roots.c.conversation_id.distinct()))
+        .where(roots.c.conversation_id.in_(escalating))
+        .group_by(roots.c.variant)
+    )
     value = json_number(dialect, c.attributes, ANNOTATION_VALUE)
-    votes = select(c.trace_id, c.conversation_id, c.start_time, value).where(
-        c.name == "annotation feedback", *period
+    votes = (
+        select(roots.c.variant, c.trace_id, c.start_time, value)
+        .join(roots, roots.c.trace_id == c.trace_id)
+        .where(c.name == "annotation feedback", *period)
     )
+    samples: dict[str, _Samples] = defaultdict(_Samples)
     with answering(), engine.connect() as conn:
         setting = work_mem(dialect)
         if setting is not None:
             conn.execute(setting)
-        rows = conn.execute(conversations).fetchall()
-        quality_of = {str(k): v for k, v in conn.execute(scores) if v is not None}
-        escalated = {str(k) for (k,) in conn.execute(escalations)}
-        vote_rows = conn.execute(votes).fetchall()
-        latency = _latency_histograms(conn, spec, end)
-    samples: dict[str, _Samples] = defaultdict(_Samples)
-    variant_of: dict[str, str] = {}
-    for variant, conversation, user, requests, cost in rows:
-        sample = samples[str(variant)]
-        variant_of[str(conversation)] = str(variant)
-        if user is not None:
-            sample.customers.add(str(user))
-        sample.requests += int(requests or 0)
-        sample.cost.append(float(cost or 0.0))
-        sample.escalated += str(conversation) in escalated
-        if str(conversation) in quality_of:
-            sample.quality.append(float(quality_of[str(conversation)]))
-    _count_votes(vote_rows, variant_of, samples)
-    for name, values in latency.items():
-        samples[name].latency = values
+        for variant, n, customers, requests, total, squares in conn.execute(conversations):
+            sample = samples[str(variant)]
+            sample.conversations, sample.customers = int(n), int(customers)
+            sample.requests = int(requests or 0)
+            sample.cost = Moments.from_sums(int(n), float(total or 0), float(squares or 0))
+        for variant, n, total, squares in conn.execute(scores):
+            samples[str(variant)].quality = Moments.from_sums(
+                int(n), float(total or 0), float(squares or 0)
+            )
+        for variant, n in conn.execute(escalations):
+            samples[str(variant)].escalated = int(n)
+        _count_votes(conn.execute(votes).fetchall(), samples)
+        for name, values in _latency_histograms(conn, spec, end).items():
+            samples[name].latency = values
     return samples
 
 
-def _count_votes(
-    vote_rows: Sequence[Any], variant_of: dict[str, str], samples: dict[str, _Samples]
-) -> None:
+def _count_votes(vote_rows: Sequence[Any], samples: dict[str, _Samples]) -> None:
     """The last vote on each answer (trace) counts: a changed vote replaces the first."""
     last: dict[str, tuple[str, float]] = {}
-    for trace_id, conversation, _, value in sorted(vote_rows, key=lambda r: r[2]):
-        variant = variant_of.get(str(conversation))
-        if variant is not None and value is not None:
-            last[str(trace_id)] = (variant, float(value))
+    for variant, trace_id, _, value in sorted(vote_rows, key=lambda r: r[2]):
+        if value is not None:
+            last[str(trace_id)] = (str(variant), float(value))
     for variant, value in last.values():
         samples[variant].votes += 1
         samples[variant].votes_up += int(value > 0)
@@ -212,17 +229,17 @@ def _bin_middles() -> list[float]:
 
 def _variant_result(name: str, sample: _Samples, policy: StatsPolicy) -> VariantResult:
     alpha = policy.alpha
-    conversations = len(sample.cost)
+    conversations = sample.conversations
     return VariantResult(
         name=name,
-        customers=len(sample.customers),
+        customers=sample.customers,
         conversations=conversations,
         requests=sample.requests,
-        cost_per_conversation=stats.mean_estimate(np.array(sample.cost), alpha),
+        cost_per_conversation=stats.mean_estimate(sample.cost, alpha),
         p50_ms=stats.quantile_estimate(sample.latency, 0.5, alpha),
         p95_ms=stats.quantile_estimate(sample.latency, 0.95, alpha),
         thumbs_up=stats.rate_estimate(sample.votes_up, sample.votes, alpha),
-        quality=stats.mean_estimate(np.array(sample.quality), alpha),
+        quality=stats.mean_estimate(sample.quality, alpha),
         escalation=stats.rate_estimate(sample.escalated, conversations, alpha),
     )
 
@@ -238,11 +255,9 @@ def _test(
 def _compare(metric: Metric, control: _Samples, candidate: _Samples, alpha: float) -> Comparison:
     match metric:
         case Metric.COST_PER_CONVERSATION:
-            return stats.compare_means(np.array(control.cost), np.array(candidate.cost), alpha)
+            return stats.compare_means(control.cost, candidate.cost, alpha)
         case Metric.QUALITY_SCORE:
-            return stats.compare_means(
-                np.array(control.quality), np.array(candidate.quality), alpha
-            )
+            return stats.compare_means(control.quality, candidate.quality, alpha)
         case Metric.P95_LATENCY:
             return stats.compare_distributions(control.latency, candidate.latency, 0.95)
         case Metric.THUMBS_UP_RATE:
@@ -251,8 +266,8 @@ def _compare(metric: Metric, control: _Samples, candidate: _Samples, alpha: floa
             )
         case Metric.ESCALATION_RATE:
             return stats.compare_rates(
-                (control.escalated, len(control.cost)),
-                (candidate.escalated, len(candidate.cost)),
+                (control.escalated, control.conversations),
+                (candidate.escalated, candidate.conversations),
                 alpha,
             )
 
@@ -261,19 +276,20 @@ def _needed(metric: Metric, control: _Samples, policy: StatsPolicy) -> int:
     args = (policy.min_effect, policy.alpha, policy.power)
     match metric:
         case Metric.COST_PER_CONVERSATION | Metric.QUALITY_SCORE | Metric.P95_LATENCY:
-            values = {
-                Metric.COST_PER_CONVERSATION: np.array(control.cost),
-                Metric.QUALITY_SCORE: np.array(control.quality),
-                Metric.P95_LATENCY: control.latency,
+            moments = {
+                Metric.COST_PER_CONVERSATION: control.cost,
+                Metric.QUALITY_SCORE: control.quality,
+                Metric.P95_LATENCY: Moments.of(control.latency),
             }[metric]
-            if values.size < 2:
+            if moments.n < 2:
                 return 0
-            return stats.sample_needed_mean(float(values.mean()), float(values.std(ddof=1)), *args)
+            return stats.sample_needed_mean(moments.mean, moments.sd, *args)
         case Metric.THUMBS_UP_RATE:
             rate = control.votes_up / control.votes if control.votes else 0.0
             return stats.sample_needed_rate(rate, *args)
         case Metric.ESCALATION_RATE:
-            rate = control.escalated / len(control.cost) if control.cost else 0.0
+            conversations = control.conversations
+            rate = control.escalated / conversations if conversations else 0.0
             return stats.sample_needed_rate(rate, *args)
 
 

@@ -70,19 +70,45 @@ def rate_estimate(successes: int, trials: int, alpha: float) -> Estimate:
     return Estimate(successes / trials, float(low), float(high), trials)
 
 
-def mean_estimate(values: np.ndarray, alpha: float) -> Estimate:
+@dataclass(frozen=True)
+class Moments:
+    """A sample reduced to its size, mean and standard deviation (ddof 1): all a t interval,
+    Welch's test and a sample-size calculation need, so a database can sum it up."""
+
+    n: int
+    mean: float
+    sd: float
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> Moments:
+        """The moments of ``values``."""
+        n = int(values.size)
+        if n == 0:
+            return cls(0, NAN, NAN)
+        return cls(n, float(values.mean()), float(values.std(ddof=1)) if n > 1 else NAN)
+
+    @classmethod
+    def from_sums(cls, n: int, total: float, squares: float) -> Moments:
+        """The moments from a count, a sum and a sum of squares."""
+        if n == 0:
+            return cls(0, NAN, NAN)
+        mean = total / n
+        variance = max(squares - n * mean * mean, 0.0) / (n - 1) if n > 1 else NAN
+        return cls(n, mean, math.sqrt(variance) if n > 1 else NAN)
+
+
+def mean_estimate(values: np.ndarray | Moments, alpha: float) -> Estimate:
     """A mean with its t interval."""
-    n = int(values.size)
-    if n == 0:
+    m = values if isinstance(values, Moments) else Moments.of(values)
+    if m.n == 0:
         return EMPTY
-    mean = float(values.mean())
-    if n < 2:
-        return Estimate(mean, NAN, NAN, n)
-    sem = float(stats.sem(values))
+    if m.n < 2:
+        return Estimate(m.mean, NAN, NAN, m.n)
+    sem = m.sd / math.sqrt(m.n)
     if sem == 0:
-        return Estimate(mean, mean, mean, n)
-    low, high = stats.t.interval(1 - alpha, n - 1, loc=mean, scale=sem)
-    return Estimate(mean, float(low), float(high), n)
+        return Estimate(m.mean, m.mean, m.mean, m.n)
+    low, high = stats.t.interval(1 - alpha, m.n - 1, loc=m.mean, scale=sem)
+    return Estimate(m.mean, float(low), float(high), m.n)
 
 
 def quantile_estimate(values: np.ndarray, q: float, alpha: float) -> Estimate:
@@ -114,20 +140,26 @@ def compare_rates(control: tuple[int, int], candidate: tuple[int, int], alpha: f
     return Comparison("two-proportion z-test", p_value, change, low, high)
 
 
-def compare_means(control: np.ndarray, candidate: np.ndarray, alpha: float) -> Comparison:
+def compare_means(
+    control: np.ndarray | Moments, candidate: np.ndarray | Moments, alpha: float
+) -> Comparison:
     """Welch's t-test of candidate against control; the interval is Welch's for the difference
-    of means, divided by the control's mean."""
-    if min(control.size, candidate.size) < 2:
+    of means (Welch–Satterthwaite degrees of freedom), divided by the control's mean."""
+    c = control if isinstance(control, Moments) else Moments.of(control)
+    t = candidate if isinstance(candidate, Moments) else Moments.of(candidate)
+    if min(c.n, t.n) < 2:
         return Comparison("Welch's t-test", NAN, NAN, NAN, NAN)
-    base = float(control.mean())
-    difference = float(candidate.mean()) - base
-    if np.ptp(control) == 0 and np.ptp(candidate) == 0:
+    difference = t.mean - c.mean
+    if c.sd == 0 and t.sd == 0:
         p_value = 1.0 if difference == 0 else 0.0
-        return Comparison("Welch's t-test", p_value, *_relative(difference, 0.0, base))
-    result = stats.ttest_ind(candidate, control, equal_var=False)
-    interval = result.confidence_interval(1 - alpha)
-    spread = (float(interval.high) - float(interval.low)) / 2
-    return Comparison("Welch's t-test", float(result.pvalue), *_relative(difference, spread, base))
+        return Comparison("Welch's t-test", p_value, *_relative(difference, 0.0, c.mean))
+    result = stats.ttest_ind_from_stats(t.mean, t.sd, t.n, c.mean, c.sd, c.n, equal_var=False)
+    a, b = t.sd**2 / t.n, c.sd**2 / c.n
+    freedom = (a + b) ** 2 / (a**2 / (t.n - 1) + b**2 / (c.n - 1))
+    spread = float(stats.t.ppf(1 - alpha / 2, freedom)) * math.sqrt(a + b)
+    return Comparison(
+        "Welch's t-test", float(result.pvalue), *_relative(difference, spread, c.mean)
+    )
 
 
 def compare_distributions(control: np.ndarray, candidate: np.ndarray, q: float) -> Comparison:

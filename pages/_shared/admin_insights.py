@@ -188,7 +188,12 @@ def render_budget_admin(trace_store: Engine, settings: InsightSettings) -> None:
     rows = [("overall", budgets.overall), ("every customer", budgets.per_customer)]
     rows += [(f"customer {scope}", value) for scope, value in budgets.customers]
     st.dataframe(
-        pd.DataFrame({"budget": [r[0] for r in rows], "$ per day": [r[1] for r in rows]}),
+        pd.DataFrame(
+            {
+                "budget": [r[0] for r in rows],
+                "per day": ["not set" if r[1] is None else f"${r[1]:,.2f}" for r in rows],
+            }
+        ),
         hide_index=True,
         width="stretch",
     )

@@ -212,8 +212,8 @@ def test_admin_sets_a_price_and_a_budget(app_env: Path) -> None:
     next(b for b in at.button if b.label == "Save budget").click().run()
 
     assert at.success[0].value == "Budget of overall saved."
-    budgets = _table_with(at, "$ per day")
-    assert budgets.iloc[0].tolist() == ["overall", 12.5]
+    budgets = _table_with(at, "per day")
+    assert budgets["per day"].tolist() == ["$12.50", "not set"]
 
 
 def test_admin_is_told_what_is_wrong_with_a_price(app_env: Path) -> None:
