@@ -8,9 +8,9 @@ The spans (``bench._spans``: 30 days up to now, conversations in the ``prompt-v2
 split between ``control`` and ``treatment``, 6 % of turns falling back) are loaded into a fresh
 store by the store's own writer (``bench.bench_queries.load_stores``), so ``traces`` and the
 rollups are the production ones; PostgreSQL then gets the ``VACUUM ANALYZE`` autovacuum runs
-on an insert-only table (the visibility map lets the insight indexes answer without the heap). Each step runs once to warm caches, then ``--runs`` times; the
-table shows each step's median and the median of the whole set run end to end. Target: the
-whole set ≤ 1 s on PostgreSQL.
+on an insert-only table (the visibility map lets the insight indexes answer without the heap).
+Each step runs once to warm caches, then ``--runs`` times; the table shows each step's median
+and the median of the whole set run end to end. Target: the whole set ≤ 1 s on PostgreSQL.
 """
 
 from __future__ import annotations
