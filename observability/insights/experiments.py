@@ -157,10 +157,10 @@ def _read_samples(engine: Engine, spec: ExperimentSpec, end: datetime) -> dict[s
         func.sum(turn_scores.c.score),
         func.sum(turn_scores.c.score * turn_scores.c.score),
     ).group_by(turn_scores.c.variant)
-    escalating = select(c.conversation_id).where(c.name.in_(ESCALATION_SPANS), *period)
     escalations = (
         select(roots.c.variant, func.count(roots.c.conversation_id.distinct()))
-        .where(roots.c.conversation_id.in_(escalating))
+        .join(roots, roots.c.trace_id == c.trace_id)
+        .where(c.name.in_(ESCALATION_SPANS), *period)
         .group_by(roots.c.variant)
     )
     value = json_number(dialect, c.attributes, ANNOTATION_VALUE)

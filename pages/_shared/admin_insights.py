@@ -99,10 +99,14 @@ def _experiment_table(experiments: list[ExperimentInfo]) -> pd.DataFrame:
                 )
                 for e in experiments
             ],
-            "started": [e.started_at for e in experiments],
-            "ended": [e.ended_at for e in experiments],
+            "started": [_moment(e.started_at) for e in experiments],
+            "ended": [_moment(e.ended_at) for e in experiments],
         }
     )
+
+
+def _moment(at: datetime | None) -> str:
+    return "—" if at is None else at.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _lifecycle_buttons(db: Engine, experiment: ExperimentInfo) -> None:
@@ -233,12 +237,15 @@ def render_price_admin(trace_store: Engine) -> None:
         st.caption("No override yet.")
     with st.form("admin_price"):
         st.markdown("**Add or change a price** (USD per 1M tokens)")
-        left, right = st.columns(2)
+        left, middle, right = st.columns(3)
         model = left.text_input("Model", placeholder="gpt-4o-2024-05-13")
-        provider = right.selectbox("Provider", ["", "openai", "anthropic", "azure.ai.openai"],
-                                   format_func=lambda p: p or "any")  # fmt: skip
-        effective = left.date_input("Effective from", value=today())
-        rates = {name: right.text_input(label) for name, label in PRICE_FIELDS}
+        provider = middle.selectbox("Provider", ["", "openai", "anthropic", "azure.ai.openai"],
+                                    format_func=lambda p: p or "any")  # fmt: skip
+        effective = right.date_input("Effective from", value=today())
+        columns = st.columns(4)
+        rates = {
+            name: columns[i % 4].text_input(label) for i, (name, label) in enumerate(PRICE_FIELDS)
+        }
         if st.form_submit_button("Save price"):
             _save_price(trace_store, model, provider, effective, rates)
 
