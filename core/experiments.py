@@ -1,9 +1,13 @@
-"""A/B experiments: named variants (a model or a prompt) with a traffic split, stored in the app DB.
+"""A/B experiments: named variants (a route and a system prompt) with a traffic split, the
+metric that decides them and a minimum sample, stored in the app DB.
 
-A user's variant is chosen deterministically — sha256 of experiment and user mapped to [0, 1) and
-laid over the cumulative weights — and then persisted in ``ExperimentAssignment``, so the user
-keeps it even when the split changes later (``set_split``). The engine stamps the variant on
-every span of a turn; the analytics page compares variants by those stamps.
+An experiment is a draft until started (``create_experiment(..., start=False)``, then
+``start_experiment``), runs, and is ended (``end_experiment``); ``create_experiment`` starts it at
+once unless told otherwise. A user's variant is chosen deterministically — sha256 of experiment
+and user mapped to [0, 1) and laid over the cumulative weights — and then persisted in
+``ExperimentAssignment``, so the user keeps it even when the split changes later
+(``set_split``). The engine stamps the variant on every span of a turn; ``analysis_spec`` hands
+the definition to ``observability.insights``, which compares the variants by those stamps.
 """
 
 from __future__ import annotations
@@ -12,16 +16,18 @@ import hashlib
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from core.db.models import Experiment, ExperimentAssignment
+from core.db.models import Experiment, ExperimentAssignment, utcnow
 from core.errors import ObservatoryError, StorageError
+from observability.insights import ExperimentSpec, Metric
 
 
 class ExperimentError(ObservatoryError):
@@ -30,12 +36,29 @@ class ExperimentError(ObservatoryError):
 
 @dataclass(frozen=True)
 class Variant:
-    """One arm of an experiment: a model to route to first and/or a prompt addition."""
+    """One arm of an experiment: a route (models tried in order) and/or a system prompt
+    addition. ``model`` is the route's first model; give either."""
 
     name: str
     model: str | None = None
     prompt: str | None = None
     weight: float = 1.0
+    route: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        route = tuple(m.strip() for m in self.route if m.strip())
+        if not route and self.model:
+            route = (self.model,)
+        object.__setattr__(self, "route", route)
+        object.__setattr__(self, "model", route[0] if route else None)
+
+
+class ExperimentStatus(StrEnum):
+    """Where an experiment is in its life."""
+
+    DRAFT = "draft"
+    RUNNING = "running"
+    ENDED = "ended"
 
 
 @dataclass(frozen=True)
@@ -47,6 +70,19 @@ class ExperimentInfo:
     variants: tuple[Variant, ...]
     active: bool
     created_at: datetime
+    metric: Metric = Metric.COST_PER_CONVERSATION
+    min_sample: int = 100
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+    @property
+    def status(self) -> ExperimentStatus:
+        """Draft, running or ended."""
+        if self.active:
+            return ExperimentStatus.RUNNING
+        return (
+            ExperimentStatus.ENDED if self.ended_at or self.started_at else ExperimentStatus.DRAFT
+        )
 
 
 @dataclass(frozen=True)
@@ -57,6 +93,7 @@ class Assignment:
     variant: str
     model: str | None
     prompt: str | None
+    route: tuple[str, ...] = ()
 
 
 def bucket_of(experiment_name: str, user_id: int | str) -> float:
@@ -78,14 +115,32 @@ def pick_variant(experiment_name: str, variants: Sequence[Variant], user_id: int
 
 
 def create_experiment(
-    engine: Engine, name: str, variants: Sequence[Variant], description: str = ""
+    engine: Engine,
+    name: str,
+    variants: Sequence[Variant],
+    description: str = "",
+    *,
+    metric: Metric = Metric.COST_PER_CONVERSATION,
+    min_sample: int = 100,
+    start: bool = True,
 ) -> ExperimentInfo:
-    """Store a new, active experiment; raises ``ExperimentError`` with what to fix if invalid."""
+    """Store a new experiment, running unless ``start`` is false (then a draft to start
+    later); raises ``ExperimentError`` with what to fix if invalid."""
     name = name.strip()
     if not name:
         raise ExperimentError("Give the experiment a name.")
     _check_variants(variants)
-    row = Experiment(name=name, description=description, variants=_to_json(variants))
+    if min_sample < 2:
+        raise ExperimentError("The minimum sample must be at least 2 conversations per variant.")
+    row = Experiment(
+        name=name,
+        description=description,
+        variants=_to_json(variants),
+        metric=Metric(metric).value,
+        min_sample=min_sample,
+        active=start,
+        started_at=utcnow() if start else None,
+    )
     with _GuardedSession(engine) as session:
         if session.exec(select(Experiment).where(Experiment.name == name)).first():
             raise ExperimentError(
@@ -124,10 +179,27 @@ def set_split(engine: Engine, name: str, weights: Mapping[str, float]) -> Experi
                 f"its variants are {', '.join(v.name for v in variants)}."
             )
         changed = [
-            Variant(v.name, v.model, v.prompt, weights.get(v.name, v.weight)) for v in variants
+            Variant(v.name, prompt=v.prompt, weight=weights.get(v.name, v.weight), route=v.route)
+            for v in variants
         ]
         _check_variants(changed)
         row.variants = _to_json(changed)
+        session.add(row)
+        session.commit()
+        return _info(row)
+
+
+def start_experiment(engine: Engine, name: str) -> ExperimentInfo:
+    """Start a draft: new users are assigned from now on and the analysis counts from now."""
+    with _GuardedSession(engine) as session:
+        row = _load(session, name)
+        if row.active:
+            raise ExperimentError(f"“{name}” is already running.")
+        if row.started_at is not None:
+            raise ExperimentError(
+                f"“{name}” has ended and cannot run again; create a new experiment instead."
+            )
+        row.active, row.started_at = True, utcnow()
         session.add(row)
         session.commit()
         return _info(row)
@@ -137,10 +209,25 @@ def end_experiment(engine: Engine, name: str) -> ExperimentInfo:
     """Stop assigning users to ``name``; its assignments stay for analysis."""
     with _GuardedSession(engine) as session:
         row = _load(session, name)
+        if row.active:
+            row.ended_at = utcnow()
         row.active = False
         session.add(row)
         session.commit()
         return _info(row)
+
+
+def analysis_spec(info: ExperimentInfo) -> ExperimentSpec:
+    """What ``observability.insights.analyse_experiment`` needs: the variants (the first is the
+    control), the deciding metric, the minimum sample and the period it ran."""
+    return ExperimentSpec(
+        name=info.name,
+        variants=tuple(v.name for v in info.variants),
+        metric=info.metric,
+        min_sample=info.min_sample,
+        start=info.started_at,
+        end=info.ended_at,
+    )
 
 
 def assign_variant(engine: Engine, experiment_name: str, user_id: int) -> Assignment:
@@ -148,16 +235,16 @@ def assign_variant(engine: Engine, experiment_name: str, user_id: int) -> Assign
     with _GuardedSession(engine) as session:
         row = _load(session, experiment_name)
         if not row.active:
+            state = "has ended" if row.started_at else "has not started yet"
             raise ExperimentError(
-                f"The experiment “{experiment_name}” has ended; choose a route or another "
-                "experiment."
+                f"The experiment “{experiment_name}” {state}; choose a route or another experiment."
             )
         variants = {v.name: v for v in _from_json(row.variants)}
         stored = _stored_variant(session, row.id or 0, user_id)
         if stored is None:
             stored = _store_assignment(session, row, user_id, list(variants.values()))
         variant = variants[stored]
-        return Assignment(row.name, variant.name, variant.model, variant.prompt)
+        return Assignment(row.name, variant.name, variant.model, variant.prompt, variant.route)
 
 
 def count_assignments(engine: Engine, experiment_name: str) -> dict[str, int]:
@@ -226,7 +313,7 @@ def _to_json(variants: Sequence[Variant]) -> list[dict[str, Any]]:
         {
             "name": v.name.strip(),
             "weight": v.weight,
-            "route": [v.model] if v.model else [],
+            "route": list(v.route),
             "prompt": v.prompt,
         }
         for v in variants
@@ -237,9 +324,9 @@ def _from_json(items: list[dict[str, Any]]) -> list[Variant]:
     return [
         Variant(
             name=item["name"],
-            model=(item.get("route") or [None])[0],
             prompt=item.get("prompt"),
             weight=float(item["weight"]),
+            route=tuple(item.get("route") or ()),
         )
         for item in items
     ]
@@ -252,6 +339,10 @@ def _info(row: Experiment) -> ExperimentInfo:
         variants=tuple(_from_json(row.variants)),
         active=row.active,
         created_at=row.created_at,
+        metric=Metric(row.metric),
+        min_sample=row.min_sample,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
     )
 
 

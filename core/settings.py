@@ -194,6 +194,38 @@ class EngineSettings(BaseModel):
     quality_judge: QualityJudge = QualityJudge.OFF
 
 
+class InsightSettings(BaseModel):
+    """Experiment statistics, anomaly detection, budgets and the alert webhook (``INSIGHTS__*``)."""
+
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    """Significance level of every experiment test (0.05: 95 % intervals)."""
+    power: float = Field(default=0.8, gt=0, lt=1)
+    """Power the sample still needed is computed for."""
+    min_effect: float = Field(default=0.10, gt=0)
+    """Smallest relative difference worth detecting (0.10 = 10 %)."""
+    anomaly_min_requests: int = Field(default=20, ge=1)
+    """A minute or hour with fewer calls is never called anomalous (quiet periods are noisy)."""
+    anomaly_baseline_buckets: int = Field(default=60, ge=5)
+    """How many earlier buckets (minutes, or hours over longer ranges) make the baseline."""
+    anomaly_warning_z: float = Field(default=3.5, gt=0)
+    """Robust z-score (median and MAD of the baseline) from which a bucket is a warning."""
+    anomaly_alert_z: float = Field(default=6.0, gt=0)
+    """Robust z-score from which a bucket is an alert."""
+    daily_budget_usd: float | None = Field(default=None, gt=0)
+    """Spend per UTC day across all customers; unset → none (the Admin page can set one)."""
+    customer_daily_budget_usd: float | None = Field(default=None, gt=0)
+    """Spend per UTC day for any one customer; unset → none (the Admin page can set one)."""
+    webhook_url: str | None = None
+    """Where alerts are POSTed as signed JSON; unset → alerts are only shown."""
+    webhook_secret: SecretStr | None = None
+    """Key of the ``X-Observatory-Signature`` HMAC-SHA256 header (required with a webhook)."""
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook(cls, value: str | None) -> str | None:
+        return _validate_url(value, ("http", "https"))
+
+
 class Settings(BaseSettings):
     """Everything the app can be told. Construct with keywords to override in tests."""
 
@@ -209,6 +241,7 @@ class Settings(BaseSettings):
     providers: ProviderSettings = Field(default_factory=ProviderSettings)
     router: RouterSettings = Field(default_factory=RouterSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    insights: InsightSettings = Field(default_factory=InsightSettings)
 
     @classmethod
     def settings_customise_sources(

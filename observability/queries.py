@@ -188,6 +188,11 @@ class TraceQueries:
         self._timescale: bool | None = None
         self._days: tuple[float, list[date]] = (-DAYS_RECHECK_S, [])
 
+    @property
+    def engine(self) -> Engine:
+        """The trace store these queries read (the insights read it too)."""
+        return self._engine
+
     def usage_select(
         self,
         window: Window,

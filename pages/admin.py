@@ -10,6 +10,12 @@ from core.directory import list_customers
 from core.pii import list_pii_audit
 from core.ratelimit import list_rate_limit_hits
 from core.status import describe_providers
+from pages._shared.admin_insights import (
+    render_alert_admin,
+    render_budget_admin,
+    render_experiment_admin,
+    render_price_admin,
+)
 from pages._shared.resources import get_services
 
 services = get_services()
@@ -88,3 +94,9 @@ if audit:
     st.dataframe(events, hide_index=True, width="stretch")
 else:
     st.info("No personal data has been redacted in the last 7 days.")
+
+trace_store = services.traces.engine
+render_experiment_admin(services.db)
+render_alert_admin(trace_store, services.settings.insights)
+render_budget_admin(trace_store, services.settings.insights)
+render_price_admin(trace_store)

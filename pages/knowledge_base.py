@@ -179,9 +179,10 @@ st.subheader("Search playground")
 query = st.text_input("Question", key="kb_query", placeholder="How long do refunds take?")
 mode_column, k_column = st.columns([2, 1])
 with mode_column:
-    mode = st.segmented_control(
-        "Mode", list(SearchMode), default=SearchMode.HYBRID, key="kb_mode"
-    ) or SearchMode.HYBRID
+    mode = (
+        st.segmented_control("Mode", list(SearchMode), default=SearchMode.HYBRID, key="kb_mode")
+        or SearchMode.HYBRID
+    )
 with k_column:
     top_k = st.slider("Results", 1, 20, kb.settings.top_k, key="kb_top_k")
 

@@ -179,7 +179,8 @@ def answer_without_tools(
 
 
 def price_response(response: ChatResponse) -> Decimal | None:
-    """What the call cost in USD by the price table; ``None`` when the model has no price."""
+    """What the call cost in USD by the same prices as its span (cache reads and writes
+    included); ``None`` when the model has no price."""
     price = price_span_attributes(
         {
             "gen_ai.operation.name": "chat",
@@ -189,6 +190,7 @@ def price_response(response: ChatResponse) -> Decimal | None:
             "gen_ai.usage.input_tokens": response.input_tokens,
             "gen_ai.usage.output_tokens": response.output_tokens,
             "gen_ai.usage.cache_read.input_tokens": response.cached_input_tokens,
+            "gen_ai.usage.cache_creation.input_tokens": response.cache_creation_input_tokens,
         }
     )
     return price.cost_usd if price.status is PriceStatus.PRICED else None

@@ -313,6 +313,12 @@ class Experiment(SQLModel, table=True):
     """``[{"name": "control", "weight": 50, "route": ["gpt-4o-mini"], "prompt": null}, …]``"""
     active: bool = Field(default=True, index=True)
     created_at: datetime = Field(default_factory=utcnow)
+    metric: str = "cost_per_conversation"
+    """The metric that decides it (``observability.insights.Metric``)."""
+    min_sample: int = 100
+    """Conversations per variant before a verdict is given."""
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
 
 
 class ExperimentAssignment(SQLModel, table=True):

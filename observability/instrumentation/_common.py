@@ -17,6 +17,7 @@ import os
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
@@ -209,7 +210,7 @@ def make_span(tracer: Tracer, ended: Ended) -> None:
     """Price the ended call and make its span with ``tracer``, with the call's own times."""
     call, end_ns, exc = ended
     attributes = call.attributes
-    safely(_add_price, attributes)
+    safely(_add_price, attributes, call.start_ns)
     span = tracer.start_span(
         call.name,
         context=call.parent,
@@ -226,9 +227,12 @@ def make_span(tracer: Tracer, ended: Ended) -> None:
         span.end(end_time=end_ns)
 
 
-def _add_price(attributes: Attributes) -> None:
-    price = price_span_attributes(attributes)
+def _add_price(attributes: Attributes, start_ns: int) -> None:
+    at = datetime.fromtimestamp(start_ns / 1e9, UTC)
+    price = price_span_attributes(attributes, at=at)
     attributes[attr.COST_STATUS] = price.status.value
+    if price.status is not PriceStatus.NOT_APPLICABLE:
+        attributes[attr.COST_SOURCE] = price.source.value
     if price.status is PriceStatus.PRICED and price.cost_usd is not None:
         attributes[attr.COST_USD] = float(price.cost_usd)
 

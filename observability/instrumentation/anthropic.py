@@ -2,7 +2,8 @@
 
 Anthropic's ``input_tokens`` exclude cached input; the span's ``gen_ai.usage.input_tokens``
 adds cache reads and writes back, as the GenAI conventions define it, so the price calculator
-can bill each cached token once at its own rate.
+can bill each cached token once at its own rate. The writes kept for an hour
+(``usage.cache_creation.ephemeral_1h_input_tokens``) go on the span too: they cost more.
 """
 
 from __future__ import annotations
@@ -204,15 +205,13 @@ class MessageEvents:
             self._tools[index][2] += delta.partial_json
 
     def _add_usage(self, usage: Any) -> None:
-        for field in (
-            "input_tokens",
-            "output_tokens",
-            "cache_read_input_tokens",
-            "cache_creation_input_tokens",
-        ):
+        for field in USAGE_FIELDS:
             value = usage_count(getattr(usage, field, None))
             if value is not None:
                 self._usage[field] = value
+        hour = _hour_writes(usage)
+        if hour is not None:
+            self._usage[HOUR_WRITES] = hour
 
     def attributes(self) -> Attributes:
         """Everything gathered so far as response attributes."""
@@ -222,19 +221,27 @@ class MessageEvents:
         return {**self._head, **usage, **output_attributes(outputs, self._call)}
 
 
+USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+)
+HOUR_WRITES = "ephemeral_1h_input_tokens"
+"""``usage.cache_creation.ephemeral_1h_input_tokens``: the cache writes kept for an hour, part
+of ``cache_creation_input_tokens`` and billed at 2× input rather than 1.25×."""
+
+
 def _usage(usage: Any) -> Attributes:
     if usage is None:
         return {}
-    counts = {
-        field: usage_count(getattr(usage, field, None)) or 0
-        for field in (
-            "input_tokens",
-            "output_tokens",
-            "cache_read_input_tokens",
-            "cache_creation_input_tokens",
-        )
-    }
+    counts = {field: usage_count(getattr(usage, field, None)) or 0 for field in USAGE_FIELDS}
+    counts[HOUR_WRITES] = _hour_writes(usage) or 0
     return _usage_from(counts)
+
+
+def _hour_writes(usage: Any) -> int | None:
+    return usage_count(getattr(getattr(usage, "cache_creation", None), HOUR_WRITES, None))
 
 
 def _usage_from(counts: Mapping[str, int]) -> Attributes:
@@ -248,6 +255,9 @@ def _usage_from(counts: Mapping[str, int]) -> Attributes:
         attributes[attr.USAGE_CACHE_READ_INPUT_TOKENS] = read
     if write:
         attributes[attr.USAGE_CACHE_CREATION_INPUT_TOKENS] = write
+    hour = min(counts.get(HOUR_WRITES, 0), write)
+    if hour:
+        attributes[attr.USAGE_CACHE_CREATION_1H_INPUT_TOKENS] = hour
     return attributes
 
 

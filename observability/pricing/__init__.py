@@ -1,23 +1,34 @@
-"""LLM call prices: a data file of per-family rates and one calculator for any span."""
+"""LLM call prices: admins' overrides, our corrections, then Pydantic's genai-prices."""
 
 from observability.pricing.calculator import (
-    ModelPrice,
+    PRICE_BOOK,
+    PriceSource,
     PriceStatus,
     SpanPrice,
-    TokenUsage,
-    cost_of,
-    find_price,
-    load_price_table,
     price_span_attributes,
+    price_usage,
 )
+from observability.pricing.overrides import (
+    PriceOverrideError,
+    list_price_overrides,
+    load_price_overrides,
+    parse_rate,
+    save_price_override,
+)
+from observability.pricing.rules import PriceRule, TokenUsage
 
 __all__ = [
-    "ModelPrice",
+    "PRICE_BOOK",
+    "PriceOverrideError",
+    "PriceRule",
+    "PriceSource",
     "PriceStatus",
     "SpanPrice",
     "TokenUsage",
-    "cost_of",
-    "find_price",
-    "load_price_table",
+    "list_price_overrides",
+    "load_price_overrides",
+    "parse_rate",
     "price_span_attributes",
+    "price_usage",
+    "save_price_override",
 ]

@@ -1,28 +1,33 @@
 """Price any span that carries GenAI token usage, whoever made it.
 
-cost = (input − cache_read − cache_write) × input rate + cache_read × cached rate
-       + cache_write × cache-write rate + output × output rate,   all per 1M tokens, in Decimal.
+Three sources, first match wins, each recorded on the span as ``observatory.cost.source``:
 
-``gen_ai.usage.input_tokens`` includes cached input (the GenAI conventions; our Anthropic
-instrumentation adds the cache figures to Anthropic's own ``input_tokens``), so cached tokens
-are counted once. Azure is priced by the response model: its request model is a deployment name.
+1. ``override`` — an admin's price for the model, in force on the span's day (``price_overrides``
+   in the trace store, held in memory by ``PRICE_BOOK``);
+2. ``observatory`` — our corrections in ``prices.json`` (tiers genai-prices lacks);
+3. ``genai-prices`` — Pydantic's price library, historical prices by the span's date.
+
+A model none of them knows is ``unpriced``: the cost is unknown, never $0.
+``gen_ai.usage.input_tokens`` includes cached input, so cached tokens are billed once at their
+own rate. Azure is priced by the response model: its request model is a deployment name.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Mapping
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from functools import cache, lru_cache
-from importlib import resources
 from typing import Any
 
 from observability import attributes as attr
+from observability.pricing.library import library_cost, library_model
+from observability.pricing.rules import PriceRule, TokenUsage, bundled_rules, newest_rule
 
-PER_TOKENS = Decimal(1_000_000)
+logger = logging.getLogger("observability.pricing")
 
 
 class PriceStatus(StrEnum):
@@ -35,18 +40,13 @@ class PriceStatus(StrEnum):
     """The span carries no token usage."""
 
 
-@dataclass(frozen=True)
-class ModelPrice:
-    """One row of ``prices.json``: USD per 1M tokens for a model family."""
+class PriceSource(StrEnum):
+    """Where a span's price came from: ``observatory.cost.source``."""
 
-    family: str
-    pattern: re.Pattern[str]
-    input: Decimal
-    output: Decimal
-    cached_input: Decimal | None
-    cache_write: Decimal | None
-    source: str
-    effective: str
+    OVERRIDE = "override"
+    OBSERVATORY = "observatory"
+    GENAI_PRICES = "genai-prices"
+    NONE = "none"
 
 
 @dataclass(frozen=True)
@@ -55,84 +55,97 @@ class SpanPrice:
 
     cost_usd: Decimal | None
     status: PriceStatus
-    family: str | None
-
-
-@dataclass(frozen=True)
-class TokenUsage:
-    """Token counts as the GenAI conventions define them (input includes cached input)."""
-
-    input: int = 0
-    output: int = 0
-    cache_read: int = 0
-    cache_write: int = 0
+    model: str | None
+    """The priced model (the library's id, or the rule's model name)."""
+    source: PriceSource = PriceSource.NONE
 
 
 NOT_APPLICABLE = SpanPrice(None, PriceStatus.NOT_APPLICABLE, None)
 
 
-@cache
-def load_price_table() -> tuple[ModelPrice, ...]:
-    """The model families and their rates, read once from ``prices.json``."""
-    text = resources.files("observability.pricing").joinpath("prices.json").read_text("utf-8")
-    return tuple(_parse_row(row) for row in json.loads(text)["models"])
+class PriceBook:
+    """The admins' overrides in memory, swapped whole when they change (thread-safe reads).
+
+    With a ``loader`` attached (the trace store's), the book reads the stored overrides the
+    first time a price is asked for, and again whenever ``refresh`` is called (the store
+    writer does so while idle, so overrides saved by another process arrive within a minute).
+    """
+
+    def __init__(self) -> None:
+        self._rules: tuple[PriceRule, ...] = ()
+        self._loader: Callable[[], Iterable[PriceRule]] | None = None
+        self._loaded = False
+        self._lock = threading.Lock()
+
+    def attach(self, loader: Callable[[], Iterable[PriceRule]]) -> None:
+        """Read the overrides through ``loader`` from now on (first use, then ``refresh``)."""
+        with self._lock:
+            self._loader, self._loaded = loader, False
+
+    def use(self, rules: Iterable[PriceRule]) -> None:
+        """Price with ``rules`` from now on."""
+        with self._lock:
+            self._rules, self._loaded = tuple(rules), True
+
+    def refresh(self) -> None:
+        """Read the overrides again through the loader; a failure keeps the ones held."""
+        loader = self._loader
+        if loader is None:
+            return
+        try:
+            self.use(loader())
+        except Exception:
+            held = len(self._rules)
+            logger.warning("price overrides could not be read; keeping the %d held", held)
+            self._loaded = True
+
+    @property
+    def rules(self) -> tuple[PriceRule, ...]:
+        """The overrides in force."""
+        if not self._loaded and self._loader is not None:
+            self.refresh()
+        return self._rules
 
 
-def _parse_row(row: Mapping[str, Any]) -> ModelPrice:
-    def rate(key: str) -> Decimal | None:
-        value = row[key]
-        return None if value is None else Decimal(value)
-
-    return ModelPrice(
-        family=row["family"],
-        pattern=re.compile(row["pattern"], re.IGNORECASE),
-        input=Decimal(row["input"]),
-        output=Decimal(row["output"]),
-        cached_input=rate("cached_input"),
-        cache_write=rate("cache_write"),
-        source=row["source"],
-        effective=row["effective"],
-    )
+PRICE_BOOK = PriceBook()
+"""The process's overrides; ``observability.pricing.overrides`` loads and saves them."""
 
 
-@lru_cache(maxsize=512)
-def find_price(model: str) -> ModelPrice | None:
-    """The price row whose pattern matches the whole model name (dated names resolve to family)."""
-    name = model.strip()
-    for row in load_price_table():
-        if row.pattern.fullmatch(name):
-            return row
-    return None
+def price_usage(provider: str, model: str, usage: TokenUsage, day: date) -> SpanPrice:
+    """The price of ``usage`` on ``model`` on ``day``, from the first source that knows it."""
+    rule = newest_rule(PRICE_BOOK.rules, provider, model, day)
+    if rule is not None:
+        return SpanPrice(rule.cost(usage), PriceStatus.PRICED, rule.model, PriceSource.OVERRIDE)
+    rule = newest_rule(bundled_rules(), provider, model, day)
+    if rule is not None:
+        cost = rule.cost(usage)
+        return SpanPrice(cost, PriceStatus.PRICED, rule.model, PriceSource.OBSERVATORY)
+    charged = library_cost(provider, model, usage, day)
+    if charged is None:
+        return SpanPrice(None, PriceStatus.UNPRICED, None)
+    found = library_model(provider, model)
+    model_id = found[1] if found else model
+    return SpanPrice(charged, PriceStatus.PRICED, model_id, PriceSource.GENAI_PRICES)
 
 
-def cost_of(price: ModelPrice, usage: TokenUsage) -> Decimal:
-    """Exact USD cost of ``usage`` at ``price``; cached tokens are billed once, at their rate."""
-    uncached = max(usage.input - usage.cache_read - usage.cache_write, 0)
-    cached_rate = price.input if price.cached_input is None else price.cached_input
-    write_rate = price.input if price.cache_write is None else price.cache_write
-    micro = (
-        uncached * price.input
-        + usage.cache_read * cached_rate
-        + usage.cache_write * write_rate
-        + usage.output * price.output
-    )
-    return micro / PER_TOKENS
+def price_span_attributes(
+    attributes: Mapping[str, Any], *, at: datetime | None = None
+) -> SpanPrice:
+    """Price a span from its attributes: usage from ``gen_ai.usage.*``, model from the response,
+    prices in force at ``at`` (the call's start; default now).
 
-
-def price_span_attributes(attributes: Mapping[str, Any]) -> SpanPrice:
-    """Price a span from its attributes: usage from ``gen_ai.usage.*``, model from the response.
-
-    Returns NOT_APPLICABLE without usage, UNPRICED (cost ``None``, never 0) for a model that is
-    not in the table, and PRICED with an exact Decimal otherwise.
+    Returns NOT_APPLICABLE without usage, UNPRICED (cost ``None``, never 0) for a model no
+    source knows, and PRICED with an exact Decimal otherwise.
     """
     usage = _usage(attributes)
     if usage is None:
         return NOT_APPLICABLE
     model = _priced_model(attributes)
-    price = find_price(model) if model else None
-    if price is None:
+    if not model:
         return SpanPrice(None, PriceStatus.UNPRICED, None)
-    return SpanPrice(cost_of(price, usage), PriceStatus.PRICED, price.family)
+    provider = str(attributes.get(attr.PROVIDER_NAME) or "")
+    day = (at or datetime.now(UTC)).astimezone(UTC).date()
+    return price_usage(provider, model, usage, day)
 
 
 def _usage(attributes: Mapping[str, Any]) -> TokenUsage | None:
@@ -147,6 +160,7 @@ def _usage(attributes: Mapping[str, Any]) -> TokenUsage | None:
         cache_write=_count(attributes.get(attr.USAGE_CACHE_CREATION_INPUT_TOKENS))
         or _count(attributes.get(attr.USAGE_CACHE_WRITE_INPUT_TOKENS))
         or 0,
+        cache_write_1h=_count(attributes.get(attr.USAGE_CACHE_CREATION_1H_INPUT_TOKENS)) or 0,
     )
 
 

@@ -11,9 +11,11 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
+from functools import partial
 
 from sqlalchemy import Engine
 
+from observability.pricing import PRICE_BOOK, list_price_overrides
 from observability.store.database import prepare_store
 from observability.store.day_indexes import index_next_day
 from observability.store.dialect import StoreDialect, create_store_engine
@@ -28,6 +30,8 @@ logger = logging.getLogger("observability.store")
 
 DAY_INDEX_CHECK_S = 600.0
 """PostgreSQL: once every closed day has its text index, how often to look for a new one."""
+PRICE_REFRESH_S = 60.0
+"""How often the idle writer re-reads the admins' price overrides."""
 SPAN_TEXT_CHECK_S = 5.0
 """SQLite: once every span is in the text index, how often to index the spans written since."""
 
@@ -52,6 +56,7 @@ class LazyStoreWriter:
         self._text_index = text_index
         self._idle_text_index = idle_text_index and not text_index
         self._next_check = 0.0
+        self._next_prices = time.monotonic() + PRICE_REFRESH_S
         self._span_text_ready = False
         self._search_ready = False
         self._writer: SqlSpanWriter | None = None
@@ -140,6 +145,7 @@ def create_store_processor(
     Raises ``TraceStoreError`` only for a URL it cannot use; an unreachable store is retried.
     """
     engine = create_store_engine(store_url)
+    PRICE_BOOK.attach(partial(list_price_overrides, engine))
     writer = LazyStoreWriter(
         engine,
         compress_after_days=compress_after_days,

@@ -7,6 +7,7 @@ import logging
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from observability.insights.indexes import create_insight_indexes
 from observability.store.dialect import StoreDialect, detect_dialect
 from observability.store.schema import PLAIN_TABLES, metadata
 from observability.store.timescale import prepare_timescale
@@ -49,6 +50,7 @@ def prepare_store(
         metadata.create_all(engine, tables=list(PLAIN_TABLES))
     if text_index and dialect.is_postgres:
         _create_text_index(engine)
+    create_insight_indexes(engine)
     return dialect
 
 

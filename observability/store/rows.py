@@ -112,7 +112,7 @@ def span_to_row(span: ReadableSpan) -> SpanRow:
     simulated = get(attr.SIMULATED)
     cost_status = get(attr.COST_STATUS)
     if cost_status is None:
-        cost_usd, cost_status = _price(attributes)
+        cost_usd, cost_status = _price(attributes, start_ns)
     else:
         cost = get(attr.COST_USD)
         cost_usd = cost if type(cost) is float else _money(cost)
@@ -211,8 +211,9 @@ def _seconds_ms(value: Any) -> float | None:
     return float(value) * 1000.0 if isinstance(value, int | float) else None
 
 
-def _price(attributes: Mapping[str, Any]) -> tuple[float | None, str | None]:
-    """The price calculator's cost and status for a span that has no cost attributes."""
+def _price(attributes: dict[str, Any], start_ns: int) -> tuple[float | None, str | None]:
+    """The price calculator's cost and status for a span that has no cost attributes, at the
+    prices of the span's day; the source of the price joins the span's attributes."""
     if (
         attributes.get(attr.USAGE_INPUT_TOKENS) is None
         and attributes.get(attr.USAGE_OUTPUT_TOKENS) is None
@@ -220,7 +221,8 @@ def _price(attributes: Mapping[str, Any]) -> tuple[float | None, str | None]:
         return None, None
     from observability.pricing import price_span_attributes
 
-    price = price_span_attributes(attributes)
+    price = price_span_attributes(attributes, at=_time(start_ns))
+    attributes[attr.COST_SOURCE] = price.source.value
     return (float(price.cost_usd) if price.cost_usd is not None else None), str(price.status)
 
 

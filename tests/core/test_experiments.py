@@ -12,15 +12,20 @@ from core.db import create_db_engine, init_schema
 from core.db.models import User
 from core.experiments import (
     ExperimentError,
+    ExperimentStatus,
     Variant,
+    analysis_spec,
     assign_variant,
     count_assignments,
     create_experiment,
     end_experiment,
+    get_experiment,
     list_experiments,
     pick_variant,
     set_split,
+    start_experiment,
 )
+from observability.insights import Metric
 
 CONTROL = Variant("control", model="gpt-4o-mini", weight=50)
 CANDIDATE = Variant("haiku", model="claude-3-5-haiku", prompt="Be brief.", weight=50)
@@ -143,3 +148,48 @@ def test_assignment_depends_on_the_experiment_not_only_the_user() -> None:
     second = [pick_variant("exp-2", variants, user).name for user in range(200)]
 
     assert first != second
+
+
+def test_draft_is_started_then_ended_with_its_times(db: Engine) -> None:
+    draft = create_experiment(
+        db, "prompt-ab", [CONTROL, CANDIDATE], metric=Metric.THUMBS_UP_RATE, min_sample=250,
+        start=False,
+    )  # fmt: skip
+    (user,) = _users(db, 1)
+
+    assert draft.status is ExperimentStatus.DRAFT and list_experiments(db) == []
+    with pytest.raises(ExperimentError, match="has not started yet"):
+        assign_variant(db, "prompt-ab", user)
+    running = start_experiment(db, "prompt-ab")
+    assert running.status is ExperimentStatus.RUNNING and running.started_at is not None
+    assign_variant(db, "prompt-ab", user)
+    ended = end_experiment(db, "prompt-ab")
+
+    assert ended.status is ExperimentStatus.ENDED
+    assert ended.started_at is not None and ended.ended_at is not None
+    assert ended.started_at <= ended.ended_at
+    with pytest.raises(ExperimentError, match="cannot run again"):
+        start_experiment(db, "prompt-ab")
+    spec = analysis_spec(get_experiment(db, "prompt-ab"))
+    assert spec.variants == ("control", "haiku")
+    assert (spec.metric, spec.min_sample) == (Metric.THUMBS_UP_RATE, 250)
+    assert (spec.start, spec.end) == (ended.started_at, ended.ended_at)
+
+
+def test_variant_route_and_prompt_are_kept_and_assigned(db: Engine) -> None:
+    routed = Variant("cheap", route=("claude-haiku-4-5", "gpt-4o-mini"), prompt="Be brief.")
+    create_experiment(db, "route-ab", [CONTROL, routed])
+    users = _users(db, 30)
+
+    (stored,) = list_experiments(db)
+    assignments = [assign_variant(db, "route-ab", u) for u in users]
+
+    assert stored.variants[1] == routed and stored.variants[1].model == "claude-haiku-4-5"
+    assert stored.metric is Metric.COST_PER_CONVERSATION and stored.min_sample == 100
+    cheap = next(a for a in assignments if a.variant == "cheap")
+    assert cheap.route == ("claude-haiku-4-5", "gpt-4o-mini") and cheap.prompt == "Be brief."
+
+
+def test_too_small_minimum_sample_is_refused(db: Engine) -> None:
+    with pytest.raises(ExperimentError, match="at least 2"):
+        create_experiment(db, "tiny", [CONTROL, CANDIDATE], min_sample=1)

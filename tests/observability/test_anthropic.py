@@ -169,3 +169,24 @@ async def test_async_stream_helper_is_traced(traced: Traced) -> None:
 
     assert texts == ["Yes."]
     assert (traced.only().attributes or {})["gen_ai.usage.input_tokens"] == 30
+
+
+def test_one_hour_cache_writes_are_read_and_billed_at_twice_the_input_rate(
+    traced: Traced,
+) -> None:
+    body = anthropic_message(
+        model="claude-haiku-4-5-20251001", input_tokens=100, output_tokens=0, cache_write=500
+    )
+    body["usage"]["cache_creation"] = {
+        "ephemeral_5m_input_tokens": 300,
+        "ephemeral_1h_input_tokens": 200,
+    }
+    client = instrument_anthropic(anthropic_client(Server().reply(json_response(body))))
+
+    client.messages.create(model="claude-haiku-4-5", max_tokens=64, messages=MESSAGES)
+
+    a = traced.only().attributes or {}
+    assert a["observatory.usage.cache_creation_1h.input_tokens"] == 200
+    assert a["observatory.cost.source"] == "genai-prices"
+    # 100 × $1 + 300 × $1.25 + 200 × $2 per 1M = 875 µ$
+    assert a["observatory.cost.usd"] == pytest.approx(0.000875, abs=1e-12)

@@ -1,29 +1,51 @@
-"""The price table: every catalogue model priced exactly, unknown ones unpriced, never $0."""
+"""Prices: genai-prices for every current model, our corrections, admins' overrides; the source
+of every price named, unknown models unpriced (never $0)."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine
 
-from observability.pricing import PriceStatus, find_price, load_price_table, price_span_attributes
+from observability.pricing import (
+    PRICE_BOOK,
+    PriceOverrideError,
+    PriceRule,
+    PriceSource,
+    PriceStatus,
+    list_price_overrides,
+    parse_rate,
+    price_span_attributes,
+    save_price_override,
+)
 
-CATALOGUE = [
-    "gpt-4o",
-    "gpt-4o-mini",
-    "gpt-4",
-    "gpt-4-turbo",
-    "gpt-3.5-turbo",
-    "gpt-4.1-mini",
-    "claude-3-5-sonnet-20241022",
-    "claude-3-5-haiku-20241022",
-    "claude-3-opus-20240229",
-    "claude-3-sonnet-20240229",
-    "claude-3-haiku-20240307",
-    "text-embedding-3-small",
-    "text-embedding-3-large",
-]
+CATALOGUE = Path(__file__).resolve().parents[2] / "core" / "providers" / "catalogue.json"
+PRICE_PAGES = {
+    "openai": [
+        *("gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano"),
+        *("gpt-4o", "gpt-4o-2024-05-13", "gpt-4o-mini", "o1", "o1-mini", "o1-pro", "o3"),
+        *("o3-mini", "o3-pro", "o4-mini", "gpt-4-turbo", "gpt-4", "gpt-3.5-turbo"),
+        *("text-embedding-3-small", "text-embedding-3-large", "text-embedding-ada-002"),
+    ],
+    "anthropic": [
+        *("claude-opus-4-1-20250805", "claude-opus-4-20250514", "claude-sonnet-4-20250514"),
+        *("claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "claude-opus-4-5"),
+        *("claude-3-7-sonnet-20250219", "claude-3-5-haiku-20241022", "claude-3-haiku-20240307"),
+    ],
+}
+DAY = datetime(2026, 12, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _no_overrides() -> Any:
+    PRICE_BOOK.use(())
+    yield
+    PRICE_BOOK.use(())
 
 
 def usage(
@@ -33,6 +55,7 @@ def usage(
     *,
     read: int = 0,
     write: int = 0,
+    write_1h: int = 0,
     provider: str = "openai",
 ) -> dict[str, Any]:
     attributes: dict[str, Any] = {
@@ -46,86 +69,72 @@ def usage(
         attributes["gen_ai.usage.cache_read.input_tokens"] = read
     if write:
         attributes["gen_ai.usage.cache_creation.input_tokens"] = write
+    if write_1h:
+        attributes["observatory.usage.cache_creation_1h.input_tokens"] = write_1h
     return attributes
 
 
-# Each expected cost worked by hand from the published per-1M rates in prices.json.
+# Each expected cost worked by hand from the providers' published per-1M rates.
 HAND_COMPUTED = [
-    # 1,000,000 × $2.50 + 1,000,000 × $10 → $12.50
-    (usage("gpt-4o-2024-08-06", 1_000_000, 1_000_000), "12.50", "gpt-4o"),
-    # (1200 − 200) × 2.50 + 200 × 1.25 + 80 × 10 = 2500 + 250 + 800 = 3550 µ$ → $0.00355
-    (usage("gpt-4o", 1200, 80, read=200), "0.00355", "gpt-4o"),
-    # 10,000 × 0.15 + 500 × 0.60 = 1500 + 300 = 1800 µ$ → $0.0018
-    (usage("gpt-4o-mini-2024-07-18", 10_000, 500), "0.0018", "gpt-4o-mini"),
-    # 1000 × 30 + 100 × 60 = 36000 µ$ → $0.036
-    (usage("gpt-4-0613", 1000, 100), "0.036", "gpt-4"),
-    # 1000 × 10 + 100 × 30 = 13000 µ$ → $0.013
-    (usage("gpt-4-turbo-2024-04-09", 1000, 100), "0.013", "gpt-4-turbo"),
-    # 2000 × 0.50 + 1000 × 1.50 = 2500 µ$ → $0.0025
-    (usage("gpt-3.5-turbo-0125", 2000, 1000), "0.0025", "gpt-3.5-turbo"),
-    # (5000 − 4000) × 0.40 + 4000 × 0.10 + 100 × 1.60 = 400 + 400 + 160 = 960 µ$
-    (usage("gpt-4.1-mini-2025-04-14", 5000, 100, read=4000), "0.00096", "gpt-4.1-mini"),
-    # Anthropic, input includes cache: (2600 − 2000 − 500) × 0.80 + 2000 × 0.08 + 500 × 1.00
-    # + 40 × 4.00 = 80 + 160 + 500 + 160 = 900 µ$
-    (
-        usage("claude-3-5-haiku-20241022", 2600, 40, read=2000, write=500, provider="anthropic"),
-        "0.0009",
-        "claude-3-5-haiku",
-    ),
-    # 1000 × 3 + 1000 × 15 = 18000 µ$ → $0.018
-    (usage("claude-3-5-sonnet-20241022", 1000, 1000), "0.018", "claude-3-5-sonnet"),
-    # (3000 − 1000) × 15 + 1000 × 1.50 + 200 × 75 = 30000 + 1500 + 15000 = 46500 µ$
-    (usage("claude-3-opus-20240229", 3000, 200, read=1000), "0.0465", "claude-3-opus"),
-    # 1000 × 3 + 100 × 15 = 4500 µ$
-    (usage("claude-3-sonnet-20240229", 1000, 100), "0.0045", "claude-3-sonnet"),
-    # 4000 × 0.25 + 400 × 1.25 = 1000 + 500 = 1500 µ$
-    (usage("claude-3-haiku-20240307", 4000, 400), "0.0015", "claude-3-haiku"),
+    # the May 2024 snapshot keeps its own price: 1M × $5 + 1M × $15
+    (usage("gpt-4o-2024-05-13", 1_000_000, 1_000_000), "20"),
+    # (1200 − 200) × 2.50 + 200 × 1.25 + 80 × 10 = 3550 µ$
+    (usage("gpt-4o-2024-08-06", 1200, 80, read=200), "0.00355"),
+    # 10,000 × 0.15 + 500 × 0.60 = 1800 µ$
+    (usage("gpt-4o-mini-2024-07-18", 10_000, 500), "0.0018"),
+    # o3-mini and o4-mini: 1000 × 1.10 + 1000 × 4.40 = 5500 µ$
+    (usage("o3-mini", 1000, 1000), "0.0055"),
+    (usage("o4-mini-2025-04-16", 1000, 1000), "0.0055"),
+    # Sonnet 4: 1000 × 3 + 1000 × 15 = 18000 µ$; Opus 4: 1000 × 15 + 1000 × 75
+    (usage("claude-sonnet-4-20250514", 1000, 1000, provider="anthropic"), "0.018"),
+    (usage("claude-opus-4-20250514", 1000, 1000, provider="anthropic"), "0.09"),
+    # Haiku 4.5, input includes cache: (2600 − 2000 − 500) × 1 + 2000 × 0.10 + 500 × 1.25
+    # + 40 × 5 = 100 + 200 + 625 + 200 = 1125 µ$
+    (usage("claude-haiku-4-5", 2600, 40, read=2000, write=500, provider="anthropic"), "0.001125"),
+    # one-hour writes at 2× input: 100 × 1 + 300 × 1.25 + 200 × 2.00 = 875 µ$
+    (usage("claude-haiku-4-5", 600, 0, write=500, write_1h=200, provider="anthropic"), "0.000875"),
+    # Sonnet 4 over 200k input tokens: every token at $6 / $22.50
+    (usage("claude-sonnet-4-20250514", 300_000, 1000, provider="anthropic"), "1.8225"),
+    # Sonnet 4.5 over 200k (genai-prices' tier): 300,000 × 6 + 1000 × 22.50
+    (usage("claude-sonnet-4-5-20250929", 300_000, 1000, provider="anthropic"), "1.8225"),
     # 5000 × 0.02 = 100 µ$ (embeddings have no output)
-    (usage("text-embedding-3-small", 5000), "0.0001", "text-embedding-3-small"),
-    # 1,000,000 × 0.13 → $0.13
-    (usage("text-embedding-3-large", 1_000_000), "0.13", "text-embedding-3-large"),
+    (usage("text-embedding-3-small", 5000), "0.0001"),
 ]
 
 
-@pytest.mark.parametrize(("attributes", "expected", "family"), HAND_COMPUTED)
-def test_cost_matches_hand_computed_table(
-    attributes: dict[str, Any], expected: str, family: str
-) -> None:
-    price = price_span_attributes(attributes)
+@pytest.mark.parametrize(("attributes", "expected"), HAND_COMPUTED)
+def test_cost_matches_hand_computed_table(attributes: dict[str, Any], expected: str) -> None:
+    price = price_span_attributes(attributes, at=DAY)
 
     assert price.status is PriceStatus.PRICED
-    assert price.family == family
     assert price.cost_usd == Decimal(expected)
 
 
-@pytest.mark.parametrize("model", CATALOGUE)
-def test_every_catalogue_model_has_a_price(model: str) -> None:
-    assert find_price(model) is not None
-
-
 @pytest.mark.parametrize(
-    ("model", "family"),
-    [
-        ("gpt-4o-2024-11-20", "gpt-4o"),
-        ("gpt-4o-mini", "gpt-4o-mini"),
-        ("gpt-4-turbo", "gpt-4-turbo"),
-        ("gpt-4-0125-preview", "gpt-4-turbo"),
-        ("gpt-4", "gpt-4"),
-        ("gpt-35-turbo", "gpt-3.5-turbo"),
-        ("claude-3-5-haiku-latest", "claude-3-5-haiku"),
-        ("claude-3-5-sonnet-20240620", "claude-3-5-sonnet"),
-    ],
+    ("provider", "model"),
+    [(provider, model) for provider, models in PRICE_PAGES.items() for model in models],
 )
-def test_dated_and_alias_names_resolve_to_their_family(model: str, family: str) -> None:
-    price = find_price(model)
+def test_every_model_on_the_price_pages_is_priced(provider: str, model: str) -> None:
+    price = price_span_attributes(usage(model, 1000, 100, provider=provider), at=DAY)
 
-    assert price is not None and price.family == family
+    assert price.status is PriceStatus.PRICED
+    assert price.cost_usd is not None and price.cost_usd > 0
 
 
-def test_every_row_names_its_source_and_effective_date() -> None:
-    for row in load_price_table():
-        assert row.source.startswith("https://")
-        assert len(row.effective) == 10
+def test_every_catalogue_model_is_priced() -> None:
+    models = json.loads(CATALOGUE.read_text())["models"]
+    entries = models.items() if isinstance(models, dict) else enumerate(models)
+    for _, entry in entries:
+        price = price_span_attributes(usage(entry["name"], 1000, 100, provider=entry["provider"]))
+        assert price.status is PriceStatus.PRICED, entry["name"]
+
+
+def test_each_price_names_its_source() -> None:
+    library = price_span_attributes(usage("gpt-4o", 1000), at=DAY)
+    ours = price_span_attributes(usage("claude-sonnet-4-20250514", 1000, provider="anthropic"))
+
+    assert library.source is PriceSource.GENAI_PRICES
+    assert ours.source is PriceSource.OBSERVATORY
 
 
 def test_unknown_model_is_unpriced_with_no_cost() -> None:
@@ -133,6 +142,7 @@ def test_unknown_model_is_unpriced_with_no_cost() -> None:
 
     assert price.status is PriceStatus.UNPRICED
     assert price.cost_usd is None
+    assert price.source is PriceSource.NONE
 
 
 def test_span_without_usage_is_not_applicable() -> None:
@@ -145,11 +155,11 @@ def test_span_without_usage_is_not_applicable() -> None:
 def test_azure_priced_by_response_model_and_unpriced_without_one() -> None:
     by_response = {
         **usage("gpt-4o-mini-2024-07-18", 10_000, 500, provider="azure.ai.openai"),
-        "gen_ai.request.model": "gpt-4o",
+        "gen_ai.request.model": "support-deployment",
     }
     deployment_only = {**by_response, "gen_ai.response.model": None}
 
-    assert price_span_attributes(by_response).cost_usd == Decimal("0.0018")
+    assert price_span_attributes(by_response, at=DAY).cost_usd == Decimal("0.0018")
     assert price_span_attributes(deployment_only).status is PriceStatus.UNPRICED
 
 
@@ -161,7 +171,81 @@ def test_zero_tokens_cost_exactly_zero_and_still_priced() -> None:
 
 
 def test_anthropic_sdk_cache_write_name_is_priced_too() -> None:
-    attributes = usage("claude-3-5-haiku-20241022", 2600, 40, read=2000, provider="anthropic")
+    attributes = usage("claude-haiku-4-5", 2600, 40, read=2000, provider="anthropic")
     attributes["gen_ai.usage.cache_write.input_tokens"] = 500
 
-    assert price_span_attributes(attributes).cost_usd == Decimal("0.0009")
+    assert price_span_attributes(attributes).cost_usd == Decimal("0.001125")
+
+
+def test_override_wins_from_its_effective_date_only() -> None:
+    PRICE_BOOK.use([PriceRule("gpt-4o", date(2026, 12, 1), Decimal(1), Decimal(2))])
+    attributes = usage("gpt-4o-2024-08-06", 1_000_000, 1_000_000)
+
+    before = price_span_attributes(attributes, at=datetime(2026, 11, 30, tzinfo=UTC))
+    after = price_span_attributes(attributes, at=DAY)
+
+    assert (before.cost_usd, before.source) == (Decimal("12.50"), PriceSource.GENAI_PRICES)
+    assert (after.cost_usd, after.source) == (Decimal(3), PriceSource.OVERRIDE)
+
+
+def test_override_prices_a_model_nobody_else_knows() -> None:
+    PRICE_BOOK.use([PriceRule("acme-support-7b", date(2026, 1, 1), Decimal("0.2"), Decimal(1))])
+
+    price = price_span_attributes(usage("acme-support-7b", 1_000_000, 1_000_000))
+
+    assert price.cost_usd == Decimal("1.2") and price.source is PriceSource.OVERRIDE
+
+
+def test_overrides_are_stored_replaced_and_loaded(database_url: str) -> None:
+    engine = create_engine(database_url)
+    first = PriceRule("gpt-4o", date(2026, 12, 1), Decimal("2"), Decimal("8"), note="deal")
+    save_price_override(engine, first)
+    save_price_override(engine, PriceRule("gpt-4o", date(2026, 12, 1), Decimal(1), Decimal(4)))
+    save_price_override(
+        engine,
+        PriceRule(
+            "claude-sonnet-4",
+            date(2026, 12, 2),
+            Decimal(3),
+            Decimal(15),
+            provider="anthropic",
+            long_context_threshold=200_000,
+            long_input=Decimal(6),
+            long_output=Decimal("22.5"),
+        ),
+    )
+
+    stored = list_price_overrides(engine)
+
+    assert [(r.model, r.input, r.output) for r in stored] == [
+        ("claude-sonnet-4", Decimal(3), Decimal(15)),
+        ("gpt-4o", Decimal(1), Decimal(4)),
+    ]
+    assert stored[0].long_context_threshold == 200_000 and stored[0].long_output == Decimal("22.5")
+    price = price_span_attributes(usage("gpt-4o", 1_000_000, 1_000_000), at=DAY)
+    assert (price.cost_usd, price.source) == (Decimal(5), PriceSource.OVERRIDE)
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (PriceRule(" ", date(2026, 1, 1), Decimal(1), Decimal(1)), "Name the model"),
+        (PriceRule("m", date(2026, 1, 1), Decimal(-1), Decimal(1)), "zero or more"),
+        (
+            PriceRule("m", date(2026, 1, 1), Decimal(1), Decimal(1), long_context_threshold=9),
+            "needs both",
+        ),
+    ],
+)
+def test_bad_override_is_refused_with_a_sentence(rule: PriceRule, message: str) -> None:
+    engine = create_engine("sqlite://")
+
+    with pytest.raises(PriceOverrideError, match=message):
+        save_price_override(engine, rule)
+
+
+def test_typed_rates_are_read_or_refused() -> None:
+    assert parse_rate("$2.50", "input") == Decimal("2.50")
+    assert parse_rate(" ", "input") is None
+    with pytest.raises(PriceOverrideError, match=r"like 2\.50"):
+        parse_rate("two", "input")

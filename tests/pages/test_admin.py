@@ -35,8 +35,10 @@ def test_rate_limited_customer_and_redacted_card_show_up_for_the_admin(
     at.switch_page("pages/admin.py").run()
 
     assert not at.exception, at.exception
-    tables = [d.value for d in at.dataframe]
-    providers, hits, audit = tables[0], tables[-2], tables[-1]
+    tables = {tuple(d.value.columns): d.value for d in at.dataframe}
+    providers = next(t for columns, t in tables.items() if "mode" in columns)
+    hits = next(t for columns, t in tables.items() if "told to wait (s)" in columns)
+    audit = next(t for columns, t in tables.items() if "kind" in columns)
     assert set(providers["mode"]) == {"Offline simulator"}
     assert len(hits) >= 1 and hits["told to wait (s)"].iloc[0] > 0
     assert "CARD" in set(audit["kind"])
