@@ -45,6 +45,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    or_,
     select,
     text,
     union_all,
@@ -335,6 +336,63 @@ class TraceQueries:
         has_more = len(frame) > page_size
         return TracePage(frame.head(page_size).reset_index(drop=True), page, page_size, has_more)
 
+    def page_traces(
+        self,
+        filters: TraceFilters | None = None,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        before: tuple[datetime, str] | None = None,
+    ) -> TracePage:
+        """As ``list_traces``, by ``offset`` and ``limit`` and, for a cursor, only traces that
+        come after ``before`` (the start time and id of the last trace of the previous page) in
+        the newest-first order."""
+        if offset < 0 or limit < 1:
+            raise QueryError("offset starts at 0 and limit at 1.")
+        filters = searchable(filters or TraceFilters())
+        with _answering():
+            matches = self._indexed_text_matches(filters)
+        query = self.traces_select(filters, text_matches=matches)
+        if before is not None:
+            start, trace_id = before
+            t = traces.c
+            query = query.where(
+                (t.start_time < start) | ((t.start_time == start) & (t.trace_id < trace_id))
+            )
+        frame = self._trace_frame(query.limit(limit + 1).offset(offset))
+        return TracePage(frame.head(limit).reset_index(drop=True), 0, limit, len(frame) > limit)
+
+    def search_traces(
+        self, groups: list[TraceFilters], *, match_all: bool, offset: int = 0, limit: int = 50
+    ) -> TracePage:
+        """Traces matching every group of filters (``match_all``) or any of them, newest first;
+        within a group the filters all hold (as in ``list_traces``)."""
+        if not groups:
+            return self.page_traces(offset=offset, limit=limit)
+        if offset < 0 or limit < 1:
+            raise QueryError("offset starts at 0 and limit at 1.")
+        conditions = []
+        for group in groups:
+            clause = self.traces_select(searchable(group)).whereclause
+            conditions.append(clause if clause is not None else literal(True))
+        combined = and_(*conditions) if match_all else or_(*conditions)
+        t = traces.c
+        query = select(traces).where(combined).order_by(t.start_time.desc(), t.trace_id.desc())
+        frame = self._trace_frame(query.limit(limit + 1).offset(offset))
+        return TracePage(frame.head(limit).reset_index(drop=True), 0, limit, len(frame) > limit)
+
+    def trace_summary(self, trace_id: str) -> pd.DataFrame:
+        """The trace list's row for one trace (empty when there is no such trace)."""
+        return self._trace_frame(select(traces).where(traces.c.trace_id == trace_id))
+
+    def _trace_frame(self, query: Select[Any]) -> pd.DataFrame:
+        frame = self._frame(query)
+        for column in ("start_time", "end_time"):
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+        frame["duration_ms"] = (frame["end_time"] - frame["start_time"]).dt.total_seconds() * 1e3
+        frame["status"] = np.where(frame["error_count"] > 0, "error", "ok")
+        return frame
+
     def trace_spans_select(self, trace_id: str) -> Select[Any]:
         """The spans of one trace by start time, read within the trace's own time range (from
         ``traces``): on TimescaleDB that touches one chunk, and in a compressed chunk only
@@ -410,6 +468,13 @@ class TraceQueries:
             if model:
                 models.setdefault(str(trace_id), {})[str(model)] = None
         return {trace_id: ", ".join(names) for trace_id, names in models.items()}
+
+    def latest_trace_start(self) -> datetime | None:
+        """When the newest trace started (``None`` for an empty store): what the API's answers
+        give as ``Last-Modified``."""
+        with _answering(), self._engine.connect() as conn:
+            value = conn.execute(select(func.max(traces.c.start_time))).scalar()
+        return pd.Timestamp(value).to_pydatetime() if value is not None else None
 
     def _has_text_index(self) -> bool:
         if self._text_index is None:

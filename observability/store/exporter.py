@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -151,6 +151,20 @@ class StoreSpanProcessor(SpanProcessor):
             full = len(self._buffer) == self._batch_size
         if full:
             self._wake.set()
+
+    def offer(self, spans: Sequence[ReadableSpan]) -> bool:
+        """Queue finished spans made elsewhere (an OTLP receiver) all together, or none of them
+        when they do not all fit in the buffer: then ``False`` and nothing is counted, so the
+        sender can send them again later."""
+        with self._lock:
+            if self._stopping or len(self._buffer) + len(self._inflight) + len(spans) > self._bound:
+                return False
+            self._ended += len(spans)
+            self._buffer.extend(spans)
+            full = len(self._buffer) >= self._batch_size
+        if full:
+            self._wake.set()
+        return True
 
     def stats(self) -> ExportStats:
         """Counts so far: written, pending (buffered or being written), dropped, last error."""

@@ -1,0 +1,79 @@
+"""What the routes work with, built once by the app that serves the API."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from opentelemetry.sdk.trace import ReadableSpan
+
+from observability.api.auth import TokenIssuer
+from observability.api.clients import ClientRegistry
+from observability.api.config import ApiConfig
+from observability.api.metrics import ApiMetrics
+from observability.api.ratelimit import ClientRateLimits
+from observability.queries import TraceQueries
+from observability.store import ExportStats
+
+
+class SpanSink(Protocol):
+    """Where ingested spans go: the running ``Observatory``'s trace store."""
+
+    def offer_spans(self, spans: Sequence[ReadableSpan]) -> bool:
+        """Take every span, or none when they do not all fit (the buffer is full)."""
+        ...
+
+    def store_stats(self) -> ExportStats | None:
+        """Spans written, pending and dropped."""
+        ...
+
+
+@dataclass
+class Readiness:
+    """Whether the spans' way into the store is up; until it is, ingest answers 503."""
+
+    sink: SpanSink | None = None
+    problem: str | None = None
+    """Why it could not start (one sentence), if it failed."""
+
+
+@dataclass
+class ApiServices:
+    """The API's collaborators."""
+
+    config: ApiConfig
+    clients: ClientRegistry
+    queries: TraceQueries
+    issuer: TokenIssuer
+    limits: ClientRateLimits
+    metrics: ApiMetrics = field(default_factory=ApiMetrics)
+    readiness: Readiness = field(default_factory=Readiness)
+
+    def store_stats(self) -> ExportStats | None:
+        """The store processor's counts, once it is up."""
+        sink = self.readiness.sink
+        return sink.store_stats() if sink is not None else None
+
+
+def create_api_services(
+    config: ApiConfig, clients: ClientRegistry, queries: TraceQueries
+) -> ApiServices:
+    """Services for ``config``: tokens checked against the registry's revocations."""
+    issuer = TokenIssuer(
+        config.jwt_key,
+        config.token_ttl_s,
+        is_revoked=lambda client_id: _revoked(clients, client_id),
+    )
+    return ApiServices(
+        config=config,
+        clients=clients,
+        queries=queries,
+        issuer=issuer,
+        limits=ClientRateLimits(config.tier_limits, config.redis_url),
+    )
+
+
+def _revoked(clients: ClientRegistry, client_id: str) -> bool:
+    found = clients.get(client_id)
+    return found is None or found.revoked
