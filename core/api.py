@@ -10,6 +10,7 @@ python -m core.api clients revoke oc_0123456789abcdef
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import secrets
@@ -164,9 +165,17 @@ class ApiServer:
             log.exception("the API's ingest could not start")
 
 
-def client_registry(settings: Settings) -> ClientRegistry:
-    """The API clients in the trace store named by ``settings``."""
-    return ClientRegistry(create_db_engine(settings.trace_store_url, setting="TRACE_STORE_URL"))
+def client_registry(settings: Settings, db: Engine | None = None) -> ClientRegistry:
+    """The API clients, kept in the trace store: ``db`` when the traces live in the app
+    database (the default), else one engine per store URL for the process."""
+    if db is not None and settings.trace_store_url == settings.database_url:
+        return ClientRegistry(db)
+    return _registry_at(settings.trace_store_url)
+
+
+@functools.cache
+def _registry_at(url: str) -> ClientRegistry:
+    return ClientRegistry(create_db_engine(url, setting="TRACE_STORE_URL"))
 
 
 def main(argv: list[str] | None = None) -> int:

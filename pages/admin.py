@@ -10,6 +10,7 @@ from core.directory import list_customers
 from core.pii import list_pii_audit
 from core.ratelimit import list_rate_limit_hits
 from core.status import describe_providers
+from pages._shared.api_clients import api_clients_section
 from pages._shared.resources import get_services
 
 services = get_services()
@@ -88,3 +89,5 @@ if audit:
     st.dataframe(events, hide_index=True, width="stretch")
 else:
     st.info("No personal data has been redacted in the last 7 days.")
+
+api_clients_section(services)
