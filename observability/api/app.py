@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from observability.api.errors import install_error_handlers
+from observability.api.ingest import ingest_router
 from observability.api.middleware import ApiMiddleware
 from observability.api.ops import ops_router
 from observability.api.services import ApiServices
@@ -31,10 +32,13 @@ def create_api(services: ApiServices) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
         middleware=[Middleware(ApiMiddleware, metrics=services.metrics)],
+        # FastAPI's own OpenTelemetry spans would land in the trace store as support traces.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     install_error_handlers(api)
     api.include_router(ops_router(services))
     api.include_router(traces_router(services))
+    api.include_router(ingest_router(services))
     return api
 
 

@@ -60,7 +60,9 @@ class ApiHarness:
         assert self.observatory.force_flush(30_000)
 
 
-def build_harness(store_url: str, tmp_path: Path, **config: object) -> Iterator[ApiHarness]:
+def build_harness(
+    store_url: str, tmp_path: Path, *, client_host: str = "testclient", **config: object
+) -> Iterator[ApiHarness]:
     """An ``ApiHarness`` on the store at ``store_url`` (created here)."""
     engine = create_store_engine(store_url)
     prepare_store(engine, compress_after_days=7, drop_after_days=90)
@@ -70,7 +72,7 @@ def build_harness(store_url: str, tmp_path: Path, **config: object) -> Iterator[
     services = create_api_services(settings, ClientRegistry(engine), TraceQueries(engine))
     services.readiness.sink = observatory
     api = create_api(services)
-    with TestClient(api, raise_server_exceptions=False) as http:
+    with TestClient(api, raise_server_exceptions=False, client=(client_host, 50000)) as http:
         yield ApiHarness(api, services, observatory, http)
     observatory.shutdown()
     engine.dispose()
