@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import Receive, Send
 from starlette.types import Scope as AsgiScope
 
+from core.conversation.escalation import ESCALATION_TOOLS
 from core.db import create_db_engine
 from core.errors import ObservatoryError, SettingsError
 from core.settings import Settings, load_settings
@@ -42,7 +43,7 @@ from observability.api import (
     create_api_services,
 )
 from observability.api.errors import ErrorCode, error_body, request_id_of
-from observability.queries import TraceQueries
+from observability.report_queries import ReportQueries
 from observability.store import prepare_store
 
 JWT_KEY_FILE = "api_jwt.key"
@@ -65,6 +66,7 @@ def api_config(settings: Settings) -> ApiConfig:
         ingest_open_on_loopback=api.ingest_open_on_loopback,
         max_ingest_bytes=int(api.max_ingest_mb * 1024 * 1024),
         cost_threshold_usd=api.cost_threshold_usd,
+        escalation_tools=tuple(sorted(ESCALATION_TOOLS)),
     )
 
 
@@ -100,7 +102,7 @@ def create_api_services_from_settings(settings: Settings, store: Engine) -> ApiS
             f"The trace store did not answer while the API started ({type(exc).__name__}); "
             "check TRACE_STORE_URL or DATABASE_URL."
         ) from exc
-    return create_api_services(api_config(settings), registry, TraceQueries(store))
+    return create_api_services(api_config(settings), registry, ReportQueries(store))
 
 
 class ApiServer:

@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from observability.api.analytics import analytics_router
 from observability.api.errors import install_error_handlers
 from observability.api.ingest import ingest_router
 from observability.api.middleware import ApiMiddleware
@@ -39,6 +40,7 @@ def create_api(services: ApiServices) -> FastAPI:
     api.include_router(ops_router(services))
     api.include_router(traces_router(services))
     api.include_router(ingest_router(services))
+    api.include_router(analytics_router(services))
     return api
 
 

@@ -45,5 +45,7 @@ class ApiConfig:
     """The largest OTLP body taken, after gzip."""
     cost_threshold_usd: float = 0.10
     """A trace costing at least this sends ``cost_threshold`` to websocket subscribers."""
+    escalation_tools: tuple[str, ...] = ()
+    """Tools whose call hands a conversation to a human (quality's escalation rate)."""
     ws_queue_events: int = 1_000
     """Events a websocket client may fall behind by before it is dropped."""

@@ -46,7 +46,7 @@ class Allowance:
             ErrorCode.RATE_LIMITED,
             f"This client made more than {self.limit} requests in a minute; try again in {wait} s.",
             details={"limit_per_minute": self.limit, "retry_after_s": wait},
-            headers={**self.headers(), "Retry-After": str(wait)},
+            headers={"Retry-After": str(wait)},
         )
 
 

@@ -7,6 +7,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
@@ -35,6 +36,8 @@ def _plain(value: Any) -> Any:
         return moment.isoformat()
     if isinstance(value, float) and math.isnan(value):
         return None
+    if isinstance(value, Decimal):  # PostgreSQL sums bigint as numeric
+        return int(value) if value == value.to_integral_value() else float(value)
     if hasattr(value, "item"):  # numpy scalars
         return _plain(value.item())
     return value

@@ -13,7 +13,7 @@ from observability.api.clients import ClientRegistry
 from observability.api.config import ApiConfig
 from observability.api.metrics import ApiMetrics
 from observability.api.ratelimit import ClientRateLimits
-from observability.queries import TraceQueries
+from observability.report_queries import ReportQueries
 from observability.store import ExportStats
 
 
@@ -44,7 +44,7 @@ class ApiServices:
 
     config: ApiConfig
     clients: ClientRegistry
-    queries: TraceQueries
+    queries: ReportQueries
     issuer: TokenIssuer
     limits: ClientRateLimits
     metrics: ApiMetrics = field(default_factory=ApiMetrics)
@@ -57,7 +57,7 @@ class ApiServices:
 
 
 def create_api_services(
-    config: ApiConfig, clients: ClientRegistry, queries: TraceQueries
+    config: ApiConfig, clients: ClientRegistry, queries: ReportQueries
 ) -> ApiServices:
     """Services for ``config``: tokens checked against the registry's revocations."""
     issuer = TokenIssuer(

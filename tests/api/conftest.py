@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from opentelemetry.sdk.trace import ReadableSpan
 
 from observability import Observatory
 from observability.api import (
@@ -23,8 +24,10 @@ from observability.api import (
     create_api,
     create_api_services,
 )
-from observability.queries import TraceQueries
+from observability.report_queries import ReportQueries
 from observability.store import create_store_engine, prepare_store
+from observability.store.rows import span_to_row
+from observability.store.writer import SqlSpanWriter
 from tests.e2e.conftest import PROJECT_ROOT, offline_env, serve_app
 
 ALL_SCOPES = ("traces:read", "metrics:read", "costs:read", "exports:write", "ingest:write")
@@ -69,7 +72,7 @@ def build_harness(
     observatory = Observatory(service_name="api-test", environment="test", store_url=store_url,
                               export_interval_ms=50)  # fmt: skip
     settings = ApiConfig(jwt_key=b"k" * 32, export_dir=tmp_path / "exports", **config)  # type: ignore[arg-type]
-    services = create_api_services(settings, ClientRegistry(engine), TraceQueries(engine))
+    services = create_api_services(settings, ClientRegistry(engine), ReportQueries(engine))
     services.readiness.sink = observatory
     api = create_api(services)
     with TestClient(api, raise_server_exceptions=False, client=(client_host, 50000)) as http:
@@ -127,3 +130,13 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     env = offline_env(data_dir, SIMULATOR_SPEED="0")
     with serve_app(env, data_dir.parent / "streamlit.log") as url:
         yield ServedApp(url, env)
+
+
+def load_spans(harness: ApiHarness, spans: list[ReadableSpan]) -> None:
+    """Write ``spans`` straight to the harness's store (as the store processor would)."""
+    engine = create_store_engine(str(harness.services.clients._engine.url))
+    writer = SqlSpanWriter(engine, prepare_store(engine, compress_after_days=7, drop_after_days=90))
+    rows = [span_to_row(s) for s in spans]
+    for i in range(0, len(rows), 1000):
+        writer.write(rows[i : i + 1000])
+    engine.dispose()

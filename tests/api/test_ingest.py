@@ -49,6 +49,7 @@ def test_gzipped_json_with_hex_ids_is_stored(harness: ApiHarness) -> None:
     answer = harness.http.post("/v1/traces", content=body, headers=headers)
     assert answer.status_code == 200
     assert answer.json() == {}
+    harness.flush()
     trace_id = spans[0]["trace_id"].hex()
     detail = harness.http.get(f"/api/v1/traces/{trace_id}", headers=harness.auth(("traces:read",)))
     [span] = detail.json()["spans"]
