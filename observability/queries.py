@@ -144,6 +144,33 @@ class TraceFilters:
 
 
 @dataclass(frozen=True)
+class AnalyticsFilters:
+    """The Analytics page's filters, shared by every chart and by the export; ``None`` means
+    any. ``customer`` is a user id; ``environment`` is ``deployment.environment.name``
+    (``"demo"`` for the demo history); ``model`` is the requested model (an Azure deployment)."""
+
+    provider: str | None = None
+    model: str | None = None
+    experiment: str | None = None
+    variant: str | None = None
+    scenario: str | None = None
+    customer: str | None = None
+    environment: str | None = None
+
+    def call_keys(self) -> dict[str, str]:
+        """The filters on rollup keys of LLM calls, by rollup column."""
+        given = {
+            "provider": self.provider,
+            "model": self.model,
+            "experiment": self.experiment,
+            "variant": self.variant,
+            "scenario": self.scenario,
+            "environment": self.environment,
+        }
+        return {key: value for key, value in given.items() if value is not None}
+
+
+@dataclass(frozen=True)
 class TracePage:
     """One page of the trace list, newest first."""
 
@@ -162,7 +189,7 @@ class TraceStoreUnavailable(RuntimeError):
 
 
 @contextmanager
-def _answering() -> Iterator[None]:
+def answering() -> Iterator[None]:
     """Turn a database failure into ``TraceStoreUnavailable``, one sentence for a page."""
     try:
         yield
@@ -324,7 +351,7 @@ class TraceQueries:
         if page < 1 or page_size < 1:
             raise QueryError("page and page_size start at 1.")
         filters = searchable(filters or TraceFilters())
-        with _answering():
+        with answering():
             matches = self._indexed_text_matches(filters)
         query = self.traces_select(filters, text_matches=matches)
         frame = self._frame(query.limit(page_size + 1).offset((page - 1) * page_size))
@@ -339,7 +366,7 @@ class TraceQueries:
         """The spans of one trace by start time, read within the trace's own time range (from
         ``traces``): on TimescaleDB that touches one chunk, and in a compressed chunk only
         the batches that cover the range."""
-        with _answering(), self._engine.connect() as conn:
+        with answering(), self._engine.connect() as conn:
             bounds = conn.execute(
                 select(traces.c.start_time, traces.c.end_time).where(traces.c.trace_id == trace_id)
             ).first()
@@ -497,7 +524,7 @@ class TraceQueries:
         return self._frame(query)
 
     def _frame(self, query: Executable) -> pd.DataFrame:
-        with _answering(), self._engine.connect() as conn:
+        with answering(), self._engine.connect() as conn:
             if self._dialect.is_postgres:
                 conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
             result = conn.execute(query)

@@ -50,11 +50,11 @@ _T_ID, _T_START, _T_END, _T_ROOT, _T_SERVICE = (
     _T[n] for n in ("trace_id", "start_time", "end_time", "root_name", "service")
 )
 _T_SPANS, _T_CALLS, _T_ERRORS = (_T[n] for n in ("span_count", "call_count", "error_count"))
-_T_INPUT, _T_OUTPUT, _T_COST, _T_PROVIDER, _T_MODEL, _T_CONVERSATION, _T_USER = (
+_T_INPUT, _T_OUTPUT, _T_COST, _T_PROVIDER, _T_MODEL, _T_CONVERSATION, _T_USER, _T_ENV = (
     _T[n]
     for n in (
         "input_tokens", "output_tokens", "cost_usd", "provider", "model", "conversation_id",
-        "user_id",
+        "user_id", "environment",
     )
 )  # fmt: skip
 _NEW_TRACE: list[Any] = [
@@ -103,11 +103,12 @@ class RollupBatch:
             row.experiment or "",
             row.variant or "",
             row.scenario or "",
+            row.environment or "",
         )
         calls = self.minute.get(key)
         if calls is None:
             calls = self.minute[key] = [0] * _WIDTH
-        spender = (hour, row.user_id or "", row.conversation_id or "")
+        spender = (hour, row.user_id or "", row.conversation_id or "", row.environment or "")
         spent = self.spenders.get(spender)
         if spent is None:
             spent = self.spenders[spender] = [0] * _SUMS
@@ -208,6 +209,8 @@ class RollupBatch:
             trace[_T_CONVERSATION] = row.conversation_id
         if not trace[_T_USER]:
             trace[_T_USER] = row.user_id
+        if not trace[_T_ENV]:
+            trace[_T_ENV] = row.environment
         if not is_call:
             return
         trace[_T_CALLS] += 1
@@ -279,6 +282,7 @@ def dimension_columns() -> dict[str, Any]:
         "scenario": func.coalesce(c.scenario, ""),
         "user_id": func.coalesce(c.user_id, ""),
         "conversation_id": func.coalesce(c.conversation_id, ""),
+        "environment": func.coalesce(c.environment, ""),
     }
 
 
