@@ -22,7 +22,7 @@ from typing import Any, assert_never
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Boolean, ColumnElement, Engine, Float, Integer, Select, select
+from sqlalchemy import Boolean, ColumnElement, Engine, Float, Integer, Select, func, select
 
 from observability.queries import AnalyticsFilters, Window, answering
 from observability.store.rollups import dimension_columns
@@ -63,6 +63,16 @@ def export_select(window: Window, filters: AnalyticsFilters) -> Select[Any]:
         .where(c.start_time >= window.start, c.start_time < window.end, *span_filters(filters))
         .order_by(c.start_time, c.trace_id, c.span_id)
     )
+
+
+def count_spans(engine: Engine, window: Window, filters: AnalyticsFilters) -> int:
+    """How many spans an export of ``window`` with ``filters`` holds."""
+    c = spans.c
+    query = select(func.count()).where(
+        c.start_time >= window.start, c.start_time < window.end, *span_filters(filters)
+    )
+    with answering(), engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 def span_filters(filters: AnalyticsFilters) -> list[ColumnElement[bool]]:

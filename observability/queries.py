@@ -83,7 +83,10 @@ INDEXED_TEXT_MATCHES = 2_000
 DAYS_RECHECK_S = 60.0
 """How often the queries look for text indexes built since (one a day, by the store writer)."""
 CHAT_OPERATIONS = ("chat", "text_completion")
-USAGE = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cost_usd")
+USAGE = (
+    *("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"),
+    *("cost_usd", "unpriced", "unpriced_tokens"),
+)
 
 
 class Bucket(StrEnum):
@@ -245,10 +248,15 @@ class TraceQueries:
         *,
         top: int = TOP_SERIES,
     ) -> pd.DataFrame:
-        """Columns: bucket (UTC), [group], requests, input/output/cache-read tokens, cost_usd.
-        By user or conversation: the ``top`` spenders, then ``OTHERS``."""
+        """Columns: bucket (UTC), [group], requests, input/output/cache-read/cache-write
+        tokens, cost_usd, unpriced (calls without a price) and unpriced_tokens (their input and
+        output tokens). ``cost_usd`` leaves unpriced calls out, and is NaN where every call
+        was unpriced (never $0). By user or conversation: the ``top`` spenders, then
+        ``OTHERS``."""
         frame = self._frame(self.usage_select(window, bucket, group_by, top=top))
         frame["bucket"] = pd.to_datetime(frame["bucket"], utc=True)
+        all_unpriced = (frame["unpriced"] >= frame["requests"]) & (frame["requests"] > 0)
+        frame["cost_usd"] = frame["cost_usd"].astype(float).mask(all_unpriced)
         return frame
 
     def latency_percentiles(

@@ -139,12 +139,14 @@ Index("ix_traces_cost", traces.c.cost_usd)
 
 CALL_DIMENSIONS = ("provider", "model", "experiment", "variant", "scenario", "environment")
 """Keys of the per-minute/per-hour call rollups (besides ``bucket``)."""
-SPENDER_DIMENSIONS = ("user_id", "conversation_id", "environment")
-"""Keys of the per-hour spender rollup (besides ``bucket``)."""
+SPENDER_DIMENSIONS = ("user_id", "conversation_id", *CALL_DIMENSIONS)
+"""Keys of the per-hour spender rollup (besides ``bucket``): every filter of the Analytics page
+applies to its breakdowns by customer and conversation."""
 SUM_METRICS = (
     "requests",
     "errors",
     "unpriced",
+    "unpriced_tokens",
     "input_tokens",
     "output_tokens",
     "cache_read_tokens",
