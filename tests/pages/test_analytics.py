@@ -229,3 +229,17 @@ def test_customers_cannot_open_analytics(stored: list[SpanRow]) -> None:
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("pages/analytics.py")
     assert "Spend" not in {m.label for m in at.metric}
+
+
+def test_a_conversation_link_opens_its_traces(stored: list[SpanRow]) -> None:
+    conversation = next(r.conversation_id for r in stored if r.conversation_id)
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S)
+    at.query_params["conversation"] = conversation
+    at.session_state["role"] = Role.AGENT
+    at.run()
+    at.switch_page("pages/traces.py").run()
+
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    expected = {r.trace_id for r in stored if r.conversation_id == conversation}
+    assert set(table["trace_id"]) == expected
