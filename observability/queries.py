@@ -84,7 +84,10 @@ INDEXED_TEXT_MATCHES = 2_000
 DAYS_RECHECK_S = 60.0
 """How often the queries look for text indexes built since (one a day, by the store writer)."""
 CHAT_OPERATIONS = ("chat", "text_completion")
-USAGE = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cost_usd")
+USAGE = (
+    *("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"),
+    *("cost_usd", "unpriced", "unpriced_tokens"),
+)
 
 
 class Bucket(StrEnum):
@@ -145,6 +148,33 @@ class TraceFilters:
 
 
 @dataclass(frozen=True)
+class AnalyticsFilters:
+    """The Analytics page's filters, shared by every chart and by the export; ``None`` means
+    any. ``customer`` is a user id; ``environment`` is ``deployment.environment.name``
+    (``"demo"`` for the demo history); ``model`` is the requested model (an Azure deployment)."""
+
+    provider: str | None = None
+    model: str | None = None
+    experiment: str | None = None
+    variant: str | None = None
+    scenario: str | None = None
+    customer: str | None = None
+    environment: str | None = None
+
+    def call_keys(self) -> dict[str, str]:
+        """The filters on rollup keys of LLM calls, by rollup column."""
+        given = {
+            "provider": self.provider,
+            "model": self.model,
+            "experiment": self.experiment,
+            "variant": self.variant,
+            "scenario": self.scenario,
+            "environment": self.environment,
+        }
+        return {key: value for key, value in given.items() if value is not None}
+
+
+@dataclass(frozen=True)
 class TracePage:
     """One page of the trace list, newest first."""
 
@@ -163,7 +193,7 @@ class TraceStoreUnavailable(RuntimeError):
 
 
 @contextmanager
-def _answering() -> Iterator[None]:
+def answering() -> Iterator[None]:
     """Turn a database failure into ``TraceStoreUnavailable``, one sentence for a page."""
     try:
         yield
@@ -219,10 +249,15 @@ class TraceQueries:
         *,
         top: int = TOP_SERIES,
     ) -> pd.DataFrame:
-        """Columns: bucket (UTC), [group], requests, input/output/cache-read tokens, cost_usd.
-        By user or conversation: the ``top`` spenders, then ``OTHERS``."""
+        """Columns: bucket (UTC), [group], requests, input/output/cache-read/cache-write
+        tokens, cost_usd, unpriced (calls without a price) and unpriced_tokens (their input and
+        output tokens). ``cost_usd`` leaves unpriced calls out, and is NaN where every call
+        was unpriced (never $0). By user or conversation: the ``top`` spenders, then
+        ``OTHERS``."""
         frame = self._frame(self.usage_select(window, bucket, group_by, top=top))
         frame["bucket"] = pd.to_datetime(frame["bucket"], utc=True)
+        all_unpriced = (frame["unpriced"] >= frame["requests"]) & (frame["requests"] > 0)
+        frame["cost_usd"] = frame["cost_usd"].astype(float).mask(all_unpriced)
         return frame
 
     def latency_percentiles(
@@ -325,7 +360,7 @@ class TraceQueries:
         if page < 1 or page_size < 1:
             raise QueryError("page and page_size start at 1.")
         filters = searchable(filters or TraceFilters())
-        with _answering():
+        with answering():
             matches = self._indexed_text_matches(filters)
         query = self.traces_select(filters, text_matches=matches)
         frame = self._frame(query.limit(page_size + 1).offset((page - 1) * page_size))
@@ -397,7 +432,7 @@ class TraceQueries:
         """The spans of one trace by start time, read within the trace's own time range (from
         ``traces``): on TimescaleDB that touches one chunk, and in a compressed chunk only
         the batches that cover the range."""
-        with _answering(), self._engine.connect() as conn:
+        with answering(), self._engine.connect() as conn:
             bounds = conn.execute(
                 select(traces.c.start_time, traces.c.end_time).where(traces.c.trace_id == trace_id)
             ).first()
@@ -562,7 +597,7 @@ class TraceQueries:
         return self._frame(query)
 
     def _frame(self, query: Executable) -> pd.DataFrame:
-        with _answering(), self._engine.connect() as conn:
+        with answering(), self._engine.connect() as conn:
             if self._dialect.is_postgres:
                 conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
             result = conn.execute(query)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from observability.store.dialect import StoreDialect, detect_dialect
 from observability.store.schema import PLAIN_TABLES, metadata
 from observability.store.timescale import prepare_timescale
+from observability.store.upgrade import upgrade_store
 
 logger = logging.getLogger("observability.store")
 
@@ -47,6 +48,7 @@ def prepare_store(
             )
     else:
         metadata.create_all(engine, tables=list(PLAIN_TABLES))
+    upgrade_store(engine, dialect)
     if text_index and dialect.is_postgres:
         _create_text_index(engine)
     return dialect
