@@ -385,7 +385,7 @@ class TraceQueries:
         if offset < 0 or limit < 1:
             raise QueryError("offset starts at 0 and limit at 1.")
         filters = searchable(filters or TraceFilters())
-        with _answering():
+        with answering():
             matches = self._indexed_text_matches(filters)
         query = self.traces_select(filters, text_matches=matches)
         if before is not None:
@@ -507,7 +507,7 @@ class TraceQueries:
     def latest_trace_start(self) -> datetime | None:
         """When the newest trace started (``None`` for an empty store): what the API's answers
         give as ``Last-Modified``."""
-        with _answering(), self._engine.connect() as conn:
+        with answering(), self._engine.connect() as conn:
             value = conn.execute(select(func.max(traces.c.start_time))).scalar()
         return pd.Timestamp(value).to_pydatetime() if value is not None else None
 
