@@ -133,6 +133,8 @@ class ApiServer:
         """Build the API at start (off the event loop); close its store engine at the end."""
         store = await anyio.to_thread.run_sync(self._start)
         yield
+        if self.services is not None:
+            self.services.exports.close()
         if store is not None:
             store.dispose()
 

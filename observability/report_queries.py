@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, Table, and_, case, cast, false, func, select, type_coerce
+from sqlalchemy import Engine, Float, Table, and_, case, cast, false, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql import ColumnElement
 
@@ -44,6 +44,11 @@ _BUCKET_MINUTES = {Bucket.MINUTE: 1.0, Bucket.HOUR: 60.0, Bucket.DAY: 1440.0}
 
 class ReportQueries(TraceQueries):
     """``TraceQueries`` plus the API's performance, quality and model-comparison reports."""
+
+    @property
+    def engine(self) -> Engine:
+        """The trace store's engine (for exports)."""
+        return self._engine
 
     def performance(
         self, window: Window, bucket: Bucket, group_by: Dimension | None = None

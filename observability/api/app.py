@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from observability.api.analytics import analytics_router
 from observability.api.errors import install_error_handlers
+from observability.api.export_routes import exports_router
 from observability.api.ingest import ingest_router
 from observability.api.middleware import ApiMiddleware
 from observability.api.ops import ops_router
@@ -41,6 +42,7 @@ def create_api(services: ApiServices) -> FastAPI:
     api.include_router(traces_router(services))
     api.include_router(ingest_router(services))
     api.include_router(analytics_router(services))
+    api.include_router(exports_router(services, services.exports))
     return api
 
 

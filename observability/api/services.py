@@ -11,6 +11,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from observability.api.auth import TokenIssuer
 from observability.api.clients import ClientRegistry
 from observability.api.config import ApiConfig
+from observability.api.exports import ExportJobs
 from observability.api.metrics import ApiMetrics
 from observability.api.ratelimit import ClientRateLimits
 from observability.report_queries import ReportQueries
@@ -47,6 +48,7 @@ class ApiServices:
     queries: ReportQueries
     issuer: TokenIssuer
     limits: ClientRateLimits
+    exports: ExportJobs
     metrics: ApiMetrics = field(default_factory=ApiMetrics)
     readiness: Readiness = field(default_factory=Readiness)
 
@@ -71,6 +73,7 @@ def create_api_services(
         queries=queries,
         issuer=issuer,
         limits=ClientRateLimits(config.tier_limits, config.redis_url),
+        exports=ExportJobs(queries.engine, config.export_dir),
     )
 
 

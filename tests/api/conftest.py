@@ -77,6 +77,7 @@ def build_harness(
     api = create_api(services)
     with TestClient(api, raise_server_exceptions=False, client=(client_host, 50000)) as http:
         yield ApiHarness(api, services, observatory, http)
+    services.exports.close()
     observatory.shutdown()
     engine.dispose()
 
