@@ -31,13 +31,13 @@ from core.conversation.escalation import ESCALATION_TOOLS
 from core.db import create_db_engine
 from core.errors import ObservatoryError, SettingsError
 from core.settings import Settings, load_settings
+from observability import Observatory
 from observability.api import (
     ApiConfig,
     ApiServices,
     ClientError,
     ClientRegistry,
     Scope,
-    SpanSink,
     Tier,
     create_api,
     create_api_services,
@@ -108,9 +108,11 @@ def create_api_services_from_settings(settings: Settings, store: Engine) -> ApiS
 class ApiServer:
     """The API inside the app's process: an ASGI app that answers 503 (``not_ready``) until
     ``lifespan`` has built it from settings, then hands every request to it. Ingest waits for
-    ``sink_source`` (the UI's Observatory, built on a thread so start-up is not held up)."""
+    ``sink_source`` (the UI's Observatory, built on a thread so start-up is not held up), whose
+    spans then also feed the websocket's events. ``services.events`` is where other parts of
+    the app publish events (the anomaly seam: ``EventHub.publish(EventType.ANOMALY, ...)``)."""
 
-    def __init__(self, sink_source: Callable[[], SpanSink]) -> None:
+    def __init__(self, sink_source: Callable[[], Observatory]) -> None:
         self._sink_source = sink_source
         self._api: FastAPI | None = None
         self._problem = "The API is starting; try again in a few seconds."
@@ -163,7 +165,9 @@ class ApiServer:
         assert self.services is not None
         readiness = self.services.readiness
         try:
-            readiness.sink = self._sink_source()
+            observatory = self._sink_source()
+            observatory.tracer_provider.add_span_processor(self.services.trace_events)
+            readiness.sink = observatory
         except Exception as exc:
             readiness.problem = f"Ingest could not start: {exc}"
             log.exception("the API's ingest could not start")

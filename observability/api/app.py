@@ -19,6 +19,7 @@ from observability.api.middleware import ApiMiddleware
 from observability.api.ops import ops_router
 from observability.api.services import ApiServices
 from observability.api.traces import traces_router
+from observability.api.ws import ws_router
 
 API_PATHS = ("/api", "/v1/traces", "/ws", "/health", "/metrics")
 """Every path the API answers (a path is its own and everything under it)."""
@@ -43,6 +44,7 @@ def create_api(services: ApiServices) -> FastAPI:
     api.include_router(ingest_router(services))
     api.include_router(analytics_router(services))
     api.include_router(exports_router(services, services.exports))
+    api.include_router(ws_router(services))
     return api
 
 

@@ -20,7 +20,7 @@ from observability.api.auth import Principal, bearer_token, require_scope
 from observability.api.config import Scope
 from observability.api.deps import count_request
 from observability.api.errors import ApiError, ErrorCode, error_body, request_id_of
-from observability.api.services import ApiServices
+from observability.api.services import ApiServices, SpanSink
 from observability.otlp import (
     DecodedBatch,
     Encoding,
@@ -85,7 +85,7 @@ async def _receive(services: ApiServices, request: Request) -> DecodedBatch:
     if sink is None:
         problem = services.readiness.problem or "The trace store is starting."
         raise _busy(f"{problem} Send the spans again shortly.", ErrorCode.NOT_READY)
-    if batch.spans and not sink.offer_spans(batch.spans):
+    if batch.spans and not await anyio.to_thread.run_sync(_store, services, sink, batch):
         services.metrics.count_spans("refused", len(batch.spans))
         raise _busy(
             "The trace store's buffer is full; send the spans again shortly.",
@@ -94,6 +94,14 @@ async def _receive(services: ApiServices, request: Request) -> DecodedBatch:
     services.metrics.count_spans("accepted", len(batch.spans))
     services.metrics.count_spans("rejected", batch.rejected)
     return batch
+
+
+def _store(services: ApiServices, sink: SpanSink, batch: DecodedBatch) -> bool:
+    """Offer the spans to the store; once taken, publish the traces they complete."""
+    if not sink.offer_spans(batch.spans):
+        return False
+    services.trace_events.observe(batch.spans)
+    return True
 
 
 def _authorise(services: ApiServices, request: Request) -> None:

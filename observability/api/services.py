@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from opentelemetry.sdk.trace import ReadableSpan
 
 from observability.api.auth import TokenIssuer
 from observability.api.clients import ClientRegistry
 from observability.api.config import ApiConfig
+from observability.api.events import EventHub, TraceEvents
 from observability.api.exports import ExportJobs
 from observability.api.metrics import ApiMetrics
 from observability.api.ratelimit import ClientRateLimits
+from observability.pricing import price_span_attributes
 from observability.report_queries import ReportQueries
 from observability.store import ExportStats
 
@@ -49,7 +51,9 @@ class ApiServices:
     issuer: TokenIssuer
     limits: ClientRateLimits
     exports: ExportJobs
-    metrics: ApiMetrics = field(default_factory=ApiMetrics)
+    events: EventHub
+    trace_events: TraceEvents
+    metrics: ApiMetrics
     readiness: Readiness = field(default_factory=Readiness)
 
     def store_stats(self) -> ExportStats | None:
@@ -67,14 +71,24 @@ def create_api_services(
         config.token_ttl_s,
         is_revoked=lambda client_id: _revoked(clients, client_id),
     )
+    metrics = ApiMetrics()
+    hub = EventHub(queue_events=config.ws_queue_events, on_drop=metrics.count_ws_dropped)
     return ApiServices(
         config=config,
+        metrics=metrics,
+        events=hub,
+        trace_events=TraceEvents(hub, price=_price),
         clients=clients,
         queries=queries,
         issuer=issuer,
         limits=ClientRateLimits(config.tier_limits, config.redis_url),
         exports=ExportJobs(queries.engine, config.export_dir),
     )
+
+
+def _price(attributes: Mapping[str, Any]) -> float | None:
+    price = price_span_attributes(attributes)
+    return float(price.cost_usd) if price.cost_usd is not None else None
 
 
 def _revoked(clients: ClientRegistry, client_id: str) -> bool:

@@ -74,6 +74,7 @@ def build_harness(
     settings = ApiConfig(jwt_key=b"k" * 32, export_dir=tmp_path / "exports", **config)  # type: ignore[arg-type]
     services = create_api_services(settings, ClientRegistry(engine), ReportQueries(engine))
     services.readiness.sink = observatory
+    observatory.tracer_provider.add_span_processor(services.trace_events)
     api = create_api(services)
     with TestClient(api, raise_server_exceptions=False, client=(client_host, 50000)) as http:
         yield ApiHarness(api, services, observatory, http)
