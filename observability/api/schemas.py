@@ -95,6 +95,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (400, "A parameter the API cannot use."),
         (401, "No token, or a token that is expired or not ours."),
         (403, "The token lacks the endpoint's scope."),
+        (404, "No such trace or export."),
+        (409, "The export is not in a state that allows this."),
         (422, "A parameter or body that does not validate."),
         (429, "Over the client's rate limit; see Retry-After."),
         (503, "The trace store did not answer."),
