@@ -55,8 +55,13 @@ Fields = Annotated[
 
 def window_of(start: datetime | None, end: datetime | None) -> Window:
     """``[start, end)`` in UTC; by default the last day up to now."""
-    until = _utc(end) or datetime.now(UTC)
-    since = _utc(start) or until - DEFAULT_WINDOW
+    try:
+        until = _utc(end) or datetime.now(UTC)
+        since = _utc(start) or until - DEFAULT_WINDOW
+    except OverflowError:
+        raise ApiError(
+            400, ErrorCode.INVALID_REQUEST, "start and end must fall between the years 1 and 9999."
+        ) from None
     if since >= until:
         raise ApiError(
             400, ErrorCode.INVALID_REQUEST, "start must come before end.",
