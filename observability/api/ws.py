@@ -107,15 +107,17 @@ def _handle(
 async def _pump(websocket: WebSocket, subscription: Subscription) -> None:
     """Send queued events; close the socket once the hub has dropped this client."""
     dropped = asyncio.create_task(subscription.dropped.wait())
+    getting: asyncio.Task[dict[str, Any]] | None = None
     try:
         while True:
             getting = asyncio.create_task(subscription.queue.get())
             done, _ = await asyncio.wait({getting, dropped}, return_when=asyncio.FIRST_COMPLETED)
             if dropped in done:
-                getting.cancel()
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(websocket.close(CLOSE_TOO_SLOW, "fell behind"), 1.0)
                 return
             await websocket.send_json(getting.result())
     finally:
         dropped.cancel()
+        if getting is not None:
+            getting.cancel()
