@@ -39,6 +39,10 @@ QUALITY_SPAN = "turn"
 QUALITY_SCORE = "observatory.quality.score"
 FEEDBACK_SPAN = "annotation feedback"
 ANNOTATION_VALUE = "observatory.annotation.value"
+_BREAKDOWN_SUMS = (
+    *("requests", "unpriced", "unpriced_tokens", "input_tokens", "output_tokens"),
+    *("cache_read_tokens", "cache_write_tokens"),
+)
 _BUCKET_MINUTES = {Bucket.MINUTE: 1.0, Bucket.HOUR: 60.0, Bucket.DAY: 1440.0}
 
 
@@ -76,6 +80,27 @@ class ReportQueries(TraceQueries):
         frame["throughput_per_min"] = frame["requests"].astype(float) / _BUCKET_MINUTES[bucket]
         frame["error_rate"] = _share(frame["errors"], frame["requests"])
         return _with_percentiles(frame)
+
+    def cost_breakdown(self, window: Window, by: Dimension, *, limit: int = 50) -> pd.DataFrame:
+        """Over the whole window, per provider, model, experiment, variant or scenario:
+        requests, tokens, cost and unpriced calls, costliest first (one row per group, summed
+        in the database from the per-hour or per-minute rollup)."""
+        if by.per_person:
+            raise QueryError("Use top_spenders for users and conversations.")
+        short = window.end - window.start <= _SIX_HOURS
+        table = rollup_minute if short else rollup_hour
+        grain = Bucket.MINUTE if short else Bucket.HOUR
+        key = table.c[by.value]
+        cost = func.coalesce(func.sum(table.c.cost_usd), 0.0)
+        sums = [func.coalesce(func.sum(table.c[m]), 0).label(m) for m in _BREAKDOWN_SUMS]
+        query = (
+            select(key, *sums, cost.label("cost_usd"))
+            .where(*_in_window(table, window, grain))
+            .group_by(key)
+            .order_by(cost.desc(), key)
+            .limit(limit)
+        )
+        return self._frame(query)
 
     def compare_models(self, window: Window) -> pd.DataFrame:
         """One row per model: requests, errors, error_rate, fallbacks, input/output tokens,

@@ -55,7 +55,6 @@ _DIMENSIONS = {
     "customer": Dimension.USER,
     "conversation": Dimension.CONVERSATION,
 }
-_COST_SUMS = ["requests", "input_tokens", "output_tokens", "cache_read_tokens", "cost_usd"]
 
 
 def analytics_router(services: ApiServices) -> APIRouter:
@@ -169,13 +168,7 @@ def analytics_router(services: ApiServices) -> APIRouter:
         if dimension.per_person:
             frame = queries.top_spenders(window, dimension, limit=limit)
         else:
-            hourly = queries.usage_over_time(window, Bucket.HOUR, dimension)
-            frame = (
-                hourly.groupby(dimension.value, as_index=False)[_COST_SUMS]
-                .sum()
-                .sort_values(["cost_usd", dimension.value], ascending=[False, True])
-                .head(limit)
-            )
+            frame = queries.cost_breakdown(window, dimension, limit=limit)
         frame = frame.rename(columns={dimension.value: by.value})
         return answer(request, frame, window, fields, group_by=by.value)
 
