@@ -202,7 +202,7 @@ def _from_json(body: bytes) -> DecodedBatch:
 def _add_json_span(
     batch: DecodedBatch, span: Mapping[str, Any], resource: Resource, scope: InstrumentationScope
 ) -> None:
-    if not isinstance(span, Mapping):
+    if not isinstance(span, dict):
         raise TypeError("a span is not an object")
     trace_id = _hex(span.get("traceId"))
     context = _context(trace_id, _hex(span.get("spanId")))
@@ -251,7 +251,7 @@ def _json_attributes(holder: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _json_value(value: Any) -> Any:
-    if not isinstance(value, Mapping) or not value:
+    if not isinstance(value, dict) or not value:
         return None
     kind, inner = next(iter(value.items()))
     match kind:
@@ -274,7 +274,7 @@ def _json_value(value: Any) -> Any:
 
 
 def _list(holder: Any, key: str) -> list[Any]:
-    value = holder.get(key) if isinstance(holder, Mapping) else None
+    value = holder.get(key) if isinstance(holder, dict) else None
     if value is None:
         return []
     if not isinstance(value, list):
@@ -286,7 +286,7 @@ def _dict(holder: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = holder.get(key)
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         raise TypeError(f"{key} is not an object")
     return value
 
