@@ -1,30 +1,26 @@
-"""Support Observatory: the frame. Pages are in `pages/`, logic in `core/` and `observability/`.
-
-The navigation is built before the first-start bootstrap, so a fresh start shows its progress in
-the main area under the role's own pages (never Streamlit's automatic list of `pages/` files).
+"""Support Observatory: one process, one port. ``streamlit run app.py`` (or ``uvicorn app:app``)
+serves the UI (``ui.py``, the navigation frame) and, beside it, the Analytics API
+(``/api/v1/…``, docs at ``/api/docs``), the OTLP/HTTP receiver (``/v1/traces``), the event
+websocket (``/ws``), ``/health`` and ``/metrics``.
 """
 
 import streamlit as st
 
-from pages._shared.navigation import PAGES, pages_for
-from pages._shared.roles import current_role, follow_trace_link, role_switch, staff_picker
+from core.api import ApiServer
+from observability import Observatory
+from observability.api import api_routes
 
-role = current_role()
-sections = {
-    section: [
-        st.Page(entry.path, title=entry.title, icon=entry.icon, default=entry is PAGES[0])
-        for entry in entries
-    ]
-    for section, entries in pages_for(role).items()
-}
-page = st.navigation(sections)
-st.set_page_config(page_title="Support Observatory", page_icon="🔭", layout="wide")
-role_switch()
-with st.spinner("Starting Support Observatory…"):
-    # Imported once the navigation is drawn: providers, Qdrant and the seed take seconds.
-    from pages._shared.startup import bootstrap, run_page
 
-    bootstrap()
-staff_picker(role)
-follow_trace_link(role)
-run_page(page)
+def _observatory() -> Observatory:
+    """The UI's own Observatory (built once per process), so ingested spans share its store.
+    The app database's schema comes first, under the lock the UI's first start takes too."""
+    from pages._shared.resources import get_db_engine, get_services, get_start_state
+    from seed.setup import prepare_database
+
+    with get_start_state().lock:
+        prepare_database(get_db_engine())
+    return get_services().observatory
+
+
+server = ApiServer(_observatory)
+app = st.App("ui.py", routes=api_routes(server), lifespan=server.lifespan)

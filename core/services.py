@@ -21,6 +21,7 @@ from core.settings import Settings
 from core.simulator import FaultPlan, RequestRecorder
 from core.tools import ToolRegistry, create_tool_registry
 from observability import Observatory, instrument_anthropic, instrument_openai
+from observability.analytics import AnalyticsQueries
 from observability.queries import TraceQueries
 
 
@@ -42,6 +43,8 @@ class Services:
     engine: ConversationEngine
     desk: AgentDesk
     traces: TraceQueries
+    analytics: AnalyticsQueries
+    trace_store: Engine
 
     def close(self) -> None:
         """Finish background hand-offs, flush spans and release the vector store, cache and
@@ -107,6 +110,7 @@ def create_services(
         cache=cache,
         limiter=limiter,
     )
+    store = trace_store_engine(settings, db)
     return Services(
         settings=settings,
         db=db,
@@ -121,7 +125,9 @@ def create_services(
         recorder=recorder,
         engine=ConversationEngine(parts),
         desk=AgentDesk(parts),
-        traces=TraceQueries(trace_store_engine(settings, db)),
+        traces=TraceQueries(store),
+        analytics=AnalyticsQueries(store),
+        trace_store=store,
     )
 
 

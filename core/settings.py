@@ -226,6 +226,22 @@ class InsightSettings(BaseModel):
         return _validate_url(value, ("http", "https"))
 
 
+class ApiSettings(BaseModel):
+    """The Analytics API and OTLP receiver (``observability/api``), served with the app."""
+
+    jwt_secret: SecretStr | None = None
+    """Key that signs API tokens (HS256); unset → made once, kept in ``<data_dir>/api_jwt.key``."""
+    token_ttl_s: int = Field(default=900, gt=0, le=86_400)
+    free_per_minute: int = Field(default=60, gt=0)
+    standard_per_minute: int = Field(default=600, gt=0)
+    enterprise_per_minute: int = Field(default=6_000, gt=0)
+    ingest_open_on_loopback: bool = False
+    """Take ``POST /v1/traces`` without a token from 127.0.0.1 / ::1 (a laptop demo)."""
+    max_ingest_mb: float = Field(default=8.0, gt=0)
+    cost_threshold_usd: float = Field(default=0.10, ge=0)
+    """A trace costing at least this sends ``cost_threshold`` to websocket subscribers."""
+
+
 class Settings(BaseSettings):
     """Everything the app can be told. Construct with keywords to override in tests."""
 
@@ -242,6 +258,7 @@ class Settings(BaseSettings):
     router: RouterSettings = Field(default_factory=RouterSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     insights: InsightSettings = Field(default_factory=InsightSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -46,6 +46,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    or_,
     select,
     text,
     union_all,
@@ -86,7 +87,10 @@ INDEXED_TEXT_MATCHES = 2_000
 DAYS_RECHECK_S = 60.0
 """How often the queries look for text indexes built since (one a day, by the store writer)."""
 CHAT_OPERATIONS = ("chat", "text_completion")
-USAGE = ("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cost_usd")
+USAGE = (
+    *("requests", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"),
+    *("cost_usd", "unpriced", "unpriced_tokens"),
+)
 
 
 class Bucket(StrEnum):
@@ -147,6 +151,33 @@ class TraceFilters:
 
 
 @dataclass(frozen=True)
+class AnalyticsFilters:
+    """The Analytics page's filters, shared by every chart and by the export; ``None`` means
+    any. ``customer`` is a user id; ``environment`` is ``deployment.environment.name``
+    (``"demo"`` for the demo history); ``model`` is the requested model (an Azure deployment)."""
+
+    provider: str | None = None
+    model: str | None = None
+    experiment: str | None = None
+    variant: str | None = None
+    scenario: str | None = None
+    customer: str | None = None
+    environment: str | None = None
+
+    def call_keys(self) -> dict[str, str]:
+        """The filters on rollup keys of LLM calls, by rollup column."""
+        given = {
+            "provider": self.provider,
+            "model": self.model,
+            "experiment": self.experiment,
+            "variant": self.variant,
+            "scenario": self.scenario,
+            "environment": self.environment,
+        }
+        return {key: value for key, value in given.items() if value is not None}
+
+
+@dataclass(frozen=True)
 class TracePage:
     """One page of the trace list, newest first."""
 
@@ -165,7 +196,7 @@ class TraceStoreUnavailable(RuntimeError):
 
 
 @contextmanager
-def _answering() -> Iterator[None]:
+def answering() -> Iterator[None]:
     """Turn a database failure into ``TraceStoreUnavailable``, one sentence for a page."""
     try:
         yield
@@ -227,10 +258,15 @@ class TraceQueries:
         *,
         top: int = TOP_SERIES,
     ) -> pd.DataFrame:
-        """Columns: bucket (UTC), [group], requests, input/output/cache-read tokens, cost_usd.
-        By user or conversation: the ``top`` spenders, then ``OTHERS``."""
+        """Columns: bucket (UTC), [group], requests, input/output/cache-read/cache-write
+        tokens, cost_usd, unpriced (calls without a price) and unpriced_tokens (their input and
+        output tokens). ``cost_usd`` leaves unpriced calls out, and is NaN where every call
+        was unpriced (never $0). By user or conversation: the ``top`` spenders, then
+        ``OTHERS``."""
         frame = self._frame(self.usage_select(window, bucket, group_by, top=top))
         frame["bucket"] = pd.to_datetime(frame["bucket"], utc=True)
+        all_unpriced = (frame["unpriced"] >= frame["requests"]) & (frame["requests"] > 0)
+        frame["cost_usd"] = frame["cost_usd"].astype(float).mask(all_unpriced)
         return frame
 
     def latency_percentiles(
@@ -340,7 +376,7 @@ class TraceQueries:
         if page < 1 or page_size < 1:
             raise QueryError("page and page_size start at 1.")
         filters = searchable(filters or TraceFilters())
-        with _answering():
+        with answering():
             matches, common = self._indexed_text_matches(filters)
         query = self.traces_select(filters, text_matches=matches, common_text=common)
         frame = self._frame(query.limit(page_size + 1).offset((page - 1) * page_size))
@@ -351,11 +387,68 @@ class TraceQueries:
         has_more = len(frame) > page_size
         return TracePage(frame.head(page_size).reset_index(drop=True), page, page_size, has_more)
 
+    def page_traces(
+        self,
+        filters: TraceFilters | None = None,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        before: tuple[datetime, str] | None = None,
+    ) -> TracePage:
+        """As ``list_traces``, by ``offset`` and ``limit`` and, for a cursor, only traces that
+        come after ``before`` (the start time and id of the last trace of the previous page) in
+        the newest-first order."""
+        if offset < 0 or limit < 1:
+            raise QueryError("offset starts at 0 and limit at 1.")
+        filters = searchable(filters or TraceFilters())
+        with answering():
+            matches, common = self._indexed_text_matches(filters)
+        query = self.traces_select(filters, text_matches=matches, common_text=common)
+        if before is not None:
+            start, trace_id = before
+            t = traces.c
+            query = query.where(
+                (t.start_time < start) | ((t.start_time == start) & (t.trace_id < trace_id))
+            )
+        frame = self._trace_frame(query.limit(limit + 1).offset(offset))
+        return TracePage(frame.head(limit).reset_index(drop=True), 0, limit, len(frame) > limit)
+
+    def search_traces(
+        self, groups: list[TraceFilters], *, match_all: bool, offset: int = 0, limit: int = 50
+    ) -> TracePage:
+        """Traces matching every group of filters (``match_all``) or any of them, newest first;
+        within a group the filters all hold (as in ``list_traces``)."""
+        if not groups:
+            return self.page_traces(offset=offset, limit=limit)
+        if offset < 0 or limit < 1:
+            raise QueryError("offset starts at 0 and limit at 1.")
+        conditions = []
+        for group in groups:
+            clause = self.traces_select(searchable(group)).whereclause
+            conditions.append(clause if clause is not None else literal(True))
+        combined = and_(*conditions) if match_all else or_(*conditions)
+        t = traces.c
+        query = select(traces).where(combined).order_by(t.start_time.desc(), t.trace_id.desc())
+        frame = self._trace_frame(query.limit(limit + 1).offset(offset))
+        return TracePage(frame.head(limit).reset_index(drop=True), 0, limit, len(frame) > limit)
+
+    def trace_summary(self, trace_id: str) -> pd.DataFrame:
+        """The trace list's row for one trace (empty when there is no such trace)."""
+        return self._trace_frame(select(traces).where(traces.c.trace_id == trace_id))
+
+    def _trace_frame(self, query: Select[Any]) -> pd.DataFrame:
+        frame = self._frame(query)
+        for column in ("start_time", "end_time"):
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+        frame["duration_ms"] = (frame["end_time"] - frame["start_time"]).dt.total_seconds() * 1e3
+        frame["status"] = np.where(frame["error_count"] > 0, "error", "ok")
+        return frame
+
     def trace_spans_select(self, trace_id: str) -> Select[Any]:
         """The spans of one trace by start time, read within the trace's own time range (from
         ``traces``): on TimescaleDB that touches one chunk, and in a compressed chunk only
         the batches that cover the range."""
-        with _answering(), self._engine.connect() as conn:
+        with answering(), self._engine.connect() as conn:
             bounds = conn.execute(
                 select(traces.c.start_time, traces.c.end_time).where(traces.c.trace_id == trace_id)
             ).first()
@@ -436,6 +529,13 @@ class TraceQueries:
             if model:
                 models.setdefault(str(trace_id), {})[str(model)] = None
         return {trace_id: ", ".join(names) for trace_id, names in models.items()}
+
+    def latest_trace_start(self) -> datetime | None:
+        """When the newest trace started (``None`` for an empty store): what the API's answers
+        give as ``Last-Modified``."""
+        with answering(), self._engine.connect() as conn:
+            value = conn.execute(select(func.max(traces.c.start_time))).scalar()
+        return pd.Timestamp(value).to_pydatetime() if value is not None else None
 
     def _has_text_index(self) -> bool:
         if self._text_index is None:
@@ -532,7 +632,7 @@ class TraceQueries:
         return self._frame(query)
 
     def _frame(self, query: Executable) -> pd.DataFrame:
-        with _answering(), self._engine.connect() as conn:
+        with answering(), self._engine.connect() as conn:
             if self._dialect.is_postgres:
                 conn.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
             result = conn.execute(query)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
@@ -50,6 +50,8 @@ class TelemetrySetupError(ValueError):
 
 class _StatsProcessor(Protocol):
     def stats(self) -> ExportStats: ...
+
+    def offer(self, spans: Sequence[ReadableSpan]) -> bool: ...
 
 
 class ObservatoryTracerProvider(TracerProvider):
@@ -158,6 +160,12 @@ class Observatory:
     def store_stats(self) -> ExportStats | None:
         """Spans written, pending and dropped by the trace store, or ``None`` without a store."""
         return self._store.stats() if self._store is not None else None
+
+    def offer_spans(self, spans: Sequence[ReadableSpan]) -> bool:
+        """Hand finished spans made elsewhere (an OTLP receiver) to the trace store, which
+        prices them and promotes their GenAI attributes like this process's own; ``False``
+        (nothing taken) when they do not all fit in its buffer, or without a store."""
+        return self._store.offer(spans) if self._store is not None else False
 
     @contextmanager
     def span(self, name: str, **attributes: AttributeValue) -> Iterator[Span]:

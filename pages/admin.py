@@ -16,6 +16,7 @@ from pages._shared.admin_insights import (
     render_experiment_admin,
     render_price_admin,
 )
+from pages._shared.api_clients import api_clients_section
 from pages._shared.resources import get_services
 
 services = get_services()
@@ -100,3 +101,4 @@ render_experiment_admin(services.db)
 render_alert_admin(trace_store, services.settings.insights)
 render_budget_admin(trace_store, services.settings.insights)
 render_price_admin(trace_store)
+api_clients_section(services)

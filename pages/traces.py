@@ -73,6 +73,8 @@ current_user()  # staff only: traces show every customer's conversations
 services = get_services()
 services.observatory.force_flush()
 wanted = st.query_params.get("trace")
+conversation = st.query_params.get("conversation")  # links from Analytics: one conversation's
+customer = st.query_params.get("customer")  # or one customer's traces
 
 st.title("🔎 Traces")
 st.caption(
@@ -81,7 +83,7 @@ st.caption(
 )
 
 left, middle, right = st.columns([2, 2, 3])
-window = left.selectbox("Time", list(WINDOWS), index=1)
+window = left.selectbox("Time", list(WINDOWS), index=3 if conversation or customer else 1)
 status = middle.segmented_control("Status", ["ok", "error"], default=None)
 text = right.text_input(
     "Search span names and attributes", placeholder="e.g. gpt-4o or get_order_status"
@@ -101,7 +103,12 @@ filters = TraceFilters(
     status=status,
     text=text or None,
     hide_roots=() if kb_traces else KB_ROOTS,
+    conversation_id=conversation,
+    user_id=customer,
 )
+if conversation or customer:
+    whose = f"conversation {conversation}" if conversation else f"customer {customer}"
+    st.caption(f"Showing the traces of {whose} (opened from Analytics).")
 try:
     page = services.traces.list_traces(filters, page=1, page_size=PAGE_SIZE)
 except TraceStoreUnavailable as exc:

@@ -11,6 +11,7 @@ from observability.insights.indexes import create_insight_indexes
 from observability.store.dialect import StoreDialect, detect_dialect
 from observability.store.schema import PLAIN_TABLES, metadata
 from observability.store.timescale import prepare_timescale
+from observability.store.upgrade import upgrade_store
 
 logger = logging.getLogger("observability.store")
 
@@ -48,6 +49,7 @@ def prepare_store(
             )
     else:
         metadata.create_all(engine, tables=list(PLAIN_TABLES))
+    upgrade_store(engine, dialect)
     if text_index and dialect.is_postgres:
         _create_text_index(engine)
     create_insight_indexes(engine)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -152,6 +152,20 @@ class StoreSpanProcessor(SpanProcessor):
         if full:
             self._wake.set()
 
+    def offer(self, spans: Sequence[ReadableSpan]) -> bool:
+        """Queue finished spans made elsewhere (an OTLP receiver) all together, or none of them
+        when they do not all fit in the buffer: then ``False`` and nothing is counted, so the
+        sender can send them again later."""
+        with self._lock:
+            if self._stopping or len(self._buffer) + len(self._inflight) + len(spans) > self._bound:
+                return False
+            self._ended += len(spans)
+            self._buffer.extend(spans)
+            full = len(self._buffer) >= self._batch_size
+        if full:
+            self._wake.set()
+        return True
+
     def stats(self) -> ExportStats:
         """Counts so far: written, pending (buffered or being written), dropped, last error."""
         with self._lock:
@@ -208,8 +222,9 @@ class StoreSpanProcessor(SpanProcessor):
             failed_before = self._failed_writes
             self._wake.set()  # try now rather than after the backoff
             self._idle.wait_for(
-                lambda: (not self._buffer and not self._inflight)
-                or self._failed_writes > failed_before,
+                lambda: (
+                    (not self._buffer and not self._inflight) or self._failed_writes > failed_before
+                ),
                 timeout_millis / 1000.0,
             )
             return not self._buffer and not self._inflight

@@ -35,8 +35,8 @@ from observability.store.schema import (
 _M = {name: i for i, name in enumerate(SUM_METRICS)}
 _SUMS = len(SUM_METRICS)
 _WIDTH = _SUMS + 2 * HISTOGRAM_BINS
-_REQUESTS, _ERRORS, _UNPRICED, _CACHE_HITS = (
-    _M[n] for n in ("requests", "errors", "unpriced", "cache_hits")
+_REQUESTS, _ERRORS, _UNPRICED, _UNPRICED_TOKENS, _CACHE_HITS = (
+    _M[n] for n in ("requests", "errors", "unpriced", "unpriced_tokens", "cache_hits")
 )
 _COST, _DURATION_SUM, _TTFC_COUNT, _TTFC_SUM = (
     _M[n] for n in ("cost_usd", "duration_ms_sum", "ttfc_count", "ttfc_ms_sum")
@@ -50,11 +50,11 @@ _T_ID, _T_START, _T_END, _T_ROOT, _T_SERVICE = (
     _T[n] for n in ("trace_id", "start_time", "end_time", "root_name", "service")
 )
 _T_SPANS, _T_CALLS, _T_ERRORS = (_T[n] for n in ("span_count", "call_count", "error_count"))
-_T_INPUT, _T_OUTPUT, _T_COST, _T_PROVIDER, _T_MODEL, _T_CONVERSATION, _T_USER = (
+_T_INPUT, _T_OUTPUT, _T_COST, _T_PROVIDER, _T_MODEL, _T_CONVERSATION, _T_USER, _T_ENV = (
     _T[n]
     for n in (
         "input_tokens", "output_tokens", "cost_usd", "provider", "model", "conversation_id",
-        "user_id",
+        "user_id", "environment",
     )
 )  # fmt: skip
 _NEW_TRACE: list[Any] = [
@@ -103,11 +103,12 @@ class RollupBatch:
             row.experiment or "",
             row.variant or "",
             row.scenario or "",
+            row.environment or "",
         )
         calls = self.minute.get(key)
         if calls is None:
             calls = self.minute[key] = [0] * _WIDTH
-        spender = (hour, row.user_id or "", row.conversation_id or "")
+        spender = (hour, row.user_id or "", row.conversation_id or "", *key[1:])
         spent = self.spenders.get(spender)
         if spent is None:
             spent = self.spenders[spender] = [0] * _SUMS
@@ -136,6 +137,8 @@ class RollupBatch:
             values[_REQUESTS] += 1
             values[_ERRORS] += error
             values[_UNPRICED] += unpriced
+            if unpriced:
+                values[_UNPRICED_TOKENS] += tokens[0] + tokens[1]
             values[_CACHE_HITS] += cache_hit
             values[_COST] += cost
             for index, count in zip(_TOKENS, tokens, strict=True):
@@ -208,6 +211,8 @@ class RollupBatch:
             trace[_T_CONVERSATION] = row.conversation_id
         if not trace[_T_USER]:
             trace[_T_USER] = row.user_id
+        if not trace[_T_ENV]:
+            trace[_T_ENV] = row.environment
         if not is_call:
             return
         trace[_T_CALLS] += 1
@@ -250,6 +255,10 @@ def call_metrics(*, histograms: bool) -> list[Any]:
         _when(call).label("requests"),
         _when(and_(call, c.status == "error")).label("errors"),
         _when(and_(call, c.cost_status == "unpriced")).label("unpriced"),
+        _when(
+            and_(call, c.cost_status == "unpriced"),
+            func.coalesce(c.input_tokens, 0) + func.coalesce(c.output_tokens, 0),
+        ).label("unpriced_tokens"),
         *(
             _when(call, func.coalesce(c[name], 0)).label(name)
             for name in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
@@ -279,6 +288,7 @@ def dimension_columns() -> dict[str, Any]:
         "scenario": func.coalesce(c.scenario, ""),
         "user_id": func.coalesce(c.user_id, ""),
         "conversation_id": func.coalesce(c.conversation_id, ""),
+        "environment": func.coalesce(c.environment, ""),
     }
 
 

@@ -63,6 +63,7 @@ class SpanRow(NamedTuple):
     simulated: bool | None = None
     attributes: str = "{}"
     events: str | None = None
+    environment: str | None = None
 
 
 def span_to_row(span: ReadableSpan) -> SpanRow:
@@ -77,6 +78,7 @@ def span_to_row(span: ReadableSpan) -> SpanRow:
     parent = span.parent
     status = span.status
     events = span.events
+    resource = span.resource.attributes
     texts = _typed(
         (
             get(attr.OPERATION_NAME),
@@ -127,7 +129,7 @@ def span_to_row(span: ReadableSpan) -> SpanRow:
             parent.span_id.to_bytes(8, "big").hex() if parent else None,
             span.name,
             _KIND[span.kind],
-            span.resource.attributes.get(attr.SERVICE_NAME),
+            resource.get(attr.SERVICE_NAME),
             _time(end_ns) if end_ns is not None else None,
             (end_ns - start_ns) / 1e6 if end_ns else None,
             _STATUS[status.status_code],
@@ -155,6 +157,7 @@ def span_to_row(span: ReadableSpan) -> SpanRow:
             None if simulated is None else bool(simulated),
             _json(attributes),
             _events(events) if events else None,
+            _text(get(attr.DEPLOYMENT_ENVIRONMENT) or resource.get(attr.DEPLOYMENT_ENVIRONMENT)),
         ),
     )
 

@@ -103,9 +103,12 @@ spans = Table(
     Column("simulated", Boolean),
     Column("attributes", JsonText),
     Column("events", JsonText),
+    Column("environment", String(64)),
 )
 Index("ix_spans_start_time", spans.c.start_time)
 Index("ix_spans_conversation", spans.c.conversation_id)
+Index("ix_spans_name", spans.c.name, spans.c.start_time)
+"""The quality charts read the spans of turns, votes, escalations and redactions by name."""
 
 SPAN_COLUMNS: tuple[str, ...] = tuple(c.name for c in spans.columns)
 
@@ -127,20 +130,23 @@ traces = Table(
     Column("model", String(128)),
     Column("conversation_id", String(128)),
     Column("user_id", String(128)),
+    Column("environment", String(64)),
 )
 Index("ix_traces_start_time", traces.c.start_time, traces.c.trace_id)
 Index("ix_traces_conversation", traces.c.conversation_id)
 Index("ix_traces_user", traces.c.user_id)
 Index("ix_traces_cost", traces.c.cost_usd)
 
-CALL_DIMENSIONS = ("provider", "model", "experiment", "variant", "scenario")
+CALL_DIMENSIONS = ("provider", "model", "experiment", "variant", "scenario", "environment")
 """Keys of the per-minute/per-hour call rollups (besides ``bucket``)."""
-SPENDER_DIMENSIONS = ("user_id", "conversation_id")
-"""Keys of the per-hour spender rollup (besides ``bucket``)."""
+SPENDER_DIMENSIONS = ("user_id", "conversation_id", *CALL_DIMENSIONS)
+"""Keys of the per-hour spender rollup (besides ``bucket``): every filter of the Analytics page
+applies to its breakdowns by customer and conversation."""
 SUM_METRICS = (
     "requests",
     "errors",
     "unpriced",
+    "unpriced_tokens",
     "input_tokens",
     "output_tokens",
     "cache_read_tokens",

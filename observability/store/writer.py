@@ -200,4 +200,5 @@ def _trace_update(dialect_name: str) -> dict[str, Any]:
         "model": keep,
         "conversation_id": keep,
         "user_id": keep,
+        "environment": keep,
     }

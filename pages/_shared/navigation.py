@@ -40,12 +40,13 @@ PAGES = (
         "pages/knowledge_base.py", "Knowledge base", ":material/menu_book:", STAFF, "Knowledge"
     ),
     PageEntry(TRACES_PAGE, "Traces", ":material/timeline:", STAFF, "Observability"),
+    PageEntry("pages/analytics.py", "Analytics", ":material/monitoring:", STAFF, "Observability"),
     PageEntry(
         "pages/admin.py", "Admin", ":material/admin_panel_settings:", frozenset({ADMIN}), "Admin"
     ),
 )
-"""Every built page; the first is the default. Traces show every customer's conversations,
-so they are for staff only."""
+"""Every built page; the first is the default. Traces and Analytics show every customer's
+conversations, so they are for staff only."""
 
 
 def pages_for(role: str) -> dict[str, list[PageEntry]]:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core import settings as settings_module
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "ui.py")
 
 
 @pytest.fixture

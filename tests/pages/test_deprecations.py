@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGE_FILES = sorted([ROOT / "app.py", *(ROOT / "pages").rglob("*.py")])
+PAGE_FILES = sorted([ROOT / "ui.py", *(ROOT / "pages").rglob("*.py")])
 
 
 @pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: str(p.relative_to(ROOT)))

@@ -49,7 +49,7 @@ def test_every_page_of_the_role_renders_without_errors_or_stray_text(
         assert not at.error, (page, [e.value for e in at.error])
         assert at.title, f"{page} drew nothing"
         shown = shown_text(at)
-        scripts = bare_strings(ROOT / "app.py") + bare_strings(ROOT / page)
+        scripts = bare_strings(ROOT / "ui.py") + bare_strings(ROOT / page)
         strays = [s for s in scripts if any(s[:60] in text for text in shown)]
         assert not strays, (page, strays)
 

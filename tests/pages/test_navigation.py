@@ -14,11 +14,13 @@ def _titles(role: Role) -> list[str]:
 def test_customers_see_the_chat_but_not_the_traces_of_every_customer() -> None:
     assert _titles(Role.CUSTOMER) == ["Home", "Customer chat"]
     assert not can_open(Role.CUSTOMER, "pages/traces.py")
+    assert not can_open(Role.CUSTOMER, "pages/analytics.py")
+    assert can_open(Role.AGENT, "pages/analytics.py") and can_open(Role.ADMIN, "pages/analytics.py")
     assert can_open(Role.AGENT, "pages/traces.py") and can_open(Role.ADMIN, "pages/traces.py")
 
 
 def test_agents_get_the_desk_and_the_knowledge_base_but_not_admin() -> None:
-    assert _titles(Role.AGENT) == ["Home", "Agent view", "Knowledge base", "Traces"]
+    assert _titles(Role.AGENT) == ["Home", "Agent view", "Knowledge base", "Traces", "Analytics"]
 
 
 def test_admins_see_every_page_in_sections() -> None:

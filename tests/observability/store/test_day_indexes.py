@@ -135,6 +135,7 @@ def test_an_indexed_day_is_read_through_its_index(stores: tuple[Engine, Engine])
         query = union_all(*day_index_arms(days, None, condition)).compile(indexed)
         # So few spans are cheaper to find by time: take the indexes on time away (rolled back).
         conn.execute(text("DROP INDEX ix_spans_start_time"))
+        conn.execute(text("DROP INDEX ix_spans_name"))
         conn.execute(text("ALTER TABLE spans DROP CONSTRAINT spans_pkey"))
         conn.execute(text("SET LOCAL enable_seqscan = off"))
         plan = "\n".join(conn.exec_driver_sql(f"EXPLAIN {query}", query.params).scalars())

@@ -113,3 +113,13 @@ def test_a_failed_span_keeps_its_status_message_and_events() -> None:
     [event] = json.loads(row.events or "[]")
     assert event["name"] == "retry" and event["attributes"] == {"after_s": 1.5}
     assert event["time"] == "2025-12-01T12:00:00.123457+00:00"
+
+
+def test_the_environment_is_the_spans_own_else_its_resources() -> None:
+    resource = Resource.create({"service.name": "support", "deployment.environment.name": "prod"})
+    own = _span({"deployment.environment.name": "demo"}, resource=resource)
+    inherited = _span({}, resource=resource)
+
+    assert span_to_row(own).environment == "demo"
+    assert span_to_row(inherited).environment == "prod"
+    assert span_to_row(_span({})).environment is None

@@ -1,0 +1,88 @@
+"""``/ws``: a token in the query or the first message, subscriptions, events as traces end,
+cost thresholds, and a client that falls behind is dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from observability.api.events import EventHub, EventType
+from tests.api.conftest import ApiHarness
+from tests.api.otlp_payloads import chat_spans, protobuf_request
+
+
+def test_token_in_the_query_and_trace_created_when_our_trace_ends(harness: ApiHarness) -> None:
+    token = harness.token(("traces:read",))
+    with harness.http.websocket_connect(f"/ws?token={token}") as ws:
+        assert ws.receive_json()["type"] == "authenticated"
+        ws.send_json({"type": "subscribe", "events": ["trace_created"]})
+        assert ws.receive_json()["events"] == ["trace_created"]
+        with harness.observatory.span("turn") as root, harness.observatory.span("retrieval kb"):
+            pass
+        event = ws.receive_json()
+    assert event["type"] == "trace_created"
+    assert event["data"]["trace_id"] == format(root.get_span_context().trace_id, "032x")
+    assert event["data"]["spans"] == 2 and event["data"]["root_name"] == "turn"
+    assert event["data"]["published_after_ms"] < 1000
+
+
+def test_token_as_first_message_and_cost_threshold_from_ingested_spans(
+    harness: ApiHarness,
+) -> None:
+    token = harness.token(("traces:read", "costs:read"))
+    with harness.http.websocket_connect("/ws") as ws:
+        ws.send_json({"type": "auth", "token": token})
+        assert ws.receive_json()["type"] == "authenticated"
+        ws.send_json({"type": "subscribe", "events": ["cost_threshold"],
+                      "cost_threshold_usd": 0.0005})  # fmt: skip
+        assert ws.receive_json()["cost_threshold_usd"] == 0.0005
+        spans = chat_spans(1)  # 1,200 + 300 tokens of gpt-4o-mini: $0.00036
+        costly = chat_spans(1)
+        costly[0]["attributes"]["gen_ai.usage.input_tokens"] = 10_000  # $0.00168
+        headers = {"Content-Type": "application/x-protobuf", **harness.auth(("ingest:write",))}
+        for batch in (spans, costly):
+            body = protobuf_request(batch)
+            assert harness.http.post("/v1/traces", content=body, headers=headers).status_code == 200
+        event = ws.receive_json()
+    assert event["type"] == "cost_threshold"
+    assert event["data"]["trace_id"] == costly[0]["trace_id"].hex()
+    assert event["data"]["cost_usd"] == pytest.approx(10_000 * 0.15e-6 + 300 * 0.6e-6)
+    assert event["data"]["service"] == "billing-service"
+
+
+def test_bad_token_or_missing_scope_is_refused(harness: ApiHarness) -> None:
+    with harness.http.websocket_connect("/ws?token=nope") as ws:
+        assert ws.receive_json()["type"] == "error"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 1008
+    token = harness.token(("traces:read",))
+    with harness.http.websocket_connect(f"/ws?token={token}") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "subscribe", "events": ["anomaly"]})
+        assert "metrics:read" in ws.receive_json()["message"]
+
+
+def test_a_client_that_falls_behind_is_dropped_without_slowing_the_publisher() -> None:
+    dropped = []
+
+    async def scenario() -> None:
+        hub = EventHub(queue_events=5, on_drop=lambda: dropped.append(1))
+        slow = hub.subscribe()
+        slow.events = {EventType.ANOMALY}
+        began = time.perf_counter()
+        for number in range(50):
+            hub.publish(EventType.ANOMALY, {"n": number})
+        assert time.perf_counter() - began < 0.5
+        await asyncio.sleep(0.05)  # the hand-offs run on the loop
+        assert slow.dropped.is_set()
+        assert slow.queue.qsize() == 5
+        hub.publish(EventType.ANOMALY, {"n": 99})
+        await asyncio.sleep(0.01)
+        assert slow.queue.qsize() == 5
+
+    asyncio.run(scenario())
+    assert dropped == [1]
