@@ -20,10 +20,12 @@ def test_admin_creates_sees_once_and_revokes_a_client(app_env: Path) -> None:  #
     assert not at.exception, at.exception
     assert any("No API client yet" in i.value for i in at.info)
 
-    at.text_input[0].set_value("Billing dashboard")
-    at.multiselect[0].set_value(["traces:read", "costs:read"])
-    at.button[0].click()  # Create client (the form's submit button)
-    at.run()
+    [name] = [t for t in at.text_input if t.placeholder == "Billing dashboard"]
+    name.set_value("Billing dashboard")
+    [scopes] = [m for m in at.multiselect if "traces:read" in m.options]
+    scopes.set_value(["traces:read", "costs:read"])
+    [create] = [b for b in at.button if b.label == "Create client"]
+    create.click().run()
     assert not at.exception, at.exception
 
     secret_block = at.code[0].value
