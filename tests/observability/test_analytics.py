@@ -136,8 +136,8 @@ def test_breakdowns_keep_the_top_and_sum_the_rest(stores: dict[str, AnalyticsQue
 def test_tiles_compare_with_the_previous_period(stores: dict[str, AnalyticsQueries]) -> None:
     queries = stores["sqlite"]
     periods = queries.periods(WINDOW, AnalyticsFilters())
-    outcomes = queries.outcomes(Window(previous(WINDOW).start, WINDOW.end), AnalyticsFilters())
-    tiles = {t.label: t for t in dashboard.tiles(periods, outcomes, pd.Timestamp(WINDOW.start))}
+    outcomes = queries.outcomes(WINDOW, AnalyticsFilters())
+    tiles = {t.label: t for t in dashboard.tiles(periods, outcomes)}
 
     now, before = len(_calls()), len(_calls(previous(WINDOW)))
     assert tiles["Requests"].value == now and tiles["Requests"].before == before
