@@ -72,7 +72,9 @@ class PageView:
     filters: AnalyticsFilters
 
 
-def _extra(trace_id: int, at: int, ids: dict[str, Any], rng: random.Random) -> list[ReadableSpan]:
+def turn_spans(
+    trace_id: int, at: int, ids: dict[str, Any], rng: random.Random
+) -> list[ReadableSpan]:
     """The non-call spans of a chat turn in this trace."""
     made = [("turn", {**ids, "observatory.quality.score": round(rng.random(), 2),
                       "observatory.turn.status": "answered"})]  # fmt: skip
@@ -116,7 +118,7 @@ def page_spans(count: int, now: datetime) -> Iterator[ReadableSpan]:
             made += 1
             if span.parent is None and span.context is not None and made < share:
                 ids = {k: v for k, v in (span.attributes or {}).items() if k != "observatory.route"}
-                for extra in _extra(span.context.trace_id, span.start_time or 0, ids, rng):
+                for extra in turn_spans(span.context.trace_id, span.start_time or 0, ids, rng):
                     extra._resource = span.resource
                     yield extra
                     made += 1

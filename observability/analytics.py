@@ -381,7 +381,7 @@ def _attribute(dialect: StoreDialect, attributes: Any, key: str) -> Any:
         case StoreDialect.SQLITE:
             return func.json_extract(attributes, f'$."{key}"')
         case StoreDialect.POSTGRESQL | StoreDialect.TIMESCALEDB:
-            return cast(attributes, JSON())[key].astext
+            return cast(attributes, JSON())[key].as_string()
         case _:
             assert_never(dialect)
 
