@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, timedelta
+from functools import partial
 from typing import Any, assert_never
 
 import pandas as pd
@@ -37,6 +38,7 @@ from sqlalchemy import (
     literal_column,
     select,
     true,
+    type_coerce,
 )
 
 from observability.queries import (
@@ -85,6 +87,8 @@ QUALITY_SCORE, TURN_STATUS, ANSWERED = (
 )
 VOTE, VOTED_AT = "observatory.annotation.value", "observatory.annotation.made_at"
 PII_KINDS = "observatory.pii.kinds"
+TURN_IDS = ("experiment", "variant", "scenario", "environment", "user_id")
+"""A turn's own ids, which the filters match (its provider and model are its trace's)."""
 
 
 def bucket_for(window: Window) -> Bucket:
@@ -192,50 +196,49 @@ class AnalyticsQueries:
         """Chat turns and PII redactions matching ``filters`` in ``window`` and the period
         before it (see ``Outcomes``). A vote and an escalation count for the turn whose trace
         they are in; a turn's provider and model are its trace's first chat call's."""
-        s, turn, tr = spans.c, spans.alias("turn"), traces.c
+        s, tr = spans.c, traces.c
         both = Window(previous(window).start, window.end)
-        in_both = [s.start_time >= both.start, s.start_time < both.end]
-        made_at = _attribute(self._dialect, s.attributes, VOTED_AT)
-        votes = (
+        is_turn = s.name == TURN
+        attribute = partial(_attribute, self._dialect, s.attributes)
+        up = case((cast(attribute(VOTE), Float()) > 0, literal("u")), else_=literal("d"))
+        per_trace = (
             select(
                 s.trace_id,
-                cast(_attribute(self._dialect, s.attributes, VOTE), Float()).label("vote"),
-                func.row_number()
-                .over(partition_by=s.trace_id, order_by=made_at.desc())
-                .label("newest"),
+                type_coerce(func.max(case((is_turn, s.start_time))), UtcDateTime()).label(
+                    "start_time"
+                ),
+                *(func.max(case((is_turn, s[k]))).label(k) for k in TURN_IDS),
+                _count(is_turn).label("turns"),
+                func.max(case((is_turn, cast(attribute(QUALITY_SCORE), Float())))).label("score"),
+                func.max(case((and_(is_turn, attribute(TURN_STATUS) == ANSWERED), 1), else_=0))
+                .label("answered"),
+                func.max(case((s.name == ESCALATION, 1), else_=0)).label("escalated"),
+                func.max(case((s.name == FEEDBACK, attribute(VOTED_AT).concat(up)))).label("vote"),
             )
-            .where(s.name == FEEDBACK, *in_both)
-            .subquery("votes")
-        )
-        escalated = (
-            select(s.trace_id).where(s.name == ESCALATION, *in_both).group_by(s.trace_id)
-        ).subquery("escalated")
-        score = cast(_attribute(self._dialect, turn.c.attributes, QUALITY_SCORE), Float())
-        answered = _attribute(self._dialect, turn.c.attributes, TURN_STATUS) == ANSWERED
-        handed = escalated.c.trace_id.is_not(None)
+            .where(s.name.in_((TURN, FEEDBACK, ESCALATION)), *_in(spans, both))
+            .group_by(s.trace_id)
+            .subquery("per_trace")
+        )  # fmt: skip
+        turn = per_trace.c
         keys = [
-            self._period(turn.c.start_time, window).label("period"),
-            self._truncate(turn.c.start_time, bucket_for(window)).label("bucket"),
+            self._period(turn.start_time, window).label("period"),
+            self._truncate(turn.start_time, bucket_for(window)).label("bucket"),
             func.coalesce(tr.provider, "").label("provider"),
             func.coalesce(tr.model, "").label("model"),
         ]
         query = (
             select(
                 *keys,
-                func.count().label("turns"),
-                func.count(score).label("scored"),
-                func.coalesce(func.sum(score), 0.0).label("quality_sum"),
-                _count(and_(answered, ~handed)).label("resolved"),
-                _count(handed).label("escalated"),
-                _count(votes.c.vote > 0).label("up"),
-                _count(votes.c.vote < 0).label("down"),
+                func.sum(turn.turns).label("turns"),
+                func.count(turn.score).label("scored"),
+                func.coalesce(func.sum(turn.score), 0.0).label("quality_sum"),
+                _count(and_(turn.answered == 1, turn.escalated == 0)).label("resolved"),
+                func.sum(turn.escalated).label("escalated"),
+                _count(turn.vote.endswith("u")).label("up"),
+                _count(turn.vote.endswith("d")).label("down"),
             )
-            .select_from(
-                turn.outerjoin(traces, tr.trace_id == turn.c.trace_id)
-                .outerjoin(votes, and_(votes.c.trace_id == turn.c.trace_id, votes.c.newest == 1))
-                .outerjoin(escalated, escalated.c.trace_id == turn.c.trace_id)
-            )
-            .where(turn.c.name == TURN, *_in(turn, both), *_own_filters(turn, filters))
+            .select_from(per_trace.outerjoin(traces, tr.trace_id == turn.trace_id))
+            .where(turn.turns > 0, *_own_filters(per_trace, filters))
             .group_by(*keys)
         )
         return Outcomes(self._frame(query), self._redactions(window, filters))
