@@ -50,7 +50,7 @@ from observability.queries import (
     answering,
     histogram_percentile,
 )
-from observability.store.dialect import StoreDialect, truncate_time
+from observability.store.dialect import StoreDialect, TimeUnit, truncate_time
 from observability.store.rollups import call_metrics, dimension_columns, rollup_filter
 from observability.store.schema import (
     CALL_DIMENSIONS,
@@ -67,6 +67,8 @@ from observability.store.schema import (
 
 FLOAT_SUMS = ("cost_usd", "duration_ms_sum", "ttfc_ms_sum")
 HOURLY_UP_TO = timedelta(days=7)
+QUALITY_HOURLY_UP_TO = timedelta(days=2)
+UNITS: dict[Bucket, TimeUnit] = {Bucket.MINUTE: "minute", Bucket.HOUR: "hour", Bucket.DAY: "day"}
 CURRENT, PREVIOUS = "current", "previous"
 """The range asked for and the one of the same length just before it."""
 """Over-time charts: minute points up to six hours, hour points up to seven days, then days."""
@@ -97,6 +99,12 @@ def bucket_for(window: Window) -> Bucket:
     if length <= MINUTE_ROLLUP_UP_TO:
         return Bucket.MINUTE
     return Bucket.HOUR if length <= HOURLY_UP_TO else Bucket.DAY
+
+
+def quality_bucket(window: Window) -> Bucket:
+    """The grain of the quality chart: hours up to two days, then days (a few turns a minute
+    make a jagged line of zeros and ones)."""
+    return Bucket.HOUR if window.end - window.start <= QUALITY_HOURLY_UP_TO else Bucket.DAY
 
 
 def previous(window: Window) -> Window:
@@ -222,18 +230,20 @@ class AnalyticsQueries:
         turn = per_trace.c
         keys = [
             self._period(turn.start_time, window).label("period"),
-            self._truncate(turn.start_time, bucket_for(window)).label("bucket"),
+            truncate_time(
+                self._dialect, turn.start_time, UNITS[quality_bucket(window)], UtcDateTime()
+            ).label("bucket"),
             func.coalesce(tr.provider, "").label("provider"),
             func.coalesce(tr.model, "").label("model"),
         ]
         query = (
             select(
                 *keys,
-                func.sum(turn.turns).label("turns"),
+                _sum(turn.turns).label("turns"),
                 func.count(turn.score).label("scored"),
                 func.coalesce(func.sum(turn.score), 0.0).label("quality_sum"),
                 _count(and_(turn.answered == 1, turn.escalated == 0)).label("resolved"),
-                func.sum(turn.escalated).label("escalated"),
+                _sum(turn.escalated).label("escalated"),
                 _count(turn.vote.endswith("u")).label("up"),
                 _count(turn.vote.endswith("d")).label("down"),
             )
