@@ -65,7 +65,9 @@ ENV_NAMES: dict[str, tuple[str, str]] = {
 
 class AppSettings(BaseModel):
     data_dir: Path = PROJECT_ROOT / "data"
-    environment: str = "demo"
+    environment: str = "local"
+    """``deployment.environment.name`` of the app's own spans (``APP_ENVIRONMENT``); the demo
+    history's spans say ``demo``, so Analytics can tell them apart."""
     seed_on_start: bool = True
     store_timezone: str = "America/Los_Angeles"
     """Where the shop's stores are: appointment hours are wall-clock times there."""
