@@ -10,15 +10,15 @@ q.options(window)                      # the values each filter can take
 LLM calls are read from the rollups: the per-minute one for ranges up to six hours, else the
 per-hour one. A customer filter reads that customer's calls from the spans instead (the call
 rollups are not kept per customer; one customer's spans are few and found through their traces).
-Turns, votes, escalations and redactions are not calls: they are read from their spans by name.
-No cache here: the page caches each answer for a few seconds.
+Turns, votes and escalations are not calls: each trace's row in ``traces`` holds what its turn
+came to (the writer keeps it); PII redactions are read from their spans by name. No cache
+here: the page caches each answer for a few seconds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, timedelta
-from functools import partial
 from typing import Any, assert_never
 
 import pandas as pd
@@ -27,7 +27,6 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Engine,
-    Float,
     FromClause,
     Select,
     and_,
@@ -38,7 +37,6 @@ from sqlalchemy import (
     literal_column,
     select,
     true,
-    type_coerce,
 )
 
 from observability.queries import (
@@ -51,7 +49,7 @@ from observability.queries import (
     histogram_percentile,
 )
 from observability.store.dialect import StoreDialect, TimeUnit, truncate_time
-from observability.store.rollups import call_metrics, dimension_columns, rollup_filter
+from observability.store.rollups import REDACTION, call_metrics, dimension_columns, rollup_filter
 from observability.store.schema import (
     CALL_DIMENSIONS,
     DURATION_BINS,
@@ -74,23 +72,7 @@ CURRENT, PREVIOUS = "current", "previous"
 """Over-time charts: minute points up to six hours, hour points up to seven days, then days."""
 REST = "(rest)"
 """The row of a breakdown that sums everyone outside the top ones."""
-TURN, FEEDBACK, ESCALATION, REDACTION = (
-    "turn",
-    "annotation feedback",
-    "summarise_escalation",
-    "redact_pii",
-)
-"""Span names: a chat turn, a customer's vote on an answer, a hand-off to a human agent and a
-PII redaction (see ``observability.annotations`` and the engine in ``core``)."""
-QUALITY_SCORE, TURN_STATUS, ANSWERED = (
-    "observatory.quality.score",
-    "observatory.turn.status",
-    "answered",
-)
-VOTE, VOTED_AT = "observatory.annotation.value", "observatory.annotation.made_at"
 PII_KINDS = "observatory.pii.kinds"
-TURN_IDS = ("experiment", "variant", "scenario", "environment", "user_id")
-"""A turn's own ids, which the filters match (its provider and model are its trace's)."""
 
 
 def bucket_for(window: Window) -> Bucket:
@@ -117,9 +99,9 @@ class Outcomes:
     """What the customers got, in a range (``period`` "current") and the one before it."""
 
     turns: pd.DataFrame
-    """period, bucket, provider, model, turns, scored (turns with a quality score),
-    quality_sum, resolved (answered with no hand-off), escalated, up and down (turns whose
-    latest vote is a thumbs up or down)."""
+    """period, bucket (hours up to two days, then days), provider, model, turns, scored
+    (turns with a quality score), quality_sum, resolved (answered with no hand-off),
+    escalated, up and down (turns whose latest vote is a thumbs up or down)."""
     redactions: pd.DataFrame
     """period, kind, texts: how many texts had each kind of PII redacted."""
 
@@ -201,61 +183,40 @@ class AnalyticsQueries:
         return pd.concat([frame, rest_row], ignore_index=True)
 
     def outcomes(self, window: Window, filters: AnalyticsFilters) -> Outcomes:
-        """Chat turns and PII redactions matching ``filters`` in ``window`` and the period
-        before it (see ``Outcomes``). A vote and an escalation count for the turn whose trace
-        they are in; a turn's provider and model are its trace's first chat call's."""
-        s, tr = spans.c, traces.c
+        """Chat turns matching ``filters`` in ``window`` and the period before it, and PII
+        redactions in ``window`` (see ``Outcomes``). Read from ``traces``, where the writer
+        keeps what each trace's turn came to: its quality, status, hand-offs and latest vote;
+        a turn's provider and model are its trace's first chat call's."""
+        t = traces.c
         both = Window(previous(window).start, window.end)
-        is_turn = s.name == TURN
-        attribute = partial(_attribute, self._dialect, s.attributes)
-        up = case((cast(attribute(VOTE), Float()) > 0, literal("u")), else_=literal("d"))
-        per_trace = (
-            select(
-                s.trace_id,
-                type_coerce(func.max(case((is_turn, s.start_time))), UtcDateTime()).label(
-                    "start_time"
-                ),
-                *(func.max(case((is_turn, s[k]))).label(k) for k in TURN_IDS),
-                _count(is_turn).label("turns"),
-                func.max(case((is_turn, cast(attribute(QUALITY_SCORE), Float())))).label("score"),
-                func.max(case((and_(is_turn, attribute(TURN_STATUS) == ANSWERED), 1), else_=0))
-                .label("answered"),
-                func.max(case((s.name == ESCALATION, 1), else_=0)).label("escalated"),
-                func.max(case((s.name == FEEDBACK, attribute(VOTED_AT).concat(up)))).label("vote"),
-            )
-            .where(s.name.in_((TURN, FEEDBACK, ESCALATION)), *_in(spans, both))
-            .group_by(s.trace_id)
-            .subquery("per_trace")
-        )  # fmt: skip
-        turn = per_trace.c
         keys = [
-            self._period(turn.start_time, window).label("period"),
+            self._period(t.start_time, window).label("period"),
             truncate_time(
-                self._dialect, turn.start_time, UNITS[quality_bucket(window)], UtcDateTime()
+                self._dialect, t.start_time, UNITS[quality_bucket(window)], UtcDateTime()
             ).label("bucket"),
-            func.coalesce(tr.provider, "").label("provider"),
-            func.coalesce(tr.model, "").label("model"),
+            func.coalesce(t.provider, "").label("provider"),
+            func.coalesce(t.model, "").label("model"),
         ]
+        escalated = func.coalesce(t.escalated, 0) > 0
         query = (
             select(
                 *keys,
-                _sum(turn.turns).label("turns"),
-                func.count(turn.score).label("scored"),
-                func.coalesce(func.sum(turn.score), 0.0).label("quality_sum"),
-                _count(and_(turn.answered == 1, turn.escalated == 0)).label("resolved"),
-                _sum(turn.escalated).label("escalated"),
-                _count(turn.vote.endswith("u")).label("up"),
-                _count(turn.vote.endswith("d")).label("down"),
+                _sum(t.turns).label("turns"),
+                func.count(t.quality).label("scored"),
+                func.coalesce(func.sum(t.quality), 0.0).label("quality_sum"),
+                _count(and_(t.answered == 1, ~escalated)).label("resolved"),
+                _count(escalated).label("escalated"),
+                _count(t.vote > 0).label("up"),
+                _count(t.vote < 0).label("down"),
             )
-            .select_from(per_trace.outerjoin(traces, tr.trace_id == turn.trace_id))
-            .where(turn.turns > 0, *_own_filters(per_trace, filters))
+            .where(t.start_time >= both.start, t.start_time < both.end, t.turns > 0)
+            .where(*_trace_filters(filters))
             .group_by(*keys)
         )
         return Outcomes(self._frame(query), self._redactions(window, filters))
 
     def _redactions(self, window: Window, filters: AnalyticsFilters) -> pd.DataFrame:
-        """period, kind, texts: how many texts had each kind of PII redacted."""
-        both = Window(previous(window).start, window.end)
+        """period ("current"), kind, texts: how many texts had each kind of PII redacted."""
         redaction, tr = spans.alias("redaction"), traces.c
         kinds = _array_items(self._dialect, redaction.c.attributes, PII_KINDS)
         period = self._period(redaction.c.start_time, window).label("period")
@@ -267,7 +228,7 @@ class AnalyticsQueries:
             )
             .where(
                 redaction.c.name == REDACTION,
-                *_in(redaction, both),
+                *_in(redaction, window),
                 *_own_filters(redaction, filters),
             )
             .group_by(period, kind)
@@ -388,15 +349,13 @@ def _own_filters(table: Any, filters: AnalyticsFilters) -> list[ColumnElement[bo
     return conditions
 
 
-def _attribute(dialect: StoreDialect, attributes: Any, key: str) -> Any:
-    """One attribute of a span's JSON attributes, as text (numbers as written)."""
-    match dialect:
-        case StoreDialect.SQLITE:
-            return func.json_extract(attributes, f'$."{key}"')
-        case StoreDialect.POSTGRESQL | StoreDialect.TIMESCALEDB:
-            return cast(attributes, JSON())[key].as_string()
-        case _:
-            assert_never(dialect)
+def _trace_filters(filters: AnalyticsFilters) -> list[ColumnElement[bool]]:
+    """``filters`` on ``traces`` rows (ids of their first span that has them)."""
+    t = traces.c
+    conditions = [func.coalesce(t[k], "") == v for k, v in filters.call_keys().items()]
+    if filters.customer is not None:
+        conditions.append(t.user_id == filters.customer)
+    return conditions
 
 
 def _array_items(dialect: StoreDialect, attributes: Any, key: str) -> Any:

@@ -149,9 +149,7 @@ _KEY_AFTER_WORD = re.compile(
     r"(?:\s+(?:is|was))?\s*[:=]?\s*[\"']?(?P<value>[A-Za-z0-9_\-./+=]{16,})"
 )
 # Letters of any script on both sides of the @: josé.garcía@correo.es, jürgen@straße.de.
-_EMAIL = re.compile(
-    r"(?<![\w.+-])[^\W_][\w.%+'-]*@[^\W_][\w-]*(?:\.[\w-]+)*\.[^\W\d_]{2,}"
-)
+_EMAIL = re.compile(r"(?<![\w.+-])[^\W_][\w.%+'-]*@[^\W_][\w-]*(?:\.[\w-]+)*\.[^\W\d_]{2,}")
 _IBAN = re.compile(r"(?i)(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}")
 # Groups of digits split by a space, a dash or a line break (a number wrapped by the chat box).
 _DIGIT_GROUPS = re.compile(r"(?<![\w-])\d+(?:(?:[ -]|[ \t]*\r?\n[ \t]*)\d+)*(?![\w]|-\d)")

@@ -208,8 +208,9 @@ class StoreSpanProcessor(SpanProcessor):
             failed_before = self._failed_writes
             self._wake.set()  # try now rather than after the backoff
             self._idle.wait_for(
-                lambda: (not self._buffer and not self._inflight)
-                or self._failed_writes > failed_before,
+                lambda: (
+                    (not self._buffer and not self._inflight) or self._failed_writes > failed_before
+                ),
                 timeout_millis / 1000.0,
             )
             return not self._buffer and not self._inflight
