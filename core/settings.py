@@ -65,7 +65,9 @@ ENV_NAMES: dict[str, tuple[str, str]] = {
 
 class AppSettings(BaseModel):
     data_dir: Path = PROJECT_ROOT / "data"
-    environment: str = "demo"
+    environment: str = "local"
+    """``deployment.environment.name`` of the app's own spans (``APP_ENVIRONMENT``); the demo
+    history's spans say ``demo``, so Analytics can tell them apart."""
     seed_on_start: bool = True
     history_days: int = Field(default=14, ge=0)
     """Days of demo history the first start makes in the background (0: none)."""

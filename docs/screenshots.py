@@ -1,4 +1,4 @@
-"""Take the README's screenshots: ``python -m docs.screenshots``.
+"""Take the README's screenshots: ``python -m docs.screenshots`` (``analytics``: only that one).
 
 Needs Debian's chromium, and ``fonts-noto-color-emoji`` for the avatars and icons (without it
 chromium draws empty boxes). The customer chat is taken as an admin, the one role that uses the
@@ -7,9 +7,14 @@ chat and may open Traces, so that each answer shows its trace link.
 
 from __future__ import annotations
 
+import sys
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bench._browser import browser_page, running_app
+from bench._browser import browser_page, running_app, seed_folder
+from bench.bench_dashboard import load
+from observability.store import create_store_engine
 
 OUT = Path(__file__).resolve().parent
 
@@ -48,5 +53,31 @@ def main() -> None:
     print(f"wrote {OUT / 'customer-chat.png'} and {OUT / 'agent-view.png'}")
 
 
+def analytics() -> None:
+    """The Analytics page over 30 days of generated traffic (``bench_dashboard``'s spans,
+    written through the store) and one real chat turn."""
+    from playwright.sync_api import expect
+
+    with tempfile.TemporaryDirectory() as folder:
+        data_dir = Path(folder)
+        seed_folder(data_dir)
+        engine = create_store_engine(f"sqlite:///{data_dir / 'app.db'}")
+        load([engine], 60_000, 20_000, datetime.now(UTC))
+        engine.dispose()
+        with (
+            running_app(simulator_speed=1.0, data_dir=data_dir) as url,
+            browser_page(url, height=2400) as page,
+        ):
+            page.get_by_text("Support agent", exact=True).click()
+            page.get_by_role("link", name="Analytics").click()
+            expect(page.get_by_text("Models compared")).to_be_visible(timeout=120_000)
+            page.locator('[data-testid="stSelectbox"]').filter(has_text="Time range").click()
+            page.get_by_role("option", name="7 days").click()
+            expect(page.get_by_text("Cost per conversation")).to_be_visible(timeout=120_000)
+            page.wait_for_timeout(3_000)
+            page.screenshot(path=str(OUT / "analytics.png"), full_page=False)
+    print(f"wrote {OUT / 'analytics.png'}")
+
+
 if __name__ == "__main__":
-    main()
+    analytics() if sys.argv[1:] == ["analytics"] else main()

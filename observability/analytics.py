@@ -10,29 +10,33 @@ q.options(window)                      # the values each filter can take
 LLM calls are read from the rollups: the per-minute one for ranges up to six hours, else the
 per-hour one. A customer filter reads that customer's calls from the spans instead (the call
 rollups are not kept per customer; one customer's spans are few and found through their traces).
-Turns, votes, escalations and redactions are not calls: they are read from their spans by name.
-No cache here: the page caches each answer for a few seconds.
+Turns, votes and escalations are not calls: each trace's row in ``traces`` holds what its turn
+came to (the writer keeps it); PII redactions are read from their spans by name. No cache
+here: the page caches each answer for a few seconds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, timedelta
-from typing import Any
+from typing import Any, assert_never
 
-import numpy as np
-import orjson
 import pandas as pd
 from sqlalchemy import (
+    JSON,
+    BigInteger,
     ColumnElement,
     Engine,
     FromClause,
     Select,
+    and_,
     case,
+    cast,
     func,
     literal,
     literal_column,
     select,
+    true,
 )
 
 from observability.queries import (
@@ -44,8 +48,8 @@ from observability.queries import (
     answering,
     histogram_percentile,
 )
-from observability.store.dialect import StoreDialect, truncate_time
-from observability.store.rollups import call_metrics, dimension_columns, rollup_filter
+from observability.store.dialect import StoreDialect, TimeUnit, truncate_time
+from observability.store.rollups import REDACTION, call_metrics, dimension_columns, rollup_filter
 from observability.store.schema import (
     CALL_DIMENSIONS,
     DURATION_BINS,
@@ -59,24 +63,15 @@ from observability.store.schema import (
     traces,
 )
 
+FLOAT_SUMS = ("cost_usd", "duration_ms_sum", "ttfc_ms_sum")
 HOURLY_UP_TO = timedelta(days=7)
+QUALITY_HOURLY_UP_TO = timedelta(days=2)
+UNITS: dict[Bucket, TimeUnit] = {Bucket.MINUTE: "minute", Bucket.HOUR: "hour", Bucket.DAY: "day"}
+CURRENT, PREVIOUS = "current", "previous"
+"""The range asked for and the one of the same length just before it."""
 """Over-time charts: minute points up to six hours, hour points up to seven days, then days."""
 REST = "(rest)"
 """The row of a breakdown that sums everyone outside the top ones."""
-TURN, FEEDBACK, ESCALATION, REDACTION = (
-    "turn",
-    "annotation feedback",
-    "summarise_escalation",
-    "redact_pii",
-)
-"""Span names: a chat turn, a customer's vote on an answer, a hand-off to a human agent and a
-PII redaction (see ``observability.annotations`` and the engine in ``core``)."""
-QUALITY_SCORE, TURN_STATUS, ANSWERED = (
-    "observatory.quality.score",
-    "observatory.turn.status",
-    "answered",
-)
-VOTE, VOTED_AT = "observatory.annotation.value", "observatory.annotation.made_at"
 PII_KINDS = "observatory.pii.kinds"
 
 
@@ -88,6 +83,12 @@ def bucket_for(window: Window) -> Bucket:
     return Bucket.HOUR if length <= HOURLY_UP_TO else Bucket.DAY
 
 
+def quality_bucket(window: Window) -> Bucket:
+    """The grain of the quality chart: hours up to two days, then days (a few turns a minute
+    make a jagged line of zeros and ones)."""
+    return Bucket.HOUR if window.end - window.start <= QUALITY_HOURLY_UP_TO else Bucket.DAY
+
+
 def previous(window: Window) -> Window:
     """The range of the same length just before ``window``."""
     return Window(window.start - (window.end - window.start), window.start)
@@ -95,13 +96,14 @@ def previous(window: Window) -> Window:
 
 @dataclass(frozen=True)
 class Outcomes:
-    """What the customers got: one row per turn and one per redaction."""
+    """What the customers got, in a range (``period`` "current") and the one before it."""
 
     turns: pd.DataFrame
-    """time, provider, model, quality (NaN if unscored), answered, escalated, vote (+1, -1 or
-    0 for none: the latest vote on the answer)."""
+    """period, bucket (hours up to two days, then days), provider, model, turns, scored
+    (turns with a quality score), quality_sum, resolved (answered with no hand-off),
+    escalated, up and down (turns whose latest vote is a thumbs up or down)."""
     redactions: pd.DataFrame
-    """time, kind: one row per kind redacted from one text."""
+    """period, kind, texts: how many texts had each kind of PII redacted."""
 
 
 class AnalyticsQueries:
@@ -122,7 +124,7 @@ class AnalyticsQueries:
             (calls.c.bucket >= window.start, literal("current")), else_=literal("previous")
         )
         keys = [period.label("period"), calls.c.provider, calls.c.model]
-        sums = [func.sum(calls.c[m]).label(m) for m in (*SUM_METRICS, *DURATION_BINS, *TTFC_BINS)]
+        sums = [_sum(calls.c[m]).label(m) for m in (*SUM_METRICS, *DURATION_BINS, *TTFC_BINS)]
         return self._frame(select(*keys, *sums).group_by(*keys))
 
     def over_time(self, window: Window, filters: AnalyticsFilters) -> pd.DataFrame:
@@ -131,7 +133,7 @@ class AnalyticsQueries:
         calls = self._calls(window, filters)
         bucket = self._truncate(calls.c.bucket, bucket_for(window))
         keys = [bucket.label("bucket"), calls.c.provider, calls.c.model]
-        sums = [func.sum(calls.c[m]).label(m) for m in SUM_METRICS]
+        sums = [_sum(calls.c[m]).label(m) for m in SUM_METRICS]
         frame = self._frame(select(*keys, *sums).group_by(*keys).order_by(*keys))
         frame["bucket"] = pd.to_datetime(frame["bucket"], utc=True)
         return frame
@@ -151,10 +153,10 @@ class AnalyticsQueries:
         if filters.customer is not None:
             where.append(table.c.user_id == filters.customer)
         sums = {
-            "requests": func.sum(table.c.requests),
-            "tokens": func.sum(table.c.input_tokens + table.c.output_tokens),
-            "cost_usd": func.sum(table.c.cost_usd),
-            "unpriced": func.sum(table.c.unpriced),
+            "requests": _sum(table.c.requests),
+            "tokens": _sum(table.c.input_tokens + table.c.output_tokens),
+            "cost_usd": _sum(table.c.cost_usd),
+            "unpriced": _sum(table.c.unpriced),
         }
         query = (
             select(
@@ -162,7 +164,7 @@ class AnalyticsQueries:
                 func.max(table.c.user_id).label("customer"),
                 *(value.label(name) for name, value in sums.items()),
                 func.max(table.c.bucket).label("last_seen"),
-                *(func.sum(value).over().label(f"all_{name}") for name, value in sums.items()),
+                *(_total(name, value).label(f"all_{name}") for name, value in sums.items()),
             )
             .where(*where)
             .group_by(key)
@@ -181,30 +183,60 @@ class AnalyticsQueries:
         return pd.concat([frame, rest_row], ignore_index=True)
 
     def outcomes(self, window: Window, filters: AnalyticsFilters) -> Outcomes:
-        """Turns with their quality score, status, escalation and latest vote, and PII
-        redactions by kind, that match ``filters`` (a vote and an escalation count for the
-        turn whose trace they are in; provider and model are the trace's first chat call's)."""
-        s, t = spans.c, traces.c
-        names = (TURN, FEEDBACK, ESCALATION, REDACTION)
+        """Chat turns matching ``filters`` in ``window`` and the period before it, and PII
+        redactions in ``window`` (see ``Outcomes``). Read from ``traces``, where the writer
+        keeps what each trace's turn came to: its quality, status, hand-offs and latest vote;
+        a turn's provider and model are its trace's first chat call's."""
+        t = traces.c
+        both = Window(previous(window).start, window.end)
+        keys = [
+            self._period(t.start_time, window).label("period"),
+            truncate_time(
+                self._dialect, t.start_time, UNITS[quality_bucket(window)], UtcDateTime()
+            ).label("bucket"),
+            func.coalesce(t.provider, "").label("provider"),
+            func.coalesce(t.model, "").label("model"),
+        ]
+        escalated = func.coalesce(t.escalated, 0) > 0
         query = (
             select(
-                s.trace_id, s.name, s.start_time, s.experiment, s.variant, s.scenario,
-                s.environment, s.user_id, s.attributes,
-                func.coalesce(t.provider, "").label("provider"),
-                func.coalesce(t.model, "").label("model"),
+                *keys,
+                _sum(t.turns).label("turns"),
+                func.count(t.quality).label("scored"),
+                func.coalesce(func.sum(t.quality), 0.0).label("quality_sum"),
+                _count(and_(t.answered == 1, ~escalated)).label("resolved"),
+                _count(escalated).label("escalated"),
+                _count(t.vote > 0).label("up"),
+                _count(t.vote < 0).label("down"),
             )
-            .select_from(spans.outerjoin(traces, t.trace_id == s.trace_id))
-            .where(s.name.in_(names), s.start_time >= window.start, s.start_time < window.end)
-        )  # fmt: skip
-        rows = self._frame(query)
-        rows["start_time"] = pd.to_datetime(rows["start_time"], utc=True)
-        attributes = [orjson.loads(a) if a else {} for a in rows["attributes"]]
-        rows = rows.assign(attrs=attributes).drop(columns=["attributes"])
-        matching = _matches(rows, filters)
-        turns = rows[(rows["name"] == TURN) & matching]
-        return Outcomes(
-            _turns(turns, rows), _redactions(rows[(rows["name"] == REDACTION) & matching])
+            .where(t.start_time >= both.start, t.start_time < both.end, t.turns > 0)
+            .where(*_trace_filters(filters))
+            .group_by(*keys)
         )
+        return Outcomes(self._frame(query), self._redactions(window, filters))
+
+    def _redactions(self, window: Window, filters: AnalyticsFilters) -> pd.DataFrame:
+        """period ("current"), kind, texts: how many texts had each kind of PII redacted."""
+        redaction, tr = spans.alias("redaction"), traces.c
+        kinds = _array_items(self._dialect, redaction.c.attributes, PII_KINDS)
+        period = self._period(redaction.c.start_time, window).label("period")
+        kind = kinds.c.value.label("kind")
+        query = (
+            select(period, kind, func.count().label("texts"))
+            .select_from(
+                redaction.outerjoin(traces, tr.trace_id == redaction.c.trace_id).join(kinds, true())
+            )
+            .where(
+                redaction.c.name == REDACTION,
+                *_in(redaction, window),
+                *_own_filters(redaction, filters),
+            )
+            .group_by(period, kind)
+        )
+        return self._frame(query)
+
+    def _period(self, column: Any, window: Window) -> Any:
+        return case((column >= window.start, literal(CURRENT)), else_=literal(PREVIOUS))
 
     def options(self, window: Window) -> dict[str, list[str]]:
         """The values each filter can take in ``window`` (customers: the 500 that cost most)."""
@@ -275,6 +307,21 @@ def latency(frame: pd.DataFrame) -> dict[str, float]:
     return found | {f"ttfc_p{q}_ms": histogram_percentile(firsts, q / 100) for q in (50, 95)}
 
 
+def _sum(value: Any) -> Any:
+    """``sum(value)``: counts as ``bigint`` (PostgreSQL sums ``bigint`` as ``numeric``, which
+    arrives as ``Decimal``), money and milliseconds in double precision."""
+    name = getattr(value, "name", "")
+    if name in FLOAT_SUMS:
+        return func.sum(value)
+    return cast(func.sum(value), BigInteger())
+
+
+def _total(name: str, value: Any) -> Any:
+    """The sum of ``value`` over every group of the query (a window over the groups)."""
+    total = func.sum(value).over()
+    return total if name in FLOAT_SUMS else cast(total, BigInteger())
+
+
 def _bucket_in(column: Any, window: Window, grain: Bucket) -> list[ColumnElement[bool]]:
     """``window`` on a bucket column of ``grain``: its start snapped down to the grain."""
     start = window.start.astimezone(UTC).replace(second=0, microsecond=0)
@@ -283,41 +330,41 @@ def _bucket_in(column: Any, window: Window, grain: Bucket) -> list[ColumnElement
     return [column >= start, column < window.end]
 
 
-def _matches(rows: pd.DataFrame, filters: AnalyticsFilters) -> pd.Series:
-    """Rows whose own ids (and their trace's provider and model) match ``filters``."""
-    matching = pd.Series(True, index=rows.index)
-    given = filters.call_keys() | ({"user_id": filters.customer} if filters.customer else {})
-    for key, value in given.items():
-        matching &= rows[key].fillna("") == value
-    return matching
+def _in(table: Any, window: Window) -> list[ColumnElement[bool]]:
+    return [table.c.start_time >= window.start, table.c.start_time < window.end]
 
 
-def _turns(turns: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    votes = rows[rows["name"] == FEEDBACK]
-    latest: dict[str, tuple[str, float]] = {}
-    for trace_id, attrs in zip(votes["trace_id"], votes["attrs"], strict=True):
-        made, value = str(attrs.get(VOTED_AT, "")), float(attrs.get(VOTE, 0) or 0)
-        if trace_id not in latest or made >= latest[trace_id][0]:
-            latest[trace_id] = (made, value)
-    escalated = set(rows.loc[rows["name"] == ESCALATION, "trace_id"])
-    quality = [a.get(QUALITY_SCORE) for a in turns["attrs"]]
-    return pd.DataFrame(
-        {
-            "time": turns["start_time"],
-            "provider": turns["provider"],
-            "model": turns["model"],
-            "quality": pd.to_numeric(pd.Series(quality, index=turns.index), errors="coerce"),
-            "answered": [a.get(TURN_STATUS) == ANSWERED for a in turns["attrs"]],
-            "escalated": turns["trace_id"].isin(escalated),
-            "vote": [np.sign(latest.get(t, ("", 0.0))[1]) for t in turns["trace_id"]],
-        }
-    ).reset_index(drop=True)
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _redactions(found: pd.DataFrame) -> pd.DataFrame:
-    kinds = [
-        (time, str(kind))
-        for time, attrs in zip(found["start_time"], found["attrs"], strict=True)
-        for kind in attrs.get(PII_KINDS) or ()
-    ]
-    return pd.DataFrame(kinds, columns=["time", "kind"])
+def _own_filters(table: Any, filters: AnalyticsFilters) -> list[ColumnElement[bool]]:
+    """``filters`` on a span that is not a call: its own ids, its trace's provider and model."""
+    conditions = []
+    for key, value in filters.call_keys().items():
+        column = traces.c[key] if key in ("provider", "model") else table.c[key]
+        conditions.append(func.coalesce(column, "") == value)
+    if filters.customer is not None:
+        conditions.append(table.c.user_id == filters.customer)
+    return conditions
+
+
+def _trace_filters(filters: AnalyticsFilters) -> list[ColumnElement[bool]]:
+    """``filters`` on ``traces`` rows (ids of their first span that has them)."""
+    t = traces.c
+    conditions = [func.coalesce(t[k], "") == v for k, v in filters.call_keys().items()]
+    if filters.customer is not None:
+        conditions.append(t.user_id == filters.customer)
+    return conditions
+
+
+def _array_items(dialect: StoreDialect, attributes: Any, key: str) -> Any:
+    """The items of an array attribute, as a table with a ``value`` column per span."""
+    match dialect:
+        case StoreDialect.SQLITE:
+            return func.json_each(attributes, f'$."{key}"').table_valued("value")
+        case StoreDialect.POSTGRESQL | StoreDialect.TIMESCALEDB:
+            items = func.json_array_elements_text(cast(attributes, JSON())[key])
+            return items.table_valued("value").lateral()
+        case _:
+            assert_never(dialect)

@@ -63,6 +63,13 @@ TOOL_CALL_NAMES: Final = "observatory.tool_call.names"
 TOOL_CALL_IDS: Final = "observatory.tool_call.ids"
 STREAM_CLOSED_EARLY: Final = "observatory.stream.closed_early"
 
+QUALITY_SCORE: Final = "observatory.quality.score"
+"""On a ``turn`` span: the answer's quality score in [0, 1]."""
+TURN_STATUS: Final = "observatory.turn.status"
+"""On a ``turn`` span: ``answered``, ``failed``, ``rate_limited`` or ``handed_to_agent``."""
+ANNOTATION_VALUE: Final = "observatory.annotation.value"
+"""On an ``annotation {name}`` span: the value (a vote is +1 or -1)."""
+
 # Resource attributes.
 SERVICE_NAME: Final = "service.name"
 DEPLOYMENT_ENVIRONMENT: Final = "deployment.environment.name"

@@ -16,17 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from observability.analytics import Outcomes, latency
-from observability.queries import Bucket
+from observability.analytics import CURRENT, PREVIOUS, Outcomes, latency
 
-CURRENT, PREVIOUS = "current", "previous"
 TOKEN_KINDS = {
     "uncached_input": "input (not cached)",
     "cache_read_tokens": "cached input",
     "cache_write_tokens": "cache writes",
     "output_tokens": "output",
 }
-_FREQUENCY = {Bucket.MINUTE: "min", Bucket.HOUR: "h", Bucket.DAY: "D"}
 
 
 class Unit(StrEnum):
@@ -93,13 +90,12 @@ def unpriced(periods: pd.DataFrame) -> Unpriced:
     return Unpriced(int(now["unpriced"].sum()), int(now["unpriced_tokens"].sum()))
 
 
-def tiles(periods: pd.DataFrame, outcomes: Outcomes, start: pd.Timestamp) -> list[Tile]:
-    """The six KPI tiles. ``periods`` is ``AnalyticsQueries.periods``; ``outcomes`` covers
-    both periods, the current one from ``start``."""
+def tiles(periods: pd.DataFrame, outcomes: Outcomes) -> list[Tile]:
+    """The six KPI tiles, from ``AnalyticsQueries.periods`` and ``outcomes``."""
     now, before = (periods[periods["period"] == name] for name in (CURRENT, PREVIOUS))
     saved = _period_savings(periods)
-    turns = outcomes.turns[outcomes.turns["vote"] != 0]
-    votes_now, votes_before = turns[turns["time"] >= start], turns[turns["time"] < start]
+    turns = outcomes.turns
+    votes_now, votes_before = (turns[turns["period"] == name] for name in (CURRENT, PREVIOUS))
 
     def cache(frame: pd.DataFrame, period: str) -> float | None:
         return float(saved.get(period, 0.0)) if len(frame) else None
@@ -142,8 +138,8 @@ def _error_rate(calls: pd.DataFrame) -> float | None:
     return _share(calls["errors"].sum(), calls["requests"].sum())
 
 
-def _up_rate(votes: pd.DataFrame) -> float | None:
-    return _share((votes["vote"] > 0).sum(), len(votes))
+def _up_rate(turns: pd.DataFrame) -> float | None:
+    return _share(turns["up"].sum(), turns["up"].sum() + turns["down"].sum())
 
 
 def cost_frame(over_time: pd.DataFrame, group: str) -> pd.DataFrame:
@@ -211,46 +207,43 @@ def latency_frame(periods: pd.DataFrame) -> pd.DataFrame:
     return long.assign(measure=long["measure"].map(names))
 
 
-def quality_frame(outcomes: Outcomes, start: pd.Timestamp, bucket: Bucket) -> pd.DataFrame:
+def quality_frame(outcomes: Outcomes) -> pd.DataFrame:
     """bucket, measure (thumbs-up rate, quality score, escalation rate, resolution rate),
-    value: per turn from ``start``; resolved means answered by the assistant with no hand-off."""
-    turns = outcomes.turns[outcomes.turns["time"] >= start]
-    if turns.empty:
-        return pd.DataFrame(columns=["bucket", "measure", "value"])
-    frame = turns.assign(
-        bucket=turns["time"].dt.floor(_FREQUENCY[bucket]),
-        up=(turns["vote"] > 0).astype(float).where(turns["vote"] != 0),
-        escalation=turns["escalated"].astype(float),
-        resolved=(turns["answered"] & ~turns["escalated"]).astype(float),
-    )
-    means = frame.groupby("bucket", as_index=False)[["up", "quality", "escalation", "resolved"]]
-    wide = means.mean().rename(columns={
-        "up": "thumbs-up rate", "quality": "quality score",
-        "escalation": "escalation rate", "resolved": "resolution rate",
+    value: over the range's turns; resolved means answered by the assistant with no hand-off."""
+    turns = outcomes.turns[outcomes.turns["period"] == CURRENT]
+    sums = turns.groupby("bucket", as_index=False)[
+        ["turns", "scored", "quality_sum", "resolved", "escalated", "up", "down"]
+    ].sum()
+    votes = sums["up"] + sums["down"]
+    wide = pd.DataFrame({
+        "bucket": pd.to_datetime(sums["bucket"], utc=True),
+        "thumbs-up rate": sums["up"] / votes.where(votes > 0),
+        "quality score": sums["quality_sum"] / sums["scored"].where(sums["scored"] > 0),
+        "escalation rate": sums["escalated"] / sums["turns"],
+        "resolution rate": sums["resolved"] / sums["turns"],
     })  # fmt: skip
     return wide.melt("bucket", var_name="measure", value_name="value").dropna()
 
 
-def redaction_frame(outcomes: Outcomes, start: pd.Timestamp) -> pd.DataFrame:
-    """kind, texts: how many texts had each kind of PII redacted from ``start``."""
-    found = outcomes.redactions[outcomes.redactions["time"] >= start]
-    counts = found.groupby("kind").size().rename("texts").reset_index()
+def redaction_frame(outcomes: Outcomes) -> pd.DataFrame:
+    """kind, texts: how many texts had each kind of PII redacted in the range."""
+    found = outcomes.redactions[outcomes.redactions["period"] == CURRENT]
+    counts = found.groupby("kind", as_index=False)["texts"].sum()
     return counts.sort_values(["texts", "kind"], ascending=[False, True], ignore_index=True)
 
 
-def model_table(periods: pd.DataFrame, outcomes: Outcomes, start: pd.Timestamp) -> pd.DataFrame:
+def model_table(periods: pd.DataFrame, outcomes: Outcomes) -> pd.DataFrame:
     """One row per model in the range: provider, requests, cost_usd, cost per request and per
     1k tokens (priced calls only), p50/p95 latency, first chunk p50, error and fallback
     rates, thumbs-up rate and mean quality of the turns it answered."""
     now = periods[(periods["period"] == CURRENT) & (periods["model"] != "")]
-    turns = outcomes.turns[outcomes.turns["time"] >= start]
+    turns = outcomes.turns[outcomes.turns["period"] == CURRENT]
     rows = []
     for (provider, model), calls in now.groupby(["provider", "model"]):
         sums = calls.sum(numeric_only=True)
         priced = _priced(sums)
         tokens = sums["input_tokens"] + sums["output_tokens"] - sums["unpriced_tokens"]
-        answered = turns[turns["model"] == model]
-        votes = answered[answered["vote"] != 0]
+        answered = turns.loc[turns["model"] == model, ["up", "down", "quality_sum", "scored"]].sum()
         times = latency(calls)
         rows.append({
             "model": model,
@@ -264,8 +257,8 @@ def model_table(periods: pd.DataFrame, outcomes: Outcomes, start: pd.Timestamp) 
             "ttfc_p50_ms": _number(times["ttfc_p50_ms"]),
             "error_rate": _share(sums["errors"], sums["requests"]),
             "fallback_rate": _share(sums["fallbacks"], sums["attempts"]),
-            "thumbs_up_rate": _share((votes["vote"] > 0).sum(), len(votes)),
-            "quality": _number(answered["quality"].mean()) if len(answered) else None,
+            "thumbs_up_rate": _up_rate(answered),
+            "quality": _share(answered["quality_sum"], answered["scored"]),
         })  # fmt: skip
     frame = pd.DataFrame(rows)
     return frame.sort_values("requests", ascending=False, ignore_index=True) if rows else frame

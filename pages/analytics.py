@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from observability import dashboard
-from observability.analytics import REST, bucket_for
+from observability.analytics import REST
 from observability.dashboard import Tile, Unit
 from observability.export import ExportFormat
 from observability.queries import AnalyticsFilters, Dimension, TraceStoreUnavailable, Window
@@ -130,13 +130,12 @@ def live() -> None:
     except TraceStoreUnavailable as exc:
         st.error(str(exc), icon="⚠️")
         return
-    start = pd.Timestamp(window.start)
     st.caption(
         f"{window.start:%d %b %H:%M} – {window.end:%d %b %H:%M} UTC, compared with "
         f"{window.start - (window.end - window.start):%d %b %H:%M} – {window.start:%d %b %H:%M}."
     )
 
-    tiles = dashboard.tiles(periods, outcomes, start)
+    tiles = dashboard.tiles(periods, outcomes)
     for column, tile in zip(st.columns(len(tiles)), tiles, strict=True):
         value, change = shown(tile)
         column.metric(
@@ -154,8 +153,8 @@ def live() -> None:
             icon="🏷️",
         )
     calls_now = periods[periods["period"] == dashboard.CURRENT]["requests"].sum()
-    turns_now = outcomes.turns[outcomes.turns["time"] >= start]
-    if calls_now == 0 and turns_now.empty:
+    turns_now = outcomes.turns[outcomes.turns["period"] == dashboard.CURRENT]["turns"].sum()
+    if calls_now == 0 and turns_now == 0:
         st.info(
             "Nothing in this range with these filters: no LLM call and no chat turn. Widen the "
             "range, clear a filter, or ask something in the customer chat."
@@ -195,10 +194,10 @@ def live() -> None:
     st.subheader("Quality and privacy")
     left, right = st.columns(2)
     with left:
-        frame = dashboard.quality_frame(outcomes, start, bucket_for(window))
+        frame = dashboard.quality_frame(outcomes)
         chart(charts.quality(frame), frame, "No chat turn in this range.")
     with right:
-        frame = dashboard.redaction_frame(outcomes, start)
+        frame = dashboard.redaction_frame(outcomes)
         chart(charts.redactions(frame), frame, "No personal data was redacted in this range.")
 
     st.subheader("Who spends")
@@ -209,7 +208,7 @@ def live() -> None:
         breakdown(window, view.filters, Dimension.CONVERSATION, "Cost per conversation")
 
     st.subheader("Models compared")
-    table = dashboard.model_table(periods, outcomes, start)
+    table = dashboard.model_table(periods, outcomes)
     if table.empty:
         st.caption("No LLM call in this range.")
     else:

@@ -15,9 +15,11 @@ from datetime import datetime
 from operator import add
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, Table, and_, case, func
 from sqlalchemy.sql.elements import ColumnClause
 
+from observability import attributes as attr
 from observability.store.rows import SpanRow
 from observability.store.schema import (
     DURATION_BINS,
@@ -50,15 +52,28 @@ _T_ID, _T_START, _T_END, _T_ROOT, _T_SERVICE = (
     _T[n] for n in ("trace_id", "start_time", "end_time", "root_name", "service")
 )
 _T_SPANS, _T_CALLS, _T_ERRORS = (_T[n] for n in ("span_count", "call_count", "error_count"))
-_T_INPUT, _T_OUTPUT, _T_COST, _T_PROVIDER, _T_MODEL, _T_CONVERSATION, _T_USER, _T_ENV = (
-    _T[n]
-    for n in (
-        "input_tokens", "output_tokens", "cost_usd", "provider", "model", "conversation_id",
-        "user_id", "environment",
-    )
-)  # fmt: skip
+_T_INPUT, _T_OUTPUT, _T_COST, _T_PROVIDER, _T_MODEL = (
+    _T[n] for n in ("input_tokens", "output_tokens", "cost_usd", "provider", "model")
+)
+_T_TURNS, _T_QUALITY, _T_ANSWERED, _T_ESCALATED, _T_VOTE = (
+    _T[n] for n in ("turns", "quality", "answered", "escalated", "vote")
+)
+_T_IDS = tuple(
+    (_T[n], n)
+    for n in ("conversation_id", "user_id", "environment", "experiment", "variant", "scenario")
+)
+"""Trace columns that take the first value a span of the trace has, with the span field."""
+TURN, FEEDBACK, ESCALATION, REDACTION = (
+    "turn",
+    "annotation feedback",
+    "summarise_escalation",
+    "redact_pii",
+)
+"""Span names: a chat turn, a customer's vote on an answer, a hand-off to a human agent and a
+PII redaction (see ``observability.annotations`` and the engine in ``core``)."""
 _NEW_TRACE: list[Any] = [
-    0 if i in (_T_SPANS, _T_CALLS, _T_ERRORS, _T_INPUT, _T_OUTPUT) else None for i in range(len(_T))
+    0 if i in (_T_SPANS, _T_CALLS, _T_ERRORS, _T_INPUT, _T_OUTPUT, _T_TURNS, _T_ESCALATED) else None
+    for i in range(len(_T))
 ]
 """A trace's row before its first span is counted."""
 Key = tuple[Any, ...]
@@ -207,12 +222,11 @@ class RollupBatch:
             trace[_T_ERRORS] += 1
         if row.parent_span_id is None:
             trace[_T_ROOT] = row.name
-        if not trace[_T_CONVERSATION]:
-            trace[_T_CONVERSATION] = row.conversation_id
-        if not trace[_T_USER]:
-            trace[_T_USER] = row.user_id
-        if not trace[_T_ENV]:
-            trace[_T_ENV] = row.environment
+        for index, field in _T_IDS:
+            if not trace[index]:
+                trace[index] = getattr(row, field)
+        if row.name in _OUTCOMES:
+            _add_outcome(trace, row)
         if not is_call:
             return
         trace[_T_CALLS] += 1
@@ -226,6 +240,27 @@ class RollupBatch:
             trace[_T_MODEL] = row_model(row) or None
         if chat:
             self._chatted.add(trace_id)
+
+
+_OUTCOMES = frozenset((TURN, FEEDBACK, ESCALATION))
+
+
+def _add_outcome(trace: list[Any], row: SpanRow) -> None:
+    """What a turn, a vote or a hand-off says about the trace's chat turn."""
+    if row.name == ESCALATION:
+        trace[_T_ESCALATED] += 1
+        return
+    attributes = orjson.loads(row.attributes)
+    if row.name == TURN:
+        trace[_T_TURNS] += 1
+        score = attributes.get(attr.QUALITY_SCORE)
+        if isinstance(score, int | float) and not isinstance(score, bool):
+            trace[_T_QUALITY] = float(score)
+        trace[_T_ANSWERED] = int(attributes.get(attr.TURN_STATUS) == "answered")
+        return
+    vote = attributes.get(attr.ANNOTATION_VALUE)
+    if isinstance(vote, int | float) and vote:
+        trace[_T_VOTE] = 1 if vote > 0 else -1
 
 
 def _is_call() -> ColumnElement[bool]:

@@ -108,7 +108,7 @@ spans = Table(
 Index("ix_spans_start_time", spans.c.start_time)
 Index("ix_spans_conversation", spans.c.conversation_id)
 Index("ix_spans_name", spans.c.name, spans.c.start_time)
-"""The quality charts read the spans of turns, votes, escalations and redactions by name."""
+"""The PII chart reads the ``redact_pii`` spans by name."""
 
 SPAN_COLUMNS: tuple[str, ...] = tuple(c.name for c in spans.columns)
 
@@ -131,6 +131,17 @@ traces = Table(
     Column("conversation_id", String(128)),
     Column("user_id", String(128)),
     Column("environment", String(64)),
+    Column("experiment", String(128)),
+    Column("variant", String(128)),
+    Column("scenario", String(128)),
+    # What the trace's chat turn came to (NULL in rows written before these columns): its
+    # ``turn`` spans, quality score, whether it was answered (1/0), hand-offs to a human
+    # (``summarise_escalation`` spans) and the latest vote on its answer (+1/-1).
+    Column("turns", Integer),
+    Column("quality", Float),
+    Column("answered", Integer),
+    Column("escalated", Integer),
+    Column("vote", Integer),
 )
 Index("ix_traces_start_time", traces.c.start_time, traces.c.trace_id)
 Index("ix_traces_conversation", traces.c.conversation_id)

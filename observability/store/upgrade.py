@@ -27,7 +27,11 @@ from observability.store.schema import (
 
 logger = logging.getLogger("observability.store")
 
-ADDED_COLUMNS = ((spans, "environment"), (traces, "environment"))
+ADDED_COLUMNS = (
+    (spans, "environment"),
+    *((traces, name) for name in ("environment", "experiment", "variant", "scenario")),
+    *((traces, name) for name in ("turns", "quality", "answered", "escalated", "vote")),
+)
 """Columns added to tables that hold data of their own; stored rows keep NULL."""
 ROLLUP_SOURCES: tuple[tuple[Any, TimeUnit, tuple[str, ...], bool], ...] = (
     (rollup_minute, "minute", CALL_DIMENSIONS, True),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import Engine, Table, func, insert
+from sqlalchemy import Engine, Table, func, insert, literal_column
 
 from observability.store.dialect import StoreDialect, largest, smallest, upsert
 from observability.store.pgcopy import BinaryCopier
@@ -182,6 +182,13 @@ def _trace_update(dialect_name: str) -> dict[str, Any]:
     def keep(old: Any, new: Any) -> Any:
         return func.coalesce(old, new)
 
+    def count(old: Any, new: Any) -> Any:
+        zero: Any = literal_column("0")  # not a parameter: the merge is compiled to plain SQL
+        return func.coalesce(old, zero) + func.coalesce(new, zero)
+
+    def latest(old: Any, new: Any) -> Any:
+        return func.coalesce(new, old)
+
     def add_money(old: Any, new: Any) -> Any:
         return func.coalesce(old + new, old, new)
 
@@ -201,4 +208,12 @@ def _trace_update(dialect_name: str) -> dict[str, Any]:
         "conversation_id": keep,
         "user_id": keep,
         "environment": keep,
+        "experiment": keep,
+        "variant": keep,
+        "scenario": keep,
+        "turns": count,
+        "quality": latest,
+        "answered": latest,
+        "escalated": count,
+        "vote": latest,
     }

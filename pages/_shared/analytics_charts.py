@@ -32,7 +32,7 @@ def requests(frame: pd.DataFrame, group: str) -> alt.Chart:
     """LLM calls per bucket, one line per ``group``."""
     return (
         alt.Chart(frame, title="Requests")
-        .mark_line(point=True)
+        .mark_line()
         .encode(
             x=TIME,
             y=alt.Y("requests:Q", title="calls"),
@@ -78,7 +78,7 @@ def rates(frame: pd.DataFrame) -> alt.Chart:
     """Error, retry and fallback rates per bucket."""
     return (
         alt.Chart(frame, title="Errors, retries and fallbacks")
-        .mark_line(point=True)
+        .mark_line()
         .encode(
             x=TIME,
             y=alt.Y("value:Q", title="share", axis=alt.Axis(format="%")),
@@ -93,7 +93,7 @@ def cache_hits(frame: pd.DataFrame) -> alt.Chart:
     """Share of calls answered from the cache per bucket."""
     return (
         alt.Chart(frame, title="Cache hit rate")
-        .mark_line(point=True)
+        .mark_line()
         .encode(
             x=TIME,
             y=alt.Y("hit_rate:Q", title="share", axis=alt.Axis(format="%")),
@@ -142,5 +142,5 @@ def redactions(frame: pd.DataFrame) -> alt.Chart:
             x=alt.X("texts:Q", title="texts redacted"),
             tooltip=["kind:N", "texts:Q"],
         )
-        .properties(height=max(120, 28 * len(frame)))
+        .properties(height=alt.Step(28))
     )

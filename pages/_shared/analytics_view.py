@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from observability.analytics import Outcomes, previous
+from observability.analytics import Outcomes
 from observability.export import ExportFormat, count_spans, iter_export
 from observability.queries import AnalyticsFilters, Dimension, Window
 from pages._shared.resources import get_services
@@ -145,8 +145,8 @@ def over_time(window: Window, filters: AnalyticsFilters) -> pd.DataFrame:
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def outcomes(window: Window, filters: AnalyticsFilters) -> Outcomes:
-    """``AnalyticsQueries.outcomes`` over ``window`` and the period before it, cached."""
-    return get_services().analytics.outcomes(Window(previous(window).start, window.end), filters)
+    """``AnalyticsQueries.outcomes``, cached."""
+    return get_services().analytics.outcomes(window, filters)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)

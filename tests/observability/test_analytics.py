@@ -4,7 +4,10 @@ environment filter separates demo traffic."""
 
 from __future__ import annotations
 
+import json
+import random
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,6 +19,7 @@ from opentelemetry.sdk.resources import Resource
 from sqlalchemy import Engine
 
 from bench._spans import generate_spans
+from bench.bench_dashboard import turn_spans
 from observability import attributes as attr
 from observability import dashboard
 from observability.analytics import REST, AnalyticsQueries, bucket_for, previous
@@ -30,11 +34,17 @@ DEMO = Resource.create({"service.name": "bench", attr.DEPLOYMENT_ENVIRONMENT: "d
 
 
 def _rows() -> list[SpanRow]:
-    rows = []
+    """Generated calls, a quarter labelled demo; each trace a turn, some voted on, escalated
+    or redacted (as ``bench_dashboard`` makes them)."""
+    rows, rng = [], random.Random(4)
     for span in generate_spans(3_000, seed=9, start=START, days=2):
         if (span.context.trace_id if span.context else 0) % 4 == 1:
             span._resource = DEMO  # demo history: labelled by its resource
         rows.append(span_to_row(span))
+        if span.parent is None and span.context is not None:
+            ids = dict(span.attributes or {})
+            for extra in turn_spans(span.context.trace_id, span.start_time or 0, ids, rng):
+                rows.append(span_to_row(extra))
     return rows
 
 
@@ -136,13 +146,21 @@ def test_breakdowns_keep_the_top_and_sum_the_rest(stores: dict[str, AnalyticsQue
 def test_tiles_compare_with_the_previous_period(stores: dict[str, AnalyticsQueries]) -> None:
     queries = stores["sqlite"]
     periods = queries.periods(WINDOW, AnalyticsFilters())
-    outcomes = queries.outcomes(Window(previous(WINDOW).start, WINDOW.end), AnalyticsFilters())
-    tiles = {t.label: t for t in dashboard.tiles(periods, outcomes, pd.Timestamp(WINDOW.start))}
+    outcomes = queries.outcomes(WINDOW, AnalyticsFilters())
+    tiles = {t.label: t for t in dashboard.tiles(periods, outcomes)}
 
     now, before = len(_calls()), len(_calls(previous(WINDOW)))
     assert tiles["Requests"].value == now and tiles["Requests"].before == before
     assert tiles["Requests"].change == pytest.approx((now - before) / before)
-    assert tiles["Thumbs-up rate"].value is None  # no votes: no rate, not 0 %
+    votes = [
+        json.loads(r.attributes)["observatory.annotation.value"]
+        for r in ROWS
+        if r.name == "annotation feedback" and WINDOW.start <= r.start_time < WINDOW.end
+    ]
+    assert tiles["Thumbs-up rate"].value == pytest.approx(votes.count(1) / len(votes))
+    no_votes = outcomes.turns.assign(up=0, down=0)
+    quiet = dashboard.tiles(periods, replace(outcomes, turns=no_votes))
+    assert quiet[4].label == "Thumbs-up rate" and quiet[4].value is None  # not 0 %
 
 
 def test_unpriced_calls_are_never_charted_as_zero(stores: dict[str, AnalyticsQueries]) -> None:
@@ -157,3 +175,31 @@ def test_over_time_buckets_fit_the_range() -> None:
     assert bucket_for(replace(day, end=START + timedelta(hours=1))) is Bucket.MINUTE
     assert bucket_for(day) is Bucket.HOUR
     assert bucket_for(replace(day, end=START + timedelta(days=30))) is Bucket.DAY
+
+
+def test_turns_votes_and_redactions_are_counted(stores: dict[str, AnalyticsQueries]) -> None:
+    def named(name: str) -> list[SpanRow]:
+        return [r for r in ROWS if r.name == name and WINDOW.start <= r.start_time < WINDOW.end]
+
+    votes = [
+        json.loads(r.attributes)["observatory.annotation.value"]
+        for r in named("annotation feedback")
+    ]
+    kinds = [
+        k for r in named("redact_pii") for k in json.loads(r.attributes)["observatory.pii.kinds"]
+    ]
+    answers = {}
+    for queries in stores.values():
+        outcomes = queries.outcomes(WINDOW, AnalyticsFilters())
+        turns = outcomes.turns[outcomes.turns["period"] == "current"]
+        assert turns["turns"].sum() == len(named("turn")) > 0
+        assert turns["up"].sum() == votes.count(1) > 0
+        assert turns["down"].sum() == votes.count(-1)
+        assert turns["escalated"].sum() == len(named("summarise_escalation"))
+        redactions = dashboard.redaction_frame(outcomes)
+        assert dict(zip(redactions["kind"], redactions["texts"], strict=True)) == dict(
+            Counter(kinds)
+        )
+        answers[queries] = dashboard.quality_frame(outcomes).sort_values(["bucket", "measure"])
+    sqlite, pg = (frame.reset_index(drop=True) for frame in answers.values())
+    pd.testing.assert_frame_equal(sqlite, pg, check_dtype=False)
