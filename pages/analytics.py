@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from core.experiments import list_experiments
 from observability import dashboard
 from observability.analytics import REST
 from observability.dashboard import Tile, Unit
@@ -14,8 +15,14 @@ from observability.queries import AnalyticsFilters, Dimension, TraceStoreUnavail
 from pages._shared import analytics_charts as charts
 from pages._shared import analytics_view as data
 from pages._shared.analytics_view import ANY, CUSTOM, FILTERS, GROUPS, PREFIX, RANGES, REFRESH
+from pages._shared.insights_panels import (
+    render_anomalies,
+    render_experiments,
+    render_recommendations,
+)
 from pages._shared.resources import get_services
 from pages._shared.roles import current_user
+from pages._shared.startup import history_progress
 
 TOP = 10
 FILTER_LABELS = {"experiment": "Experiment", "variant": "Variant", "scenario": "Scenario",
@@ -93,6 +100,7 @@ st.caption(
     "from the trace store's rollups. Each figure is compared with the period of the same "
     "length just before. The view is in the address bar: copy it to share it."
 )
+history_progress()
 
 data.start_from_url()
 controls = st.columns([2, 2, 1, 1])
@@ -229,6 +237,12 @@ def live() -> None:
 live()
 
 window = view.window()
+insights = services.settings.insights
+experiments = list_experiments(services.db, active_only=False)
+render_anomalies(services.trace_store, window, insights)
+render_experiments(services.trace_store, experiments, window, insights)
+render_recommendations(services.trace_store, window, insights, experiments)
+
 st.subheader("Export")
 st.caption(
     "The spans of this range and filters, every column, as CSV, JSON lines or Parquet. Summing "

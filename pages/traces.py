@@ -2,7 +2,7 @@
 
 import math
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -20,6 +20,7 @@ WINDOWS = {
     "Last 7 days": timedelta(days=7),
     "Last 30 days": timedelta(days=30),
 }
+LINKED = "Linked range"
 PAGE_SIZE = 50
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 KB_ROOTS = ("retrieval ", "embeddings ")
@@ -62,6 +63,22 @@ def trace_names(table: pd.DataFrame, words: dict[str, str]) -> list[str]:
     ]
 
 
+def linked_range() -> Window | None:
+    """The ``start`` and ``end`` of a link from an alert or a recommendation (ISO times, UTC);
+    ``None`` when the address has none, or says so in a sentence when they do not read."""
+    start, end = st.query_params.get("start"), st.query_params.get("end")
+    if not start or not end:
+        return None
+    try:
+        window = Window(datetime.fromisoformat(start), datetime.fromisoformat(end))
+    except ValueError:
+        st.warning("The link's time range does not read as two dates; showing the last 24 hours.")
+        return None
+    if window.start.tzinfo is None or window.end.tzinfo is None:
+        window = Window(window.start.replace(tzinfo=UTC), window.end.replace(tzinfo=UTC))
+    return window if window.start < window.end else None
+
+
 def chat_models(spans: pd.DataFrame) -> str:
     """The chat models a trace called, in order (its embeddings and retrieval left out)."""
     chats = spans[spans["operation"].isin(["chat", "text_completion"])]
@@ -75,6 +92,7 @@ services.observatory.force_flush()
 wanted = st.query_params.get("trace")
 conversation = st.query_params.get("conversation")  # links from Analytics: one conversation's
 customer = st.query_params.get("customer")  # or one customer's traces
+linked = linked_range()  # links from alerts and recommendations: one time range
 
 st.title("🔎 Traces")
 st.caption(
@@ -83,7 +101,9 @@ st.caption(
 )
 
 left, middle, right = st.columns([2, 2, 3])
-window = left.selectbox("Time", list(WINDOWS), index=3 if conversation or customer else 1)
+choices = [LINKED, *WINDOWS] if linked else list(WINDOWS)
+default = 0 if linked else (3 if conversation or customer else 1)
+window = left.selectbox("Time", choices, index=default)
 status = middle.segmented_control("Status", ["ok", "error"], default=None)
 text = right.text_input(
     "Search span names and attributes", placeholder="e.g. gpt-4o or get_order_status"
@@ -96,7 +116,7 @@ kb_traces = st.toggle(
 )
 
 
-span = Window.last(WINDOWS[window])
+span = linked if linked and window == LINKED else Window.last(WINDOWS[window])
 filters = TraceFilters(
     start=span.start,
     end=span.end,
@@ -109,6 +129,8 @@ filters = TraceFilters(
 if conversation or customer:
     whose = f"conversation {conversation}" if conversation else f"customer {customer}"
     st.caption(f"Showing the traces of {whose} (opened from Analytics).")
+if linked and window == LINKED:
+    st.caption(f"Showing traces from {span.start:%d %b %H:%M} to {span.end:%d %b %H:%M} UTC.")
 try:
     page = services.traces.list_traces(filters, page=1, page_size=PAGE_SIZE)
 except TraceStoreUnavailable as exc:

@@ -16,6 +16,8 @@ from core.db import create_db_engine
 from core.kb import KnowledgeBase
 from core.services import Services, create_services
 from core.settings import Settings, load_settings
+from observability.insights.alerts import AlertWatcher
+from pages._shared.insights_panels import create_alert_watcher
 from seed.background import BackgroundHistory
 
 
@@ -59,6 +61,17 @@ def get_services() -> Services:
     Clearing the cache closes them (the local Qdrant folder admits one client at a time).
     """
     return create_services(get_settings(), get_db_engine())
+
+
+def _close_watcher(watcher: AlertWatcher | None) -> None:
+    if watcher is not None:
+        watcher.close()
+
+
+@st.cache_resource(show_spinner=False, on_release=_close_watcher)
+def get_alert_watcher() -> AlertWatcher | None:
+    """The thread that sends alerts to the configured webhook (``None`` without a webhook)."""
+    return create_alert_watcher(get_services().trace_store, get_settings().insights)
 
 
 def get_knowledge_base() -> KnowledgeBase:

@@ -15,6 +15,7 @@ from core.services import trace_store_engine
 from core.settings import Settings
 from observability.store import prepare_store
 from pages._shared.resources import (
+    get_alert_watcher,
     get_db_engine,
     get_history,
     get_services,
@@ -55,6 +56,7 @@ def _start() -> None:
     prepare_database(engine)
     _prepare_trace_store(settings, engine)
     services = get_services()
+    get_alert_watcher()
     if not settings.app.seed_on_start:
         return
     first_start = not is_seeded(engine)

@@ -137,3 +137,31 @@ def test_a_text_search_without_matches_says_what_it_covers(seeded_env: Path) -> 
     message = at.info[0].value.replace("\\", "")
     assert "ORD-99999" in message and "Text search covers span names and attributes" in message
     assert "ask something" not in message
+
+
+def test_a_link_with_a_time_range_lists_only_that_range(seeded_env: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
+    at.switch_page("pages/customer_chat.py").run()
+    at.chat_input[0].set_value("What is your return window?").run()
+    _agent_on(at, "pages/traces.py")
+    assert not at.dataframe[0].value.empty
+
+    at.query_params["start"] = "2020-01-01T10:00:00+00:00"
+    at.query_params["end"] = "2020-01-01T10:12:00+00:00"
+    at.run()
+
+    assert at.selectbox[0].value == "Linked range"
+    assert any("01 Jan 10:00 to 01 Jan 10:12 UTC" in c.value for c in at.caption)
+    assert at.info and at.info[0].value.startswith("No traces in this window yet")
+
+
+def test_a_link_with_an_unreadable_time_range_says_so(seeded_env: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S)
+    at.query_params["start"] = "yesterday"
+    at.query_params["end"] = "today"
+    at.run()
+    _agent_on(at, "pages/traces.py")
+
+    assert not at.exception, at.exception
+    assert any("does not read as two dates" in w.value for w in at.warning)
+    assert at.selectbox[0].value == "Last 24 hours"
