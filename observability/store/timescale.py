@@ -13,23 +13,14 @@ dropping one store's schema never drops it for the others.
 
 from __future__ import annotations
 
-from typing import Any
+from sqlalchemy import Connection, text
 
-from sqlalchemy import Connection, Select, Table, insert, literal_column, select, text
-
-from observability.store.dialect import StoreDialect, TimeUnit, truncate_time
-from observability.store.rollups import call_metrics, dimension_columns, rollup_filter
+from observability.store.dialect import StoreDialect
 from observability.store.schema import (
-    CALL_DIMENSIONS,
     PLAIN_TABLES,
-    SPENDER_DIMENSIONS,
-    UtcDateTime,
     metadata,
-    rollup_hour,
-    rollup_minute,
-    rollup_spenders,
-    spans,
 )
+from observability.store.upgrade import ROLLUP_SOURCES, fill_rollup
 
 EXTENSION = "timescaledb"
 COMPRESS_SEGMENT_BY = "provider"
@@ -38,12 +29,6 @@ COMPRESS_ORDER_BY = "start_time DESC, trace_id, span_id"
 """Each compressed batch keeps the first and last start time it holds: a trace is read from a
 compressed chunk by its own time range (see ``TraceQueries.trace_spans``), which decompresses
 the few batches covering it instead of every batch of the chunk."""
-_ROLLUP_SOURCES: tuple[tuple[Table, TimeUnit, tuple[str, ...], bool], ...] = (
-    (rollup_minute, "minute", CALL_DIMENSIONS, True),
-    (rollup_hour, "hour", CALL_DIMENSIONS, True),
-    (rollup_spenders, "hour", SPENDER_DIMENSIONS, False),
-)
-"""Each rollup table, its grain, key columns and whether it has latency histograms."""
 
 
 def prepare_timescale(conn: Connection, *, compress_after_days: int, drop_after_days: int) -> None:
@@ -122,21 +107,8 @@ def drop_continuous_aggregates(conn: Connection) -> list[str]:
 
 def fill_rollups(conn: Connection) -> None:
     """Sum every stored span into the (empty) rollup tables."""
-    for table, grain, keys, histograms in _ROLLUP_SOURCES:
-        query = rollup_query(grain, keys, histograms=histograms)
-        conn.execute(insert(table).from_select([c.name for c in query.selected_columns], query))
-
-
-def rollup_query(grain: TimeUnit, keys: tuple[str, ...], *, histograms: bool) -> Select[Any]:
-    """A rollup's rows computed from ``spans``, in SQL: the same sums as the writer's."""
-    dimensions = dimension_columns()
-    bucket = truncate_time(StoreDialect.POSTGRESQL, spans.c.start_time, grain, UtcDateTime())
-    columns = [bucket.label("bucket"), *(dimensions[key].label(key) for key in keys)]
-    return (
-        select(*columns, *call_metrics(histograms=histograms))
-        .where(rollup_filter())
-        .group_by(*(literal_column(c.name) for c in columns))
-    )
+    for table, grain, keys, histograms in ROLLUP_SOURCES:
+        fill_rollup(conn, StoreDialect.POSTGRESQL, table, grain, keys, histograms=histograms)
 
 
 def is_timescale_store(conn: Connection) -> bool:

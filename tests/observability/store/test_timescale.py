@@ -12,7 +12,8 @@ from observability.store import create_store_engine, prepare_store
 from observability.store.dialect import TimeUnit
 from observability.store.rows import span_to_row
 from observability.store.schema import CALL_DIMENSIONS, ROLLUPS, SPENDER_DIMENSIONS
-from observability.store.timescale import rollup_query, timescale_statements
+from observability.store.timescale import timescale_statements
+from observability.store.upgrade import rollup_query
 from observability.store.writer import SqlSpanWriter
 
 
@@ -46,7 +47,7 @@ def test_rollup_sql_equals_the_written_rollup(
     dialect = prepare_store(engine, compress_after_days=7, drop_after_days=90)
     SqlSpanWriter(engine, dialect).write([span_to_row(s) for s in generate_spans(400, days=0.2)])
     order = ["bucket", *keys]
-    computed_query = rollup_query(grain, keys, histograms=histograms).subquery()
+    computed_query = rollup_query(dialect, grain, keys, histograms=histograms).subquery()
     with engine.connect() as conn:
         computed = conn.execute(
             select(computed_query).order_by(*(computed_query.c[k] for k in order))

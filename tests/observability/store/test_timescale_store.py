@@ -27,13 +27,14 @@ from observability.store import create_store_engine, create_store_processor, pre
 from observability.store.dialect import StoreDialect
 from observability.store.rows import SpanRow, span_to_row
 from observability.store.schema import PLAIN_TABLES, metadata, spans
-from observability.store.timescale import COMPRESS_ORDER_BY, COMPRESS_SEGMENT_BY, rollup_query
+from observability.store.timescale import COMPRESS_ORDER_BY, COMPRESS_SEGMENT_BY
 from observability.store.timescale_text import (
     copy_next_day,
     create_search_tables,
     searchable_days,
     span_search,
 )
+from observability.store.upgrade import rollup_query
 from observability.store.writer import SqlSpanWriter
 from tests.conftest import POSTGRES_ADMIN_URL
 
@@ -366,7 +367,7 @@ def test_a_store_with_continuous_aggregates_gets_rollup_tables_with_every_span(
             ("span_rollup_spender_hour", "hour", ("user_id", "conversation_id"), False),
         ):  # fmt: skip
             sql = str(
-                rollup_query(grain, keys, histograms=histograms).compile(
+                rollup_query(StoreDialect.POSTGRESQL, grain, keys, histograms=histograms).compile(
                     dialect=store.dialect, compile_kwargs={"literal_binds": True}
                 )
             ).replace(
