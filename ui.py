@@ -7,7 +7,13 @@ the main area under the role's own pages (never Streamlit's automatic list of `p
 import streamlit as st
 
 from pages._shared.navigation import PAGES, pages_for
-from pages._shared.roles import current_role, follow_trace_link, role_switch, staff_picker
+from pages._shared.roles import (
+    current_role,
+    follow_trace_link,
+    role_switch,
+    staff_picker,
+    stand_ins,
+)
 
 role = current_role()
 sections = {
@@ -17,6 +23,7 @@ sections = {
     ]
     for section, entries in pages_for(role).items()
 }
+next(iter(sections.values())).extend(stand_ins(role))
 page = st.navigation(sections)
 st.set_page_config(page_title="Support Observatory", page_icon="🔭", layout="wide")
 role_switch()

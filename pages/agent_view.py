@@ -1,9 +1,11 @@
 """Agent View: the live queue of conversations that may need a human, and the desk to answer."""
 
+import functools
 from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from core.conversation import (
     QueueFilter,
@@ -139,29 +141,40 @@ def _act(action: Callable[[], str]) -> None:
     st.rerun()
 
 
-def _claim(conversation: Conversation) -> None:
-    def claim() -> str:
-        services.desk.claim(conversation.id, agent.id or 0)
-        return "Claimed: the assistant stays out of this conversation."
-
-    _act(claim)
+def _claimed(conversation_id: str) -> str:
+    services.desk.claim(conversation_id, agent.id or 0)
+    return "Claimed: the assistant stays out of this conversation."
 
 
-def _resolve(conversation: Conversation) -> None:
-    def resolve() -> str:
-        closed = services.desk.resolve(conversation.id, agent.id)
-        tickets = f" and closed {', '.join(f'#{t}' for t in closed)}" if closed else ""
-        return f"Resolved{tickets}; the customer has been told."
-
-    _act(resolve)
+def _resolved(conversation_id: str) -> str:
+    closed = services.desk.resolve(conversation_id, agent.id)
+    tickets = f" and closed {', '.join(f'#{t}' for t in closed)}" if closed else ""
+    return f"Resolved{tickets}; the customer has been told."
 
 
-def _hand_back(conversation: Conversation) -> None:
-    def hand_back() -> str:
-        services.desk.hand_back(conversation.id)
-        return "Handed back: the assistant answers the customer again."
+def _handed_back(conversation_id: str) -> str:
+    services.desk.hand_back(conversation_id)
+    return "Handed back: the assistant answers the customer again."
 
-    _act(hand_back)
+
+def _desk_button(
+    column: DeltaGenerator,
+    label: str,
+    icon: str,
+    action: Callable[[str], str],
+    *,
+    disabled: bool,
+    help_text: str | None = None,
+) -> None:
+    """A button that runs ``action`` on the open conversation and shows its sentence."""
+    column.button(
+        label,
+        icon=icon,
+        help=help_text,
+        disabled=disabled,
+        on_click=_act,
+        args=(functools.partial(action, conversation_id),),
+    )
 
 
 def _create_ticket(conversation: Conversation) -> None:
@@ -219,30 +232,24 @@ def conversation_panel() -> None:
         kind, text = notice
         (st.error if kind == "error" else st.success)(text)
     actions = st.columns(4)
-    actions[0].button(
-        "Claim",
-        icon="✋",
-        disabled=status is ConversationStatus.CLAIMED,
-        on_click=_claim,
-        args=(conversation,),
-    )
-    actions[1].button(
+    _desk_button(actions[0], "Claim", "✋", _claimed, disabled=status is ConversationStatus.CLAIMED)
+    _desk_button(
+        actions[1],
         "Resolve",
-        icon="✅",
-        help="Close the conversation and its open tickets, and tell the customer.",
+        "✅",
+        _resolved,
         disabled=status is ConversationStatus.RESOLVED,
-        on_click=_resolve,
-        args=(conversation,),
+        help_text="Close the conversation and its open tickets, and tell the customer.",
     )
     with actions[2]:
         _ticket_form(conversation)
-    actions[3].button(
+    _desk_button(
+        actions[3],
         "Hand back",
-        icon="🤖",
-        help="Let the assistant answer the customer again.",
+        "🤖",
+        _handed_back,
         disabled=status is ConversationStatus.ACTIVE,
-        on_click=_hand_back,
-        args=(conversation,),
+        help_text="Let the assistant answer the customer again.",
     )
     tickets = list_tickets(services.db, conversation_id)
     if tickets:

@@ -87,11 +87,14 @@ def _queue_message() -> None:
         return
     chosen = state.chat_routing
     route = NAMED_ROUTES.get(chosen)
-    conversation = state.get("chat_conversation_id")
+    # A customer picked just before sending (that run cut short) gets a conversation of their own.
+    mine = state.get("chat_conversation_owner") == state.chat_user_id
+    conversation = state.get("chat_conversation_id") if mine else None
     try:
         if conversation is None:
             conversation = services.engine.start_conversation(state.chat_user_id, route=route)
             state.chat_conversation_id = conversation
+            state.chat_conversation_owner = state.chat_user_id
     except ObservatoryError as exc:
         state.chat_failed = str(exc)
         state.chat_prompt = text

@@ -42,7 +42,7 @@ from core.kb.retrieval import (
 )
 from core.kb.sparse import SparseVector, document_vector, query_vector
 from core.kb.vector_store import VectorStore
-from core.plain_text import one_line
+from core.plain_text import one_line, storable
 from core.settings import VectorSettings
 
 log = logging.getLogger(__name__)
@@ -240,6 +240,7 @@ class KnowledgeBase:
         score, except in keyword mode.
         """
         mode = SearchMode(mode)
+        query = storable(query)  # a lone surrogate would stop the tokenizer
         limit = top_k or self.settings.top_k
         wanted = [scope] if scope is not None else (list(scopes) if scopes is not None else None)
         attributes = retrieval_attributes(self.collection, mode, self.fusion.value, limit)

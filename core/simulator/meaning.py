@@ -6,7 +6,8 @@ scores the mean similarity of its ``NEIGHBOURS`` closest examples and the best o
 I get free shipping on my orders?" reads as a question about the shipping policy, not as a
 request to act on an order, although it shares the words. A change (cancel, book, move) also
 needs the verb that asks for it in the message itself, and a hypothetical ("if I cancelled…",
-"what happens if…") never asks for one.
+"what happens if…") or a rule about any order in some state ("an order that has been packed")
+never asks for one.
 """
 
 from __future__ import annotations
@@ -62,6 +63,13 @@ _HYPOTHETICAL = re.compile(
     re.IGNORECASE,
 )
 
+_GENERAL = re.compile(
+    r"\b(?:an?|any) (?:order|purchase|booking|appointment)s? (?:that|which|once|after|when|if)\b",
+    re.IGNORECASE,
+)
+"""A rule asked about any order in some state ("Can I still cancel an order that has been
+packed?"): a policy question, not a request."""
+
 _OWN = re.compile(
     r"\b(?:my|mine|me|I|I'?d|I'?m|I'?ve|us|our|it|please)\b|\bORD[-\s]?\d{4,}|#\s?\d{5,}"
     r"|\b(?:order|booking|BK)[-\s#]*\d+",
@@ -96,7 +104,9 @@ def asks_to_change(intent: Intent, text: str) -> bool:
     """True when ``text`` asks, in so many words and not hypothetically, for ``intent`` to be
     done to something of the customer's own ("my order", "ORD-10042", "book me…")."""
     verbs = _VERBS.get(intent)
-    if verbs is None or _HYPOTHETICAL.search(text) or not _OWN.search(text):
+    if verbs is None or _HYPOTHETICAL.search(text) or _GENERAL.search(text):
+        return False
+    if not _OWN.search(text):
         return False
     return re.search(rf"\b(?:{verbs})\b", text, re.IGNORECASE) is not None
 

@@ -4,26 +4,40 @@ Every piece of the retrieved passages (``passages.read_units``: sentences, list 
 as sentences) is embedded with its heading and compared with the question
 (``meaning.similarities``), plus a share of its word relevance (``LEXICAL_WEIGHT``); a piece
 holding the kind of value asked for ("how long" → a duration, "how much" → an amount) gains
-``SHAPE_BONUS``. The best piece answers, in its context
-(``cited.quote``); a second piece follows when it is nearly as close (``SECOND_SHARE``) and says
-something else, so the fact asked for comes first, in one or two sentences, not in a stitch of
-fragments. No answer when even the best piece is further than ``MIN_SIMILARITY``.
+``SHAPE_BONUS`` and one without it loses ``UNSHAPED_PENALTY``; when the customer asks how long
+*they* have ("How long have I got to send it back?"), a piece about what *we* do in that time
+("We issue your refund within…") loses ``OTHER_ACTOR_PENALTY``. The best piece answers, in its
+context (``cited.quote``); a second piece follows when it is nearly as close (``SECOND_SHARE``)
+and says something else, so the fact asked for comes first, in one or two sentences, not in a
+stitch of fragments. A key word of the question (one few pieces hold: "Sunday", "instalments",
+"bring") that the chosen pieces leave out brings the closest piece that holds it, when that one
+is at least ``COVER_SHARE`` as close and holds the kind of value asked for: "is anyone on live
+chat on a Sunday?" gets the hours and the sentence about Sundays. No answer when even the best
+piece is further than ``MIN_SIMILARITY``.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from core.simulator.meaning import similarities
-from core.simulator.passages import read_units
+from core.simulator.passages import Kind, read_units
 from core.simulator.question import Question, read_question
 from core.simulator.relevance import Evidence
-from core.simulator.selection import distinct
+from core.simulator.selection import MAX_SENTENCES, distinct
 from core.simulator.sources import Source
+from core.simulator.words import content_stems
 
 MIN_SIMILARITY = 0.35
 SHAPE_BONUS = 0.08
+UNSHAPED_PENALTY = 0.12
+OTHER_ACTOR_PENALTY = 0.12
 SECOND_SHARE = 0.93
+COVER_SHARE = 0.5
+KEY_PIECES = 3
+"""A question word held by at most this many pieces is a key word of the question."""
+_OUR_DOING = re.compile(r"^(?:we|our|a team lead|agents?|the carrier)\b", re.IGNORECASE)
 MIN_PART_WORDS = 3
 _PART_BREAK = re.compile(
     r"\?\s+|,?\s+and (?=(?:how|what|when|where|which|who|why|is|are|do|does|can|will)\b)|;\s+", re.I
@@ -54,8 +68,9 @@ def rank_by_meaning(
     ranked = []
     for (source, unit, position), score in zip(pieces, closeness, strict=True):
         words = LEXICAL_WEIGHT * lexical.get(position, 0.0) / top
-        total = float(score) + _shape(question, unit.text) + words
-        ranked.append(Evidence(source, unit, total, (), position, frozenset()))
+        total = float(score) + _shape(question, unit.text) + _actor(question, unit.text) + words
+        held = frozenset(content_stems(_piece_words(source, unit.heading, unit.lead, unit.text)))
+        ranked.append(Evidence(source, unit, total, (), position, question.stems & held))
     ranked.sort(key=lambda evidence: (-evidence.score, evidence.position))
     return ranked
 
@@ -86,21 +101,64 @@ def _pick(
     if not ranked or ranked[0].score < MIN_SIMILARITY:
         return []
     best = ranked[0]
+    chosen = [best]
     for evidence in ranked[1:4]:
         if evidence.score < best.score * SECOND_SHARE:
             break
-        same_item = (evidence.source.number, evidence.unit.group, evidence.unit.item) == (
-            best.source.number,
-            best.unit.group,
-            best.unit.item,
-        )
-        if not same_item and distinct(best.sentence, evidence.sentence):
-            return [best, evidence]
-    return [best]
+        if _fits(evidence, chosen):
+            chosen.append(evidence)
+            break
+    return chosen + _covering(read_question(question_text), ranked, chosen)
+
+
+def _covering(question: Question, ranked: list[Evidence], chosen: list[Evidence]) -> list[Evidence]:
+    """For each key word of the question the chosen pieces leave out, the closest piece that
+    holds it, if close enough and holding the kind of value asked for."""
+    holders = Counter(stem for evidence in ranked for stem in evidence.matched)
+    said = set().union(*(evidence.matched for evidence in chosen))
+    added: list[Evidence] = []
+    for stem in sorted(question.stems - said, key=lambda stem: holders[stem]):
+        if not 0 < holders[stem] <= KEY_PIECES or len(chosen) + len(added) >= MAX_SENTENCES:
+            continue
+        cover = next(evidence for evidence in ranked if stem in evidence.matched)
+        shaped = not question.wants_value or question.is_answered_by(cover.sentence)
+        close = cover.score >= max(ranked[0].score * COVER_SHARE, MIN_SIMILARITY)
+        if shaped and close and _fits(cover, chosen + added):
+            added.append(cover)
+            said |= cover.matched
+    return added
+
+
+def _fits(evidence: Evidence, chosen: list[Evidence]) -> bool:
+    """Says something the chosen pieces do not, and is not another sentence of a list item
+    or row already quoted (sentences of one paragraph are separate pieces)."""
+    return all(
+        distinct(other.sentence, evidence.sentence) and not _same_item(evidence, other)
+        for other in chosen
+    )
+
+
+def _same_item(first: Evidence, second: Evidence) -> bool:
+    return first.unit.kind is not Kind.SENTENCE and (
+        first.source.number,
+        first.unit.group,
+        first.unit.item,
+    ) == (second.source.number, second.unit.group, second.unit.item)
 
 
 def _shape(question: Question, text: str) -> float:
-    return SHAPE_BONUS if question.wants_value and question.is_answered_by(text) else 0.0
+    if not question.wants_value:
+        return 0.0
+    return SHAPE_BONUS if question.is_answered_by(text) else -UNSHAPED_PENALTY
+
+
+def _actor(question: Question, text: str) -> float:
+    """A penalty for what we do in a time when the customer asks for their own window."""
+    return -OTHER_ACTOR_PENALTY if question.own_window and _OUR_DOING.match(text) else 0.0
+
+
+def _piece_words(source: Source, heading: str, lead: str, text: str) -> str:
+    return f"{source.title} {heading} {lead} {text}"
 
 
 def _embedded_text(source: Source, heading: str, lead: str, text: str) -> str:

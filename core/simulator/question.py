@@ -31,7 +31,16 @@ _PARAPHRASES = {
     "ship": "shipping",
     "cost": "price fee",
     "how long do i have": "window",
+    "how long have i got": "window",
     "how many days do i have": "window",
+    "how many days do i get": "window",
+    "purchase": "order",
+    "stage": "status",
+    "deadline": "window",
+    "time limit": "window",
+    "reply": "response",
+    "respond": "response",
+    "get back to": "response",
     "customer service": "support contact",
     "customer support": "support contact",
     "open": "hours",
@@ -73,16 +82,24 @@ class Ask(StrEnum):
 _CUES = {
     Ask.AMOUNT: re.compile(r"\bhow much\b|\bcosts?\b|\bprices?\b|\bfees?\b|\bcharged?\b|\bfree\b"),
     Ask.DURATION: re.compile(
-        r"\bhow (long|soon|quickly|many (minutes|hours|days|weeks|months|years))\b"
+        r"\bhow (long|soon|quickly|far back|many (minutes|hours|days|weeks|months|years))\b"
         r"|\bwhen\b|\bexpire|\bdeadline\b|\bhours\b"
     ),
     Ask.STEPS: re.compile(r"\bhow (do|can|should|would) (i|we)\b|\bhow to\b|\bsteps?\b"),
     Ask.LIST: re.compile(
         r"\bwhich\b|\bwhat (kinds?|types?|sorts?|options|methods|ways)\b"
-        r"|\bwhat\b.*\b(accept|offer|take|support)\b|\boptions\b"
+        r"|\bwhat\b.*\b(accept|offer|take(?! (?:with|along))|support)\b|\boptions\b"
         r"|^\W*what (?!does|is|was|has)\w+s\b"
     ),
 }
+_OWN_WINDOW = re.compile(
+    r"\bhow (?:long|many days|much time) (?:do|have|did|will) i (?:have|got|get)\b"
+    r"|\bhow long have i got\b|\buntil when (?:can|do|must) i\b|\bby when (?:do|must|should) i\b"
+    r"|\bdeadline\b|\btime limit\b"
+)
+"""The customer asks how long *they* have to do something, not how long we take."""
+_YES_NO = re.compile(r"^\W*(?:is|are|can|could|do|does|did|will|would|should|may|have|has)\b")
+"""A question answered by yes or no: about one thing in particular, not an overview."""
 _ENUMERATION = re.compile(r"\w[\w /&-]*(?:, [\w /&-]+){1,}(?:,)? (?:and|or) \w")
 _LISTED = re.compile(r"\b(?:which|what)\s+((?:[a-z-]+\s+){0,2}?[a-z-]+s)\b(?!')")
 _LIST_WORDS = frozenset(content_stems("kinds types sorts ways options"))
@@ -108,7 +125,9 @@ _SHAPES = {
 class Question:
     """The question's content words, its pairs of adjacent content words ("payment methods"),
     what it asks for, whether it says "not", what it wants listed ("Which payment methods…":
-    payment, method) and its parts, each read as a question of its own (without parts)."""
+    payment, method), its parts, each read as a question of its own (without parts), and
+    whether it asks for the customer's own time to act ("How long have I got to…") and
+    whether it asks yes or no."""
 
     stems: frozenset[str]
     pairs: frozenset[frozenset[str]]
@@ -116,6 +135,8 @@ class Question:
     negated: bool
     listed: frozenset[str] = frozenset()
     parts: tuple[Question, ...] = ()
+    own_window: bool = False
+    yes_no: bool = False
 
     def wants(self, ask: Ask) -> bool:
         return ask in self.asks
@@ -168,6 +189,8 @@ def _read(lowered: str) -> Question:
             stem for match in _LISTED.finditer(lowered) for stem in content_stems(match.group(1))
         )
         - _LIST_WORDS,
+        own_window=_OWN_WINDOW.search(lowered) is not None,
+        yes_no=_YES_NO.match(lowered) is not None,
     )
 
 

@@ -36,8 +36,9 @@ SAME_WORDS = 0.8
 
 
 def is_general(question: Question) -> bool:
-    """A short question that names a topic and asks nothing in particular."""
-    return not question.asks and len(question.stems) <= 2
+    """A short question that names a topic and asks nothing in particular (not one asking
+    yes or no: "Can I pay in instalments?")."""
+    return not question.asks and not question.yes_no and len(question.stems) <= 2
 
 
 def listed_group(question: Question, ranked: tuple[Evidence, ...]) -> Evidence | None:

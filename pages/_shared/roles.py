@@ -8,11 +8,22 @@ database layer is imported by the functions that need it.
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from pages._shared.navigation import ADMIN, AGENT, CUSTOMER, TRACES_PAGE, can_open
+from pages._shared.navigation import (
+    ADMIN,
+    AGENT,
+    CUSTOMER,
+    PAGES,
+    STAFF,
+    TRACES_PAGE,
+    PageEntry,
+    can_open,
+)
 
 if TYPE_CHECKING:
     from core.db.models import User
@@ -77,23 +88,46 @@ def current_user() -> User:
     st.stop()
 
 
+def stand_ins(role: str) -> list[st.Page]:
+    """Hidden pages at the addresses of the pages ``role`` may not open: a link to one (a trace
+    link, ``/traces?trace=<id>``, in a new session) says who the page is for, instead of
+    Streamlit's "Page not found". A stand-in has its page's address, so once the role switch
+    gives the visitor a role that may open it, the same address runs the page itself."""
+    return [
+        st.Page(
+            functools.partial(_not_for_this_role, entry),
+            title=entry.title,
+            icon=entry.icon,
+            url_path=Path(entry.path).stem,
+            visibility="hidden",
+        )
+        for entry in PAGES
+        if role not in entry.roles
+    ]
+
+
+def _not_for_this_role(entry: PageEntry) -> None:
+    allowed = [label for role, label in ROLE_LABELS.items() if role in entry.roles]
+    everyone = " and ".join(f"{label.lower()}s" for label in allowed)
+    who = "support staff" if entry.roles == STAFF else everyone
+    switch_to = " or ".join(allowed)
+    opens = "a trace on the Traces page" if PENDING_TRACE_KEY in st.session_state else "a page"
+    st.info(
+        f"This link opens {opens}, which is for {who}: switch the sidebar to {switch_to} and "
+        "it opens.",
+        icon=":material/lock:",
+    )
+
+
 def follow_trace_link(role: str) -> None:
-    """A trace link (``/traces?trace=<id>``) opened by someone whose role cannot open Traces
-    lands on the default page: say the page is for staff, and open the trace as soon as the
-    role switch gives them a staff role."""
-    link = st.query_params.get("trace")
+    """Remember the trace a link (``/traces?trace=<id>``) asks for while the role cannot open
+    Traces (its stand-in says why), and open it once the role switch gives a staff role."""
     if can_open(role, TRACES_PAGE):
         if pending := st.session_state.pop(PENDING_TRACE_KEY, None):
             st.switch_page(TRACES_PAGE, query_params={"trace": pending})
         return
-    if link:
+    if link := st.query_params.get("trace"):
         st.session_state[PENDING_TRACE_KEY] = link
-    if PENDING_TRACE_KEY in st.session_state:
-        st.info(
-            "This link opens a trace on the Traces page, which is for support staff: switch "
-            "the sidebar to Support agent or Admin and it opens.",
-            icon=":material/lock:",
-        )
 
 
 def sees_traces() -> bool:

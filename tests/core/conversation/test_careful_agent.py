@@ -91,3 +91,24 @@ def test_an_order_question_naming_no_order_asks_for_its_number(fresh: App) -> No
 
     assert not answer.tool_steps
     assert "order number" in answer.text
+
+
+def test_a_rule_about_any_order_in_some_state_is_answered_not_acted_on(fresh: App) -> None:
+    order = _orders_of_one_customer(fresh)[0]
+
+    (answer,) = _conversation(
+        fresh, order.user_id, "Can I still cancel an order that has been packed?"
+    )
+
+    assert "packed" in answer.text and "order number?" not in answer.text
+    assert not answer.tool_steps and answer.pending_action is None
+
+
+def test_how_long_i_have_is_my_return_window_not_our_refund_time(fresh: App) -> None:
+    order = _orders_of_one_customer(fresh)[0]
+
+    (answer,) = _conversation(
+        fresh, order.user_id, "How long have I got to send back a jacket I don't like?"
+    )
+
+    assert "within 30 days" in answer.text

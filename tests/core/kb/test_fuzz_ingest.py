@@ -57,3 +57,9 @@ def test_arbitrary_files_raise_only_our_errors_and_change_nothing_indexed(
         assert _snapshot(kb) == before
 
     ingest_anything()
+
+
+def test_a_query_with_a_lone_surrogate_finds_what_the_rest_asks(make_kb: KbFactory) -> None:
+    kb = make_kb()
+    kb.kb.ingest("returns.md", RETURNS_MD.encode())
+    assert kb.kb.search("\ud800 How long do refunds take?")

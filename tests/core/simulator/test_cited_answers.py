@@ -287,3 +287,39 @@ def test_a_step_label_is_quoted_with_the_sentence_it_labels(openai_client: opena
     )
 
     assert "The parcel reaches the warehouse: Most US returns arrive 3–8 business days" in text
+
+
+def test_a_key_word_the_closest_piece_leaves_out_brings_the_piece_that_says_it(
+    openai_client: openai.OpenAI,
+) -> None:
+    text = ask(
+        openai_client,
+        "is anyone on live chat on a sunday?",
+        ("Contact Support and Hours", section("contact-support-and-hours", "Ways to contact us")),
+    )
+
+    assert "Live agents are not available on Sundays" in text
+
+
+def test_two_sentences_of_one_paragraph_can_both_answer(openai_client: openai.OpenAI) -> None:
+    text = ask(
+        openai_client,
+        "Who handles warranty claims for other brands in the first few months?",
+        ("Warranty Coverage", section("warranty-coverage", "How long you're covered")),
+    )
+
+    assert "During the first 90 days we handle those claims for you" in text
+
+
+def test_a_short_yes_no_question_is_answered_not_given_an_overview(
+    openai_client: openai.OpenAI,
+) -> None:
+    text = ask(
+        openai_client,
+        "Can I pay in instalments?",
+        ("Payment Methods", section("payment-methods", "Accepted payment methods")),
+        ("Payment Methods", section("payment-methods", "When you are charged")),
+        ("Payment Methods", section("payment-methods", "Splitting a payment")),
+    )
+
+    assert "Klarna takes the first of four instalments" in text
