@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -107,11 +108,12 @@ def iter_export(
     yield encoder.finish()
 
 
-class _Encoder:
+class _Encoder(ABC):
     """Encodes chunks of span rows (tuples in ``COLUMNS`` order) into one file."""
 
+    @abstractmethod
     def encode(self, rows: Sequence[Sequence[Any]]) -> bytes:
-        raise NotImplementedError
+        """The bytes of ``rows``, to follow what was encoded before."""
 
     def finish(self) -> bytes:
         return b""

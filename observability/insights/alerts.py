@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from observability.insights.anomalies import Incident, SignalStatus, State
 from observability.insights.budgets import BudgetStatus
-from observability.insights.sql import answering
+from observability.queries import answering
 
 logger = logging.getLogger("observability.insights")
 SIGNATURE_HEADER = "X-Observatory-Signature"

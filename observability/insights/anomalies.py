@@ -24,8 +24,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from observability.insights.sql import answering
-from observability.queries import Window, histogram_percentile
+from observability.queries import Window, answering, histogram_percentile
 from observability.store.schema import DURATION_BINS, rollup_hour, rollup_minute
 
 MINUTE_GRAIN_UP_TO = timedelta(days=1)

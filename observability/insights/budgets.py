@@ -16,7 +16,7 @@ from sqlalchemy import Column, Engine, Float, MetaData, String, Table, delete, f
 from sqlalchemy.exc import SQLAlchemyError
 
 from observability.insights.anomalies import State, traces_link
-from observability.insights.sql import answering
+from observability.queries import answering
 from observability.store.schema import rollup_spenders
 
 WARN_SHARE = 0.8

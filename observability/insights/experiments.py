@@ -24,8 +24,9 @@ from sqlalchemy import Engine, func, select
 
 from observability.insights import stats
 from observability.insights.definitions import ExperimentSpec, Metric, StatsPolicy
-from observability.insights.sql import answering, json_number, store_dialect, work_mem
+from observability.insights.sql import json_number, store_dialect, work_mem
 from observability.insights.stats import NAN, Comparison, Estimate, Moments
+from observability.queries import answering
 from observability.store.schema import (
     DURATION_BINS,
     LATENCY_BOUNDS_MS,

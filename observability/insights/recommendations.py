@@ -33,9 +33,9 @@ from sqlalchemy.engine import Connection
 from observability.insights.anomalies import traces_link
 from observability.insights.definitions import Metric, StatsPolicy
 from observability.insights.experiments import ExperimentResult
-from observability.insights.sql import answering, json_number, json_text, store_dialect, work_mem
+from observability.insights.sql import json_number, json_text, store_dialect, work_mem
 from observability.pricing import PriceStatus, TokenUsage, price_usage
-from observability.queries import Window
+from observability.queries import Window, answering
 from observability.store.dialect import StoreDialect
 from observability.store.schema import spans, traces
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Float, cast, func, literal_column, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import DBAPIError
 
-from observability.queries import TraceStoreUnavailable
 from observability.store.dialect import StoreDialect
 
 
@@ -42,14 +38,3 @@ def _quoted(key: str) -> str:
     return key.replace("'", "''")
 
 
-@contextmanager
-def answering() -> Iterator[None]:
-    """Turn a database failure into ``TraceStoreUnavailable``, one sentence for a page."""
-    try:
-        yield
-    except DBAPIError as exc:
-        reason = type(getattr(exc, "orig", None) or exc).__name__
-        raise TraceStoreUnavailable(
-            f"The trace store did not answer ({reason}); the insights need it — try again in "
-            "a moment."
-        ) from exc
