@@ -83,7 +83,7 @@ _CUES = {
     Ask.AMOUNT: re.compile(r"\bhow much\b|\bcosts?\b|\bprices?\b|\bfees?\b|\bcharged?\b|\bfree\b"),
     Ask.DURATION: re.compile(
         r"\bhow (long|soon|quickly|far back|many (minutes|hours|days|weeks|months|years))\b"
-        r"|\bwhen\b|\bexpire|\bdeadline\b|\bhours\b"
+        r"|\bwhen\b|\bexpire|\bdeadline\b|\btime limit\b|\bhours\b"
     ),
     Ask.STEPS: re.compile(r"\bhow (do|can|should|would) (i|we)\b|\bhow to\b|\bsteps?\b"),
     Ask.LIST: re.compile(
@@ -98,6 +98,9 @@ _OWN_WINDOW = re.compile(
     r"|\bdeadline\b|\btime limit\b"
 )
 """The customer asks how long *they* have to do something, not how long we take."""
+_ACTION = re.compile(r"\bto (\w+(?: back)?)|\b(?:for|before|after|on) (\w+ing(?: back)?)\b")
+"""The doing a value is asked about: "how long do I have *to return*…", "the time limit *for
+returning*…"."""
 _YES_NO = re.compile(r"^\W*(?:is|are|can|could|do|does|did|will|would|should|may|have|has)\b")
 """A question answered by yes or no: about one thing in particular, not an overview."""
 _ENUMERATION = re.compile(r"\w[\w /&-]*(?:, [\w /&-]+){1,}(?:,)? (?:and|or) \w")
@@ -127,7 +130,8 @@ class Question:
     what it asks for, whether it says "not", what it wants listed ("Which payment methods…":
     payment, method), its parts, each read as a question of its own (without parts), and
     whether it asks for the customer's own time to act ("How long have I got to…") and
-    whether it asks yes or no."""
+    whether it asks yes or no, and, for an amount or a duration, the doing it is about
+    ("How long do I have to return a jacket?": return)."""
 
     stems: frozenset[str]
     pairs: frozenset[frozenset[str]]
@@ -137,6 +141,7 @@ class Question:
     parts: tuple[Question, ...] = ()
     own_window: bool = False
     yes_no: bool = False
+    action: frozenset[str] = frozenset()
 
     def wants(self, ask: Ask) -> bool:
         return ask in self.asks
@@ -191,7 +196,19 @@ def _read(lowered: str) -> Question:
         - _LIST_WORDS,
         own_window=_OWN_WINDOW.search(lowered) is not None,
         yes_no=_YES_NO.match(lowered) is not None,
+        action=_action(lowered),
     )
+
+
+def _action(lowered: str) -> frozenset[str]:
+    """The stems of what the customer would do, when a value is asked about it; "send back"
+    reads as "return"."""
+    if not any(_CUES[ask].search(lowered) for ask in _SHAPES):
+        return frozenset()
+    found = _ACTION.search(lowered)
+    if found is None:
+        return frozenset()
+    return frozenset(content_stems(expand_question(found.group(1) or found.group(2))))
 
 
 def expand_question(question: str) -> str:
