@@ -4,8 +4,8 @@ In order: a forced tool call; JSON mode / structured output; a summary when one 
 (of the attached document, the text given or the conversation);
 the call a refused tool suggests (``recovery``), else an answer from tool results; a tool call
 when the user's words match an offered tool (an answer from tools, or a question for a missing
-argument, is followed by cited answers to the message's other, help-centre parts: ``mixed``); a greeting; a recap of the conversation or a
-summary of the document when that is what the message means; an answer quoting and citing the
+argument, is followed by cited answers to the message's other, help-centre parts: ``mixed``);
+a greeting; a recap of the conversation or a summary of the document when that is what the message means; an answer quoting and citing the
 ``<sources>`` passages; otherwise an honest "I don't have that information" with an offer of a
 human. The same request and ``rng`` give the same reply.
 """
