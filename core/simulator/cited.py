@@ -1,14 +1,14 @@
 """Answers that quote and cite the retrieved passages, the way an agent who read them would.
 
-No answer when even the best piece ``relevance`` ranks scores under ``MIN_EVIDENCE_SCORE``,
-or the best few speak to less than ``MIN_COVERAGE`` of what the question is about: the sources
-do not really answer, and the caller says so. Otherwise the pieces ``selection`` chooses: a
-whole list of steps or of options under the sentence or heading that introduces it (also when
-the chosen pieces are all rows of one table), followed by the best piece from elsewhere; or a
-few sentences (for a short general question, the overview's, unless the piece closest in
-meaning lies outside its sections: then the pieces closest in meaning). A table row keeps
-the columns the question is about (in a list too, when it asks for an amount or a duration);
-a list item is quoted with what it is an example of, or under its heading when that says "not" ("What's not
+No answer when even the best piece ``relevance`` ranks scores under ``MIN_EVIDENCE_SCORE``, or
+the best few speak to less than ``MIN_COVERAGE`` of what the question is about: the sources do
+not really answer, and the caller says so. Otherwise the pieces ``selection`` chooses: a whole
+list of steps or of options under the sentence or heading that introduces it (also when the
+chosen pieces are all rows of one table), followed by the best piece from elsewhere; or a few
+sentences (for a short general question, the overview's, unless the piece closest in meaning
+lies outside its sections: then the pieces closest in meaning). A table row keeps the columns
+the question is about (in a list too, when it asks for an amount or a duration); a list item is
+quoted with what it is an example of, or under its heading when that says "not" ("What's not
 covered"); a sentence with the sentence it depends on (the opening of its list item, or the one
 an "It"/"This" refers to). Every quoted piece ends with its passage's [n].
 """

@@ -1,13 +1,13 @@
 """Composing the simulated model's reply from what the request carries.
 
-In order: a forced tool call; JSON mode / structured output; a summary when one is asked for
-(of the attached document, the text given or the conversation);
-the call a refused tool suggests (``recovery``), else an answer from tool results; a tool call
-when the user's words match an offered tool (an answer from tools, or a question for a missing
-argument, is followed by cited answers to the message's other, help-centre parts: ``mixed``);
-a greeting; a recap of the conversation or a summary of the document when that is what the message means; an answer quoting and citing the
-``<sources>`` passages; otherwise an honest "I don't have that information" with an offer of a
-human. The same request and ``rng`` give the same reply.
+In order: a forced tool call; JSON mode / structured output; a summary when one is asked for (of
+the attached document, the text given or the conversation); the call a refused tool suggests
+(``recovery``), else an answer from tool results; a tool call when the user's words match an
+offered tool (an answer from tools, or a question for a missing argument, is followed by cited
+answers to the message's other, help-centre parts: ``mixed``); a greeting; a recap of the
+conversation or a summary of the document when that is what the message means; an answer quoting
+and citing the ``<sources>`` passages; otherwise an honest "I don't have that information" with
+an offer of a human. The same request and ``rng`` give the same reply.
 """
 
 from __future__ import annotations
