@@ -37,6 +37,7 @@ SHAPE_BONUS = 0.08
 UNSHAPED_PENALTY = 0.12
 OTHER_ACTOR_PENALTY = 0.12
 ACTION_BONUS = 0.08
+TITLE_BONUS = 0.1
 SECOND_SHARE = 0.93
 COVER_SHARE = 0.5
 KEY_PIECES = 3
@@ -78,7 +79,8 @@ def rank_by_meaning(
     for (source, unit, position), score, words_held in zip(pieces, closeness, held, strict=True):
         words = LEXICAL_WEIGHT * lexical.get(position, 0.0) / top
         shape = _shape(question, unit.text, words_held if action else None)
-        total = float(score) + shape + _actor(question, unit.text) + words
+        titled = TITLE_BONUS if question.stems & set(content_stems(source.title)) else 0.0
+        total = float(score) + shape + _actor(question, unit.text) + words + titled
         ranked.append(Evidence(source, unit, total, (), position, question.stems & words_held))
     ranked.sort(key=lambda evidence: (-evidence.score, evidence.position))
     return ranked
