@@ -81,7 +81,9 @@ def _sections(page: Page, starts: list[int], carried: str | None) -> list[_Secti
     if not marks or marks[0][0] > 0:
         marks.insert(0, (0, carried))
     bounds = [start for start, _ in marks] + [len(page.text)]
-    sections = [_Section(bounds[i], bounds[i + 1], heading) for i, (_, heading) in enumerate(marks)]
+    sections = [
+        _Section(bounds[i], bounds[i + 1], heading) for i, (_, heading) in enumerate(marks)
+    ]
     merged: list[_Section] = []
     carry: _Section | None = None
     for section in sections:
@@ -123,7 +125,9 @@ def _windows(
         begin = max(stop - overlap, begin + 1)
 
 
-def _snap(text: str, spans: list[tuple[int, int]], starts: list[int], low: int, stop: int) -> int:
+def _snap(
+    text: str, spans: list[tuple[int, int]], starts: list[int], low: int, stop: int
+) -> int:
     """The token index to end at: after the last paragraph/sentence break in tokens[low:stop]."""
     window_start, window_end = spans[low][0], spans[stop - 1][1]
     breaks = [m.end() for m in _BREAK.finditer(text, window_start, window_end)]

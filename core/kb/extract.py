@@ -30,7 +30,9 @@ def kind_of(filename: str) -> FileKind:
     kind = SUFFIXES.get(PurePath(filename).suffix.lower())
     if kind is None:
         accepted = ", ".join(sorted(SUFFIXES))
-        raise DocumentRejected(f"{filename} is not a supported type; upload one of {accepted}.")
+        raise DocumentRejected(
+            f"{filename} is not a supported type; upload one of {accepted}."
+        )
     return kind
 
 

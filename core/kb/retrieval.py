@@ -111,13 +111,8 @@ def record_results(
         return
     span.set_attribute("gen_ai.retrieval.query.text", default_redactor(query))
     documents = [
-        {
-            "id": hit.document_id,
-            "title": hit.label,
-            "score": hit.score,
-            "dense": hit.dense_score,
-            "keyword": hit.keyword_score,
-        }
+        {"id": hit.document_id, "title": hit.label, "score": hit.score,
+         "dense": hit.dense_score, "keyword": hit.keyword_score}
         for hit in hits
     ]
     span.set_attribute("gen_ai.retrieval.documents", json.dumps(documents))

@@ -170,12 +170,8 @@ class VectorStore:
         scopes: Sequence[str] | None,
     ) -> list[Candidate]:
         """The best ``limit`` chunks of each side; every candidate gets its dense score."""
-        where = (
-            None
-            if scopes is None
-            else models.Filter(
-                must=[models.FieldCondition(key="scope", match=models.MatchAny(any=list(scopes)))]
-            )
+        where = None if scopes is None else models.Filter(
+            must=[models.FieldCondition(key="scope", match=models.MatchAny(any=list(scopes)))]
         )
         requests = [
             models.QueryRequest(
@@ -186,12 +182,8 @@ class VectorStore:
             sparse = models.SparseVector(indices=keyword.indices, values=keyword.values)
             requests.append(
                 models.QueryRequest(
-                    query=sparse,
-                    using=KEYWORD,
-                    limit=limit,
-                    filter=where,
-                    with_payload=True,
-                    with_vector=[DENSE],
+                    query=sparse, using=KEYWORD, limit=limit, filter=where,
+                    with_payload=True, with_vector=[DENSE],
                 )
             )
         with self._guard():
@@ -215,11 +207,8 @@ class VectorStore:
         by_id = {str(record.id): record for record in records}
         return [
             models.ScoredPoint(
-                id=point,
-                version=0,
-                score=score,
-                payload=by_id[point].payload,
-                vector=by_id[point].vector,
+                id=point, version=0, score=score,
+                payload=by_id[point].payload, vector=by_id[point].vector,
             )
             for point, score in found
             if point in by_id
@@ -240,12 +229,8 @@ class VectorStore:
         offset: models.ExtendedPointId | None = None
         while True:
             page, offset = self.client.scroll(
-                self.collection,
-                scroll_filter=where,
-                limit=1024,
-                offset=offset,
-                with_payload=["scope"],
-                with_vectors=vectors or False,
+                self.collection, scroll_filter=where, limit=1024, offset=offset,
+                with_payload=["scope"], with_vectors=vectors or False,
             )
             records += page
             if offset is None:
