@@ -9,7 +9,9 @@ holding the kind of value asked for ("how long" → a duration, "how much" → a
 ("We issue your refund within…") loses ``OTHER_ACTOR_PENALTY``. When the value is asked about a
 doing ("How long do I have to return a jacket?") and some piece holds one about it ("return
 window 30 days"), a piece whose value is about something else (the jacket's warranty) counts
-as holding none, and those about the doing gain ``ACTION_BONUS``. The best piece answers, in its
+as holding none, and those about the doing gain ``ACTION_BONUS``. A piece of an article whose
+title names what the question is about ("Contact Support and Hours" for "opening hours") gains
+``TITLE_BONUS``. The best piece answers, in its
 context (``cited.quote``); a second piece follows when it is nearly as close (``SECOND_SHARE``)
 and says something else, so the fact asked for comes first, in one or two sentences, not in a
 stitch of fragments. A key word of the question (one few pieces hold: "Sunday", "instalments",
@@ -38,6 +40,8 @@ UNSHAPED_PENALTY = 0.12
 OTHER_ACTOR_PENALTY = 0.12
 ACTION_BONUS = 0.08
 TITLE_BONUS = 0.1
+_PAGE_KINDS = frozenset(content_stems("policy terms conditions guide article faq overview"))
+"""Title words naming a kind of page, not a topic ("Returns Policy")."""
 SECOND_SHARE = 0.93
 COVER_SHARE = 0.5
 KEY_PIECES = 3
@@ -79,7 +83,7 @@ def rank_by_meaning(
     for (source, unit, position), score, words_held in zip(pieces, closeness, held, strict=True):
         words = LEXICAL_WEIGHT * lexical.get(position, 0.0) / top
         shape = _shape(question, unit.text, words_held if action else None)
-        titled = TITLE_BONUS if question.stems & set(content_stems(source.title)) else 0.0
+        titled = TITLE_BONUS if question.stems & _topic_of(source) else 0.0
         total = float(score) + shape + _actor(question, unit.text) + words + titled
         ranked.append(Evidence(source, unit, total, (), position, question.stems & words_held))
     ranked.sort(key=lambda evidence: (-evidence.score, evidence.position))
@@ -185,6 +189,10 @@ def _shape(question: Question, text: str, held: frozenset[str] | None) -> float:
 def _actor(question: Question, text: str) -> float:
     """A penalty for what we do in a time when the customer asks for their own window."""
     return -OTHER_ACTOR_PENALTY if question.own_window and _OUR_DOING.match(text) else 0.0
+
+
+def _topic_of(source: Source) -> set[str]:
+    return content_stems(source.title) - _PAGE_KINDS
 
 
 def _piece_words(source: Source, heading: str, lead: str, text: str) -> str:
