@@ -34,6 +34,7 @@ from core.conversation.escalation import escalated_ticket, summarise_escalation
 from core.conversation.generation import Generation, GenerationFailed, generate_answer
 from core.conversation.parts import EngineParts
 from core.conversation.prompts import build_system_prompt, citations_for
+from core.conversation.questions import search_each_question
 from core.conversation.scoring import keep_score, score_turn
 from core.conversation.steps import (
     TurnPlan,
@@ -357,8 +358,9 @@ class ConversationEngine:
 def _search(parts: EngineParts, question: str, conversation_id: str) -> list[SearchHit]:
     """The passages for the question: from the files the customer attached to this
     conversation first (they attached them to ask about them, "summarise this" included),
-    then from the help centre."""
-    hits = parts.kb.search(question, scopes=("global", conversation_id))
+    then from the help centre (each question of a message asking several:
+    ``questions``)."""
+    hits = search_each_question(parts.kb, question, ("global", conversation_id))
     attached = parts.kb.list_documents(scope=conversation_id)
     if not attached:
         return list(hits)

@@ -1,13 +1,14 @@
 """Answers that quote and cite the retrieved passages, the way an agent who read them would.
 
-No answer when even the best piece ``relevance`` ranks scores under ``MIN_EVIDENCE_SCORE``,
-or the best few speak to less than ``MIN_COVERAGE`` of what the question is about: the sources
-do not really answer, and the caller says so. Otherwise the pieces ``selection`` chooses: a
-whole list of steps or of options under the sentence or heading that introduces it (also when
-the chosen pieces are all rows of one table), followed by the best piece from elsewhere; or a
-few sentences. A table row keeps the columns the question is about (in a list too, when it
-asks for an amount or a duration); a list item is quoted
-with what it is an example of, or under its heading when that says "not" ("What's not
+No answer when even the best piece ``relevance`` ranks scores under ``MIN_EVIDENCE_SCORE``, or
+the best few speak to less than ``MIN_COVERAGE`` of what the question is about: the sources do
+not really answer, and the caller says so. Otherwise the pieces ``selection`` chooses: a whole
+list of steps or of options under the sentence or heading that introduces it (also when the
+chosen pieces are all rows of one table), followed by the best piece from elsewhere; or a few
+sentences (for a short general question, the overview's, unless the piece closest in meaning
+lies outside its sections: then the pieces closest in meaning). A table row keeps the columns
+the question is about (in a list too, when it asks for an amount or a duration); a list item is
+quoted with what it is an example of, or under its heading when that says "not" ("What's not
 covered"); a sentence with the sentence it depends on (the opening of its list item, or the one
 an "It"/"This" refers to). Every quoted piece ends with its passage's [n].
 """
@@ -54,15 +55,19 @@ def compose_cited_answer(question_text: str, sources: list[Source]) -> str | Non
     listed = listed_group(question, ranked)
     if listed is not None:
         return _list_answer(question, listed, ranked)
-    if is_general(question):
-        chosen = pick_overview(ranking)
-    else:
-        lexical = {evidence.position: evidence.score for evidence in ranked}
-        chosen = pick_by_meaning(question_text, sources, lexical) or pick_answers(ranking)
+    lexical = {evidence.position: evidence.score for evidence in ranked}
+    meant = pick_by_meaning(question_text, sources, lexical)
+    chosen = pick_overview(ranking) if is_general(question) else []
+    if not chosen or (meant and not any(_same_section(meant[0], e) for e in chosen)):
+        chosen = meant or pick_answers(ranking)
     rows = [evidence for evidence in chosen if evidence.unit.row is not None]
     if len(rows) >= MAX_SENTENCES and all(same_group(rows[0], other) for other in rows):
         return _list_answer(question, rows[0], ranked)
     return " ".join(_quote(question, evidence) for evidence in chosen)
+
+
+def _same_section(first: Evidence, second: Evidence) -> bool:
+    return (first.source.number, first.unit.section) == (second.source.number, second.unit.section)
 
 
 def _list_answer(question: Question, best: Evidence, ranked: tuple[Evidence, ...]) -> str:

@@ -1,12 +1,13 @@
 """Composing the simulated model's reply from what the request carries.
 
-In order: a forced tool call; JSON mode / structured output; a summary when one is asked for
-(of the attached document, the text given or the conversation);
-the call a refused tool suggests (``recovery``), else an answer from tool results; a tool call
-when the user's words match an offered tool; a greeting; a recap of the conversation or a
-summary of the document when that is what the message means; an answer quoting and citing the
-``<sources>`` passages; otherwise an honest "I don't have that information" with an offer of a
-human. The same request and ``rng`` give the same reply.
+In order: a forced tool call; JSON mode / structured output; a summary when one is asked for (of
+the attached document, the text given or the conversation); the call a refused tool suggests
+(``recovery``), else an answer from tool results; a tool call when the user's words match an
+offered tool (an answer from tools, or a question for a missing argument, is followed by cited
+answers to the message's other, help-centre parts: ``mixed``); a greeting; a recap of the
+conversation or a summary of the document when that is what the message means; an answer quoting
+and citing the ``<sources>`` passages; otherwise an honest "I don't have that information" with
+an offer of a human. The same request and ``rng`` give the same reply.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from core.simulator.extract import find_today
 from core.simulator.intents import decide_tool_call
 from core.simulator.meaning import Intent, classify
 from core.simulator.messages import Reply, SimRequest
+from core.simulator.mixed import answer_other_parts
 from core.simulator.recovery import follow_up_call
 from core.simulator.sources import parse_sources
 from core.simulator.structured import compose_json
@@ -66,12 +68,14 @@ def compose_reply(request: SimRequest, *, today: date, rng: random.Random) -> Re
         follow_up = follow_up_call(request, today, rng)
         if follow_up is not None:
             return Reply(tool_uses=(follow_up,))
-        return _limit(request, _answer_from_tools(results, rng))
+        return _limit(request, _answer_from_tools(request, results, rng))
     decision = decide_tool_call(request, today, rng)
     if decision is not None and decision.earlier_result is not None:
-        return _limit(request, _answer_from_tools([decision.earlier_result], rng))
+        return _limit(request, _answer_from_tools(request, [decision.earlier_result], rng))
+    if decision is not None and decision.calls:
+        return Reply(tool_uses=decision.calls)
     if decision is not None:
-        return Reply(tool_uses=decision.calls) if decision.calls else Reply(text=decision.question)
+        return _limit(request, _with_other_parts(request, decision.question))
     return _limit(request, _answer_text(request, rng))
 
 
@@ -114,9 +118,18 @@ def _with_closer(answer: str, rng: random.Random) -> str:
     return f"{answer}{separator}{closer}"
 
 
-def _answer_from_tools(results: list[tuple[str, str]], rng: random.Random) -> str:
+def _answer_from_tools(
+    request: SimRequest, results: list[tuple[str, str]], rng: random.Random
+) -> str:
     said = dict.fromkeys(describe_tool_result(name, text) for name, text in results)
-    return _with_closer(" ".join(said), rng)
+    return _with_closer(_with_other_parts(request, " ".join(said)), rng)
+
+
+def _with_other_parts(request: SimRequest, answer: str) -> str:
+    """``answer`` (to the part a tool answers or asks about) followed by the cited answers to
+    the message's parts that ask the help centre."""
+    others = answer_other_parts(request.last_user_text(), parse_sources(request.system))
+    return f"{answer}\n\n{others}" if others else answer
 
 
 def _limit(request: SimRequest, text: str) -> Reply:

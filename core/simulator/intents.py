@@ -21,6 +21,7 @@ from typing import Any
 
 from core.simulator.extract import find_date
 from core.simulator.meaning import CHANGES, Intent, asks_to_change, classify
+from core.simulator.meant import split_parts
 from core.simulator.messages import Role, SimRequest, ToolDef, ToolUse
 from core.simulator.values import SYNONYMS, TextContext, fill_object, value_for
 from core.simulator.words import STOPWORDS
@@ -134,10 +135,21 @@ def _choose(tools: tuple[ToolDef, ...], context: TextContext) -> ToolDef | None:
     text = context.focus
     if not text.strip() or _GREETING.match(text):
         return None
-    intent = classify(text)
+    intent = _intent_of(text)
     if intent in CHANGES and not asks_to_change(intent, text):
         intent = _read_only_instead(intent, context)
     return next((tool for tool in tools if kind_of(tool) is intent), None)
+
+
+def _intent_of(text: str) -> Intent:
+    """What the message asks for; for a message of several parts ("Can you check ORD-10042?
+    What's your late-delivery policy?"), what its first part asking for more than information
+    asks for (the help-centre parts are answered alongside the tool's result)."""
+    parts = split_parts(text)
+    if len(parts) < 2:
+        return classify(text)
+    asks = (classify(part) for part in parts)
+    return next((intent for intent in asks if intent is not Intent.INFORMATION), Intent.INFORMATION)
 
 
 def _read_only_instead(intent: Intent, context: TextContext) -> Intent:

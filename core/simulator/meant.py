@@ -6,7 +6,12 @@ as sentences) is embedded with its heading and compared with the question
 holding the kind of value asked for ("how long" → a duration, "how much" → an amount) gains
 ``SHAPE_BONUS`` and one without it loses ``UNSHAPED_PENALTY``; when the customer asks how long
 *they* have ("How long have I got to send it back?"), a piece about what *we* do in that time
-("We issue your refund within…") loses ``OTHER_ACTOR_PENALTY``. The best piece answers, in its
+("We issue your refund within…") loses ``OTHER_ACTOR_PENALTY``. When the value is asked about a
+doing ("How long do I have to return a jacket?") and some piece holds one about it ("return
+window 30 days"), a piece whose value is about something else (the jacket's warranty) counts
+as holding none, and those about the doing gain ``ACTION_BONUS``. A piece of an article whose
+title names what the question is about ("Contact Support and Hours" for "opening hours") gains
+``TITLE_BONUS``. The best piece answers, in its
 context (``cited.quote``); a second piece follows when it is nearly as close (``SECOND_SHARE``)
 and says something else, so the fact asked for comes first, in one or two sentences, not in a
 stitch of fragments. A key word of the question (one few pieces hold: "Sunday", "instalments",
@@ -33,6 +38,10 @@ MIN_SIMILARITY = 0.35
 SHAPE_BONUS = 0.08
 UNSHAPED_PENALTY = 0.12
 OTHER_ACTOR_PENALTY = 0.12
+ACTION_BONUS = 0.08
+TITLE_BONUS = 0.1
+_PAGE_KINDS = frozenset(content_stems("policy terms conditions guide article faq overview"))
+"""Title words naming a kind of page, not a topic ("Returns Policy")."""
 SECOND_SHARE = 0.93
 COVER_SHARE = 0.5
 KEY_PIECES = 3
@@ -65,12 +74,18 @@ def rank_by_meaning(
         _embedded_text(source, unit.heading, unit.lead, unit.text) for source, unit, _ in pieces
     ]
     closeness = similarities(question_text, texts)
+    held = [
+        frozenset(content_stems(_piece_words(source, unit.heading, unit.lead, unit.text)))
+        for source, unit, _ in pieces
+    ]
+    action = _action_told(question, [unit.text for _, unit, _ in pieces], held)
     ranked = []
-    for (source, unit, position), score in zip(pieces, closeness, strict=True):
+    for (source, unit, position), score, words_held in zip(pieces, closeness, held, strict=True):
         words = LEXICAL_WEIGHT * lexical.get(position, 0.0) / top
-        total = float(score) + _shape(question, unit.text) + _actor(question, unit.text) + words
-        held = frozenset(content_stems(_piece_words(source, unit.heading, unit.lead, unit.text)))
-        ranked.append(Evidence(source, unit, total, (), position, question.stems & held))
+        shape = _shape(question, unit.text, words_held if action else None)
+        titled = TITLE_BONUS if question.stems & _topic_of(source) else 0.0
+        total = float(score) + shape + _actor(question, unit.text) + words + titled
+        ranked.append(Evidence(source, unit, total, (), position, question.stems & words_held))
     ranked.sort(key=lambda evidence: (-evidence.score, evidence.position))
     return ranked
 
@@ -121,7 +136,9 @@ def _covering(question: Question, ranked: list[Evidence], chosen: list[Evidence]
         if not 0 < holders[stem] <= KEY_PIECES or len(chosen) + len(added) >= MAX_SENTENCES:
             continue
         cover = next(evidence for evidence in ranked if stem in evidence.matched)
-        shaped = not question.wants_value or question.is_answered_by(cover.sentence)
+        shaped = not question.wants_value or (
+            question.is_answered_by(cover.sentence) and question.action <= cover.matched
+        )
         close = cover.score >= max(ranked[0].score * COVER_SHARE, MIN_SIMILARITY)
         if shaped and close and _fits(cover, chosen + added):
             added.append(cover)
@@ -146,15 +163,36 @@ def _same_item(first: Evidence, second: Evidence) -> bool:
     ) == (second.source.number, second.unit.group, second.unit.item)
 
 
-def _shape(question: Question, text: str) -> float:
+def _action_told(question: Question, texts: list[str], held: list[frozenset[str]]) -> bool:
+    """Some piece holds the kind of value asked for about the doing asked about ("return
+    window 30 days" for "how long do I have to return…")."""
+    return bool(question.action) and any(
+        question.action <= words and question.is_answered_by(text)
+        for text, words in zip(texts, held, strict=True)
+    )
+
+
+def _shape(question: Question, text: str, held: frozenset[str] | None) -> float:
+    """The bonus for holding the kind of value asked for, the penalty for not; with ``held``
+    (when some piece holds a value about the doing asked about), a value about something else
+    (a warranty's "2 years" for "how long do I have to return…") counts as none, and one
+    about the doing gains ``ACTION_BONUS`` more."""
     if not question.wants_value:
         return 0.0
-    return SHAPE_BONUS if question.is_answered_by(text) else -UNSHAPED_PENALTY
+    if not question.is_answered_by(text):
+        return -UNSHAPED_PENALTY
+    if held is None:
+        return SHAPE_BONUS
+    return SHAPE_BONUS + ACTION_BONUS if question.action <= held else -UNSHAPED_PENALTY
 
 
 def _actor(question: Question, text: str) -> float:
     """A penalty for what we do in a time when the customer asks for their own window."""
     return -OTHER_ACTOR_PENALTY if question.own_window and _OUR_DOING.match(text) else 0.0
+
+
+def _topic_of(source: Source) -> set[str]:
+    return content_stems(source.title) - _PAGE_KINDS
 
 
 def _piece_words(source: Source, heading: str, lead: str, text: str) -> str:

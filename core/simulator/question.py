@@ -2,7 +2,8 @@
 
 What it is about: its content words, with the help-centre words for everyday phrases added
 ("send back" → return, "money back" → refund); "how long", "how much" and "take" say what is
-asked, not what about. What it asks for (``Ask``): an amount, a duration, steps or a list,
+asked, not what about. What it asks for (``Ask``): an amount, a duration, opening hours
+(times of day: "Mon–Fri 8:00–20:00"), steps or a list,
 from cues such as "how much", "when", "how do I", "which", and for a list what is to be listed
 ("Which payment methods…"). Its parts: the questions in it and their halves joined by "and" or
 "or" ("Is that covered, and how do I claim it?" has two), each read as a question of its own;
@@ -75,6 +76,8 @@ class Ask(StrEnum):
 
     AMOUNT = "amount"
     DURATION = "duration"
+    HOURS = "hours"
+    """When something is open: times of day ("Mon–Fri 8:00–20:00"), not a length of time."""
     STEPS = "steps"
     LIST = "list"
 
@@ -83,8 +86,9 @@ _CUES = {
     Ask.AMOUNT: re.compile(r"\bhow much\b|\bcosts?\b|\bprices?\b|\bfees?\b|\bcharged?\b|\bfree\b"),
     Ask.DURATION: re.compile(
         r"\bhow (long|soon|quickly|far back|many (minutes|hours|days|weeks|months|years))\b"
-        r"|\bwhen\b|\bexpire|\bdeadline\b|\bhours\b"
+        r"|\bwhen\b|\bexpire|\bdeadline\b|\btime limit\b|\bhours (?:before|after|ahead|notice)\b"
     ),
+    Ask.HOURS: re.compile(r"\bopen(?:ing)?\b|\bhours\b(?! (?:before|after|ahead|notice))"),
     Ask.STEPS: re.compile(r"\bhow (do|can|should|would) (i|we)\b|\bhow to\b|\bsteps?\b"),
     Ask.LIST: re.compile(
         r"\bwhich\b|\bwhat (kinds?|types?|sorts?|options|methods|ways)\b"
@@ -98,10 +102,14 @@ _OWN_WINDOW = re.compile(
     r"|\bdeadline\b|\btime limit\b"
 )
 """The customer asks how long *they* have to do something, not how long we take."""
+_ACTION = re.compile(r"\bto (\w+(?: back)?)|\b(?:for|before|after|on) (\w+ing(?: back)?)\b")
+"""The doing a value is asked about: "how long do I have *to return*…", "the time limit *for
+returning*…"."""
 _YES_NO = re.compile(r"^\W*(?:is|are|can|could|do|does|did|will|would|should|may|have|has)\b")
 """A question answered by yes or no: about one thing in particular, not an overview."""
 _ENUMERATION = re.compile(r"\w[\w /&-]*(?:, [\w /&-]+){1,}(?:,)? (?:and|or) \w")
 _LISTED = re.compile(r"\b(?:which|what)\s+((?:[a-z-]+\s+){0,2}?[a-z-]+s)\b(?!')")
+_NOT_PARTS = frozenset({"out", "non", "no", "not", "un"})
 _LIST_WORDS = frozenset(content_stems("kinds types sorts ways options"))
 _VALUE_NAMES = {
     Ask.AMOUNT: re.compile(r"\b(price|cost|fee|charge|amount|rate)s?\b", re.IGNORECASE),
@@ -109,6 +117,7 @@ _VALUE_NAMES = {
         r"\b(time|window|length|duration|days|hours|when|kept|expiry|period|takes?)\b",
         re.IGNORECASE,
     ),
+    Ask.HOURS: re.compile(r"\b(hours|when|open|times?)\b", re.IGNORECASE),
 }
 _SHAPES = {
     Ask.AMOUNT: re.compile(r"\$\s?\d|\bfree\b|\d+\s?%|\bno fee\b", re.IGNORECASE),
@@ -118,6 +127,7 @@ _SHAPES = {
         r"|\bnext (?:business )?day\b|\bsame day\b|\bimmediately\b|\bnever\b|\d{1,2}:\d{2}",
         re.IGNORECASE,
     ),
+    Ask.HOURS: re.compile(r"\d{1,2}:\d{2}\s*[–-]\s*\d{1,2}:\d{2}|\b24 hours a day\b|\b24/7\b"),
 }
 
 
@@ -127,7 +137,8 @@ class Question:
     what it asks for, whether it says "not", what it wants listed ("Which payment methods…":
     payment, method), its parts, each read as a question of its own (without parts), and
     whether it asks for the customer's own time to act ("How long have I got to…") and
-    whether it asks yes or no."""
+    whether it asks yes or no, and, for an amount or a duration, the doing it is about
+    ("How long do I have to return a jacket?": return)."""
 
     stems: frozenset[str]
     pairs: frozenset[frozenset[str]]
@@ -137,6 +148,7 @@ class Question:
     parts: tuple[Question, ...] = ()
     own_window: bool = False
     yes_no: bool = False
+    action: frozenset[str] = frozenset()
 
     def wants(self, ask: Ask) -> bool:
         return ask in self.asks
@@ -151,8 +163,10 @@ class Question:
         return any(_VALUE_NAMES[ask].search(column) for ask in self.asks if ask in _VALUE_NAMES)
 
     def is_answered_by(self, text: str) -> bool:
-        """True when ``text`` holds an amount or a duration of the kind asked for."""
-        return any(_SHAPES[ask].search(text) for ask in self.asks if ask in _SHAPES)
+        """True when ``text`` holds an amount or a duration of the kind asked for (opening
+        hours, when asked, rather than any length of time: "when are you open?")."""
+        asks = {Ask.HOURS} if Ask.HOURS in self.asks else self.asks
+        return any(_SHAPES[ask].search(text) for ask in asks if ask in _SHAPES)
 
 
 def says_not(text: str) -> bool:
@@ -191,16 +205,40 @@ def _read(lowered: str) -> Question:
         - _LIST_WORDS,
         own_window=_OWN_WINDOW.search(lowered) is not None,
         yes_no=_YES_NO.match(lowered) is not None,
+        action=_action(lowered),
     )
+
+
+def _action(lowered: str) -> frozenset[str]:
+    """The stems of what the customer would do, when a value is asked about it; "send back"
+    reads as "return"."""
+    if not any(_CUES[ask].search(lowered) for ask in _SHAPES):
+        return frozenset()
+    found = _ACTION.search(lowered)
+    if found is None:
+        return frozenset()
+    return frozenset(content_stems(expand_question(found.group(1) or found.group(2))))
 
 
 def expand_question(question: str) -> str:
     """The question with everyday phrases ("send back", "money back") followed by the words
-    help-centre articles use for them ("return", "refund"). The words of a phrase of several
-    words are taken out: on their own they mean something else (the "back" of a card)."""
+        help-centre articles use for them ("return", "refund"). The words of a phrase of several
+        words are taken out: on their own they mean something else (the "back" of a card). The words
+    of a hyphenated compound are added too."""
     lowered = normalise_apostrophes(question.lower())
     extra = [words for phrase, words in _PARAPHRASES.items() if _says(lowered, phrase)]
-    return " ".join([_without_paraphrased(lowered), *extra])
+    return " ".join([_without_paraphrased(lowered), *extra, *_compound_parts(lowered)])
+
+
+def _compound_parts(lowered: str) -> list[str]:
+    """The words of the customer's compounds ("late-delivery policy": late, delivery), which
+    articles write apart; not those of a compound that says "not" ("out-of-warranty")."""
+    compounds = re.findall(r"\b[a-z]+(?:-[a-z]+)+\b", lowered)
+    return [
+        compound.replace("-", " ")
+        for compound in compounds
+        if not set(compound.split("-")) & _NOT_PARTS
+    ]
 
 
 def pairs_of(words: list[str]) -> frozenset[frozenset[str]]:
