@@ -11,6 +11,8 @@ from opentelemetry import trace
 
 from core.kb.fusion import SearchMode
 from core.kb.vector_store import Candidate
+from observability import attributes as attr
+from observability.insights.definitions import question_hash
 from observability.redaction import default_redactor
 
 SOURCE_SEPARATOR = " — "
@@ -103,13 +105,16 @@ def retrieval_attributes(
 def record_results(
     span: trace.Span, query: str, hits: Sequence[SearchHit], *, capture_content: bool
 ) -> None:
-    """Hit count and best score always; the (redacted) query and top documents on capture."""
+    """Hit count, best score and the question's hash always; the (redacted) query and top
+    documents on capture."""
+    redacted = default_redactor(query)
     span.set_attribute("observatory.retrieval.hits", len(hits))
+    span.set_attribute(attr.RETRIEVAL_QUERY_HASH, question_hash(redacted))
     if hits:
         span.set_attribute("observatory.retrieval.top_score", hits[0].score)
     if not capture_content:
         return
-    span.set_attribute("gen_ai.retrieval.query.text", default_redactor(query))
+    span.set_attribute("gen_ai.retrieval.query.text", redacted)
     documents = [
         {"id": hit.document_id, "title": hit.label, "score": hit.score,
          "dense": hit.dense_score, "keyword": hit.keyword_score}

@@ -3,6 +3,8 @@ libraries): the app's experiment code builds an ``ExperimentSpec`` from these.""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -58,3 +60,10 @@ class StatsPolicy:
     alpha: float = 0.05
     power: float = 0.8
     min_effect: float = 0.10
+
+
+def question_hash(question: str) -> str:
+    """The same for two questions with the same words, whatever their case and punctuation
+    (stamped on retrieval spans, so repeated questions are counted without their text)."""
+    words = " ".join(re.findall(r"\w+", question.lower()))
+    return hashlib.sha256(words.encode()).hexdigest()[:16]

@@ -6,9 +6,11 @@ and the spans behind it; one the data does not support is not made.
   quality is not significantly lower (Welch's t-test from the sums) saves the difference on
   every turn of the dearer one. Also from experiments: a candidate significantly cheaper per
   conversation and not significantly worse on thumbs-up, quality or escalations.
-- **Cache repeated questions** — retrieval spans' question text, compared lower-cased: each
-  repeat of a question asked before, answered by a model rather than the answer cache, costs
-  that question's mean turn cost; the cache's own hit rate (``cache_lookup`` spans) is given.
+- **Cache repeated questions** — retrieval spans' question hash (``observatory.retrieval.query.
+  hash``: the same words in any case and punctuation; no text is needed), or their question text
+  when content is captured: each trace that repeats a question asked before, answered by a
+  model rather than the answer cache, costs that question's mean turn cost; the cache's own hit
+  rate (``cache_lookup`` spans) is given.
 - **Trim context** — turns (``traces``) whose input per call is over twice their model's mean;
   trimming them to that saves the extra input tokens at the model's input price
   (``price_usage``). What history summarisation already saved
@@ -30,6 +32,7 @@ from scipy import stats as scipy_stats
 from sqlalchemy import ColumnElement, Engine, Row, and_, case, func, select
 from sqlalchemy.engine import Connection
 
+from observability import attributes as attr
 from observability.insights.anomalies import traces_link
 from observability.insights.definitions import Metric, StatsPolicy
 from observability.insights.experiments import ExperimentResult
@@ -163,7 +166,10 @@ def _sd(row: Row[Any]) -> float:
 def _repeated_questions(
     conn: Connection, dialect: StoreDialect, window: Window
 ) -> list[Recommendation]:
-    question = func.lower(func.trim(json_text(dialect, spans.c.attributes, QUESTION)))
+    question = func.coalesce(
+        json_text(dialect, spans.c.attributes, attr.RETRIEVAL_QUERY_HASH),
+        func.lower(func.trim(json_text(dialect, spans.c.attributes, QUESTION))),
+    )
     asked = (
         select(question.label("question"), spans.c.trace_id)
         .where(spans.c.name.like("retrieval %"), *_in(window))
@@ -172,13 +178,13 @@ def _repeated_questions(
     groups = (
         select(
             asked.c.question,
-            func.count().label("asked"),
+            func.count(func.distinct(asked.c.trace_id)).label("asked"),
             func.avg(func.coalesce(traces.c.cost_usd, 0.0)).label("cost"),
         )
         .join(traces, traces.c.trace_id == asked.c.trace_id)
         .where(asked.c.question.is_not(None), asked.c.question != "")
         .group_by(asked.c.question)
-        .having(func.count() > 1)
+        .having(func.count(func.distinct(asked.c.trace_id)) > 1)
     )
     repeated = conn.execute(groups).fetchall()
     lookups = conn.execute(

@@ -284,3 +284,19 @@ def test_a_refused_file_ingested_soon_keeps_its_sentence_in_the_future(kb: Kb) -
 
     assert isinstance(future.exception(timeout=60), DocumentRejected)
     assert "empty" in str(future.exception())
+
+
+def test_a_search_names_its_question_by_a_hash_that_ignores_case_and_punctuation(
+    kb: Kb,
+) -> None:
+    kb.kb.ingest("returns.md", RETURNS_MD.encode())
+
+    kb.kb.search("How long do refunds take?")
+    kb.kb.search("how long do REFUNDS take")
+    kb.kb.search("How long do returns take?")
+
+    first, again, other = [
+        (s.attributes or {})["observatory.retrieval.query.hash"] for s in kb.finished("retrieval")
+    ]
+    assert first == again != other
+    assert "refund" not in first

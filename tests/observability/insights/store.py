@@ -17,6 +17,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from sqlalchemy import Engine, create_engine
 
+from observability import attributes as attr
+from observability.insights.definitions import question_hash
 from observability.store.database import prepare_store
 from observability.store.rows import span_to_row
 from observability.store.writer import SqlSpanWriter
@@ -97,7 +99,7 @@ def spans_of(turn: Turn) -> Iterator[ReadableSpan]:
         yield _span("attempt", trace_id, root, cursor, 2_000.0, attempt, ok=False)
         cursor += 2_000_000_000
     if turn.question is not None:
-        asked = {**ids, "gen_ai.retrieval.query.text": turn.question}
+        asked = {**ids, attr.RETRIEVAL_QUERY_HASH: question_hash(turn.question)}
         yield _span("retrieval support_kb", trace_id, root, cursor, 5.0, asked)
     if turn.cache_hit is not None:
         lookup = {**ids, "observatory.cache.hit": turn.cache_hit}

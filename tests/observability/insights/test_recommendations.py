@@ -65,8 +65,8 @@ def test_cheaper_model_of_lower_quality_is_not_recommended(store: Engine) -> Non
 
 def test_repeated_questions_missing_the_cache_are_worth_caching(store: Engine) -> None:
     turns = [
-        _turn(n, question="Where is my order?" if n < 10 else f"question {n}", cache_hit=False,
-              cost=0.002)
+        _turn(n, question=("Where is my order?", "where is my ORDER")[n % 2] if n < 10
+              else f"question {n}", cache_hit=False, cost=0.002)
         for n in range(30)
     ]  # fmt: skip
     write_turns(store, turns)
