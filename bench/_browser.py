@@ -38,10 +38,12 @@ def app_env(
     }
 
 
-def seed_folder(data_dir: Path) -> None:
-    """``python -m seed`` into ``data_dir``: demo rows and the indexed help centre, no spans."""
+def seed_folder(data_dir: Path, *, history_days: int = 0) -> None:
+    """``python -m seed`` into ``data_dir``: demo rows and the indexed help centre, and with
+    ``history_days`` the demo history of that many days (no spans otherwise)."""
+    history = ["--history", str(history_days)] if history_days else []
     subprocess.run(
-        [sys.executable, "-m", "seed"],
+        [sys.executable, "-m", "seed", *history],
         cwd=PROJECT_ROOT,
         env=app_env(data_dir),
         check=True,

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bench._browser import browser_page, running_app, seed_folder
-from bench.bench_dashboard import load
-from observability.store import create_store_engine
 
 OUT = Path(__file__).resolve().parent
 
@@ -54,19 +51,16 @@ def main() -> None:
 
 
 def analytics() -> None:
-    """The Analytics page over 30 days of generated traffic (``bench_dashboard``'s spans,
-    written through the store) and one real chat turn."""
+    """The Analytics page over the last 7 days of the demo history (``python -m seed
+    --history 14``: the real engine on a simulated clock, with its outage and experiment)."""
     from playwright.sync_api import expect
 
     with tempfile.TemporaryDirectory() as folder:
         data_dir = Path(folder)
-        seed_folder(data_dir)
-        engine = create_store_engine(f"sqlite:///{data_dir / 'app.db'}")
-        load([engine], 60_000, 20_000, datetime.now(UTC))
-        engine.dispose()
+        seed_folder(data_dir, history_days=14)
         with (
             running_app(simulator_speed=1.0, data_dir=data_dir) as url,
-            browser_page(url, height=2400) as page,
+            browser_page(url, height=3400) as page,
         ):
             page.get_by_text("Support agent", exact=True).click()
             page.get_by_role("link", name="Analytics").click()
@@ -74,6 +68,7 @@ def analytics() -> None:
             page.locator('[data-testid="stSelectbox"]').filter(has_text="Time range").click()
             page.get_by_role("option", name="7 days").click()
             expect(page.get_by_text("Cost per conversation")).to_be_visible(timeout=120_000)
+            expect(page.get_by_text("Recommendations")).to_be_visible(timeout=120_000)
             page.wait_for_timeout(3_000)
             page.screenshot(path=str(OUT / "analytics.png"), full_page=False)
     print(f"wrote {OUT / 'analytics.png'}")
