@@ -28,6 +28,7 @@ TITLES = {
     "Agent view": "Agent view",
     "Knowledge base": "Knowledge base",
     "Traces": "Traces",
+    "Analytics": "Analytics",
     "Admin": "Admin",
 }
 
