@@ -234,11 +234,12 @@ def show_transcript(until_id: int | None, busy: bool) -> None:
             st.rerun()
 
 
-def follow_turns() -> None:
+def follow_turns(was_busy: bool) -> None:
     """Show the answer being streamed and the messages waiting, until all are answered.
 
     Every pass draws something, so a message sent meanwhile starts a new run at once (its
-    callback queues it) instead of waiting behind this one.
+    callback queues it) instead of waiting behind this one. ``was_busy``: the transcript above
+    was drawn while a message waited; if it was answered since, the run starts again to show it.
     """
     snapshot = turns.snapshot()
     answering = snapshot.live.message if snapshot.live else None
@@ -258,7 +259,7 @@ def follow_turns() -> None:
         snapshot = turns.wait(snapshot.version, FOLLOW_S)
         if (snapshot.live.message if snapshot.live else None) is not answering:
             st.rerun()  # a turn ended or began: draw the stored transcript again
-    if drawn is not None:
+    if drawn is not None or was_busy:
         st.rerun()
 
 
@@ -292,4 +293,4 @@ st.chat_input(
     key="chat_prompt",
     on_submit=_queue_message,
 )
-follow_turns()
+follow_turns(busy)
