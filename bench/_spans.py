@@ -8,12 +8,18 @@ client span per attempt with GenAI usage and cost, and sometimes a tool span.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from sqlalchemy import Engine, text
+
+from observability.store import prepare_store
+from observability.store.rows import SpanRow, span_to_row
+from observability.store.writer import SqlSpanWriter
 
 MODELS = (
     ("openai", "gpt-4o-mini", 0.15, 0.6),
@@ -166,3 +172,32 @@ def _span(
         start_time=start,
         end_time=start + duration,
     )
+
+
+def write_spans(
+    engines: list[Engine], spans: Iterable[ReadableSpan], batch: int, *, text_index: bool = False
+) -> float:
+    """Prepare every store, write ``spans`` into each in batches of ``batch`` and analyse the
+    PostgreSQL ones; seconds taken. ``text_index`` gives PostgreSQL stores the trigram index."""
+    writers = [
+        SqlSpanWriter(
+            e,
+            prepare_store(e, compress_after_days=7, drop_after_days=90, text_index=text_index),
+        )
+        for e in engines
+    ]
+    started = time.perf_counter()
+    rows: list[SpanRow] = []
+    for span in spans:
+        rows.append(span_to_row(span))
+        if len(rows) >= batch:
+            for writer in writers:
+                writer.write(rows)
+            rows = []
+    for writer in writers:
+        writer.write(rows)
+    for engine in engines:
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("ANALYZE"))
+    return time.perf_counter() - started

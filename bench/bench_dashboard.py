@@ -45,16 +45,14 @@ import pyarrow as pa
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
-from bench._spans import RESOURCE, generate_spans
+from bench._spans import RESOURCE, generate_spans, write_spans
 from observability import dashboard
 from observability.analytics import AnalyticsQueries
 from observability.export import ExportFormat, iter_export
 from observability.queries import AnalyticsFilters, Dimension, Window
-from observability.store import create_store_engine, prepare_store
-from observability.store.rows import SpanRow, span_to_row
-from observability.store.writer import SqlSpanWriter
+from observability.store import create_store_engine
 
 DAYS = 30
 QUERY_TARGET_MS = {"postgresql": 200.0, "sqlite": 1_500.0}
@@ -127,25 +125,7 @@ def page_spans(count: int, now: datetime) -> Iterator[ReadableSpan]:
 
 def load(engines: list[Engine], spans: int, batch: int, now: datetime) -> float:
     """Write ``spans`` spans into every store; seconds taken."""
-    writers = [
-        SqlSpanWriter(e, prepare_store(e, compress_after_days=7, drop_after_days=90))
-        for e in engines
-    ]
-    started = time.perf_counter()
-    rows: list[SpanRow] = []
-    for span in page_spans(spans, now):
-        rows.append(span_to_row(span))
-        if len(rows) >= batch:
-            for writer in writers:
-                writer.write(rows)
-            rows = []
-    for writer in writers:
-        writer.write(rows)
-    for engine in engines:
-        if engine.dialect.name == "postgresql":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("ANALYZE"))
-    return time.perf_counter() - started
+    return write_spans(engines, page_spans(spans, now), batch)
 
 
 def page_steps(view: PageView, now: datetime) -> list[tuple[str, Step]]:

@@ -46,15 +46,13 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine, text
 
-from bench._spans import generate_spans
+from bench._spans import generate_spans, write_spans
 from observability.queries import Bucket, Dimension, TraceFilters, TraceQueries, Window
-from observability.store import create_store_engine, prepare_store
+from observability.store import create_store_engine
 from observability.store.day_indexes import index_next_day
-from observability.store.rows import SpanRow, span_to_row
 from observability.store.sqlite_text import create_text_table, index_new_spans
 from observability.store.timescale import is_timescale_store
 from observability.store.timescale_text import copy_next_day, create_search_tables
-from observability.store.writer import SqlSpanWriter
 
 DAYS = 30
 WINDOWS = {"24 h": timedelta(days=1), "7 d": timedelta(days=7), "30 d": timedelta(days=30)}
@@ -77,28 +75,7 @@ def load_stores(
 ) -> float:
     """Write ``spans`` spans (``DAYS`` days up to ``now``) into every store; seconds taken.
     ``text_index`` gives PostgreSQL stores the trigram index for text search."""
-    writers = [
-        SqlSpanWriter(
-            e,
-            prepare_store(e, compress_after_days=7, drop_after_days=90, text_index=text_index),
-        )
-        for e in engines
-    ]
-    started = time.perf_counter()
-    rows: list[SpanRow] = []
-    for span in _spans_in_time_order(spans, now):
-        rows.append(span_to_row(span))
-        if len(rows) >= batch:
-            for writer in writers:
-                writer.write(rows)
-            rows = []
-    for writer in writers:
-        writer.write(rows)
-    for engine in engines:
-        if engine.dialect.name == "postgresql":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("ANALYZE"))
-    return time.perf_counter() - started
+    return write_spans(engines, _spans_in_time_order(spans, now), batch, text_index=text_index)
 
 
 def compress_old_chunks(engine: Engine) -> str:
