@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,18 @@ def _example() -> str:
     return found.group(1)
 
 
+def _wait_until_stored(url: str, authorization: str, timeout_s: float = 60) -> None:
+    """The receiver answers once the store's buffer holds the spans; wait for the write."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = httpx.get(f"{url}/api/v1/costs/breakdown", params={"by": "model"},
+                          headers={"Authorization": authorization}).json()  # fmt: skip
+        if found["data"]:
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"the sent span was not stored within {timeout_s} s")
+
+
 def test_readme_example_runs_as_written(served_app: ServedApp, tmp_path: Path) -> None:
     served_app.wait_ready()
     client_id, secret = served_app.new_client()
@@ -36,6 +49,7 @@ def test_readme_example_runs_as_written(served_app: ServedApp, tmp_path: Path) -
     assert (
         httpx.post(f"{served_app.url}/v1/traces", content=body, headers=headers).status_code == 200
     )
+    _wait_until_stored(served_app.url, headers["Authorization"])
     stop = threading.Event()
 
     def keep_sending() -> None:
