@@ -40,6 +40,7 @@ from observability.instrumentation.finisher import SpanFinisher
 
 if TYPE_CHECKING:
     from observability.store import ExportStats
+    from observability.store.rows import SpanRow
 
 logger = logging.getLogger("observability")
 
@@ -51,7 +52,7 @@ class TelemetrySetupError(ValueError):
 class _StatsProcessor(Protocol):
     def stats(self) -> ExportStats: ...
 
-    def offer(self, spans: Sequence[ReadableSpan]) -> bool: ...
+    def offer(self, spans: Sequence[ReadableSpan | SpanRow]) -> bool: ...
 
 
 class ObservatoryTracerProvider(TracerProvider):
@@ -161,9 +162,10 @@ class Observatory:
         """Spans written, pending and dropped by the trace store, or ``None`` without a store."""
         return self._store.stats() if self._store is not None else None
 
-    def offer_spans(self, spans: Sequence[ReadableSpan]) -> bool:
-        """Hand finished spans made elsewhere (an OTLP receiver) to the trace store, which
-        prices them and promotes their GenAI attributes like this process's own; ``False``
+    def offer_spans(self, spans: Sequence[ReadableSpan | SpanRow]) -> bool:
+        """Hand finished spans made elsewhere (an OTLP receiver) to the trace store, as SDK
+        spans (which it prices and whose GenAI attributes it promotes like this process's own)
+        or as rows made by ``compose_row`` (which did that already); ``False``
         (nothing taken) when they do not all fit in its buffer, or without a store."""
         return self._store.offer(spans) if self._store is not None else False
 

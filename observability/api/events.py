@@ -20,14 +20,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from observability import attributes as attr
+from observability.store.rows import SpanRow
 
 logger = logging.getLogger("observability.api")
+_Root = TypeVar("_Root")
 OPEN_TRACES = 10_000
 """Traces whose cost so far is kept until their root span ends (the oldest are forgotten)."""
 
@@ -73,6 +75,12 @@ class EventHub:
             if subscription in self._subscriptions:
                 self._subscriptions.remove(subscription)
 
+    def wants(self, kind: EventType) -> bool:
+        """Whether any subscription wants ``kind`` (so a publisher can skip making events no
+        one would get)."""
+        with self._lock:
+            return any(kind in s.events for s in self._subscriptions)
+
     def publish(self, kind: EventType, data: Mapping[str, Any], *, cost_usd: float = 0.0) -> None:
         """Send ``{"type", "at", "data"}`` to every subscription that wants ``kind``
         (``cost_threshold`` only to those whose threshold ``cost_usd`` reaches, with that
@@ -111,9 +119,9 @@ class EventHub:
 class TraceEvents(SpanProcessor):
     """Publishes ``trace_created`` (and, for a trace that cost anything, ``cost_threshold``,
     which the hub sends on to the subscribers whose threshold it reaches) as root spans end.
-    Add it to a
-    tracer provider for this process's spans; the OTLP receiver calls ``observe`` with the
-    spans it takes."""
+    Add it to a tracer provider for this process's spans (a span whose parent is in another
+    process is the root of this process's part); the OTLP receiver calls ``observe_rows``
+    with the rows it takes (a row without a parent is the root, and its cost is the row's)."""
 
     def __init__(
         self, hub: EventHub, *, price: Callable[[Mapping[str, Any]], float | None]
@@ -131,24 +139,46 @@ class TraceEvents(SpanProcessor):
         self.observe((span,))
 
     def observe(self, spans: Iterable[ReadableSpan]) -> None:
-        """Spans that have ended, in any order within a batch (roots last or not)."""
-        roots: list[tuple[ReadableSpan, float, int]] = []
+        """SDK spans that have ended, in any order within a batch (roots last or not)."""
+        ended: list[tuple[int, float, ReadableSpan | None]] = []
+        for span in spans:
+            context = span.context
+            if context is None:
+                continue
+            root = span.parent is None or span.parent.is_remote
+            ended.append((context.trace_id, self._cost(span), span if root else None))
+        for span, cost, count in self._tally(ended):
+            if self._wanted(cost):
+                self._publish(_span_event(span, count, cost), cost)
+
+    def observe_rows(self, rows: Iterable[SpanRow]) -> None:
+        """Stored rows of spans that have ended (the OTLP receiver's), in any order."""
+        ended = [
+            (int(row.trace_id, 16), row.cost_usd or 0.0, None if row.parent_span_id else row)
+            for row in rows
+        ]
+        for row, cost, count in self._tally(ended):
+            if self._wanted(cost):
+                self._publish(_row_event(row, count, cost), cost)
+
+    def _tally(
+        self, ended: list[tuple[int, float, _Root | None]]
+    ) -> list[tuple[_Root, float, int]]:
+        """Add each span's cost to its trace; the roots with their trace's cost and span
+        count (their traces forgotten)."""
+        roots: list[tuple[_Root, float, int]] = []
         with self._lock:
-            for span in spans:
-                context = span.context
-                if context is None:
-                    continue
-                cost, count = self._open.pop(context.trace_id, (0.0, 0))
-                cost += self._cost(span)
+            for trace_id, span_cost, root in ended:
+                cost, count = self._open.pop(trace_id, (0.0, 0))
+                cost += span_cost
                 count += 1
-                if span.parent is None or span.parent.is_remote:
-                    roots.append((span, cost, count))
+                if root is not None:
+                    roots.append((root, cost, count))
                 else:
-                    self._open[context.trace_id] = (cost, count)
+                    self._open[trace_id] = (cost, count)
                     if len(self._open) > OPEN_TRACES:
                         self._open.popitem(last=False)
-        for span, cost, count in roots:
-            self._publish(span, cost, count)
+        return roots
 
     def _cost(self, span: ReadableSpan) -> float:
         attributes = span.attributes or {}
@@ -159,20 +189,60 @@ class TraceEvents(SpanProcessor):
             return 0.0
         return self._price(attributes) or 0.0
 
-    def _publish(self, span: ReadableSpan, cost: float, count: int) -> None:
-        context = span.context
-        assert context is not None
-        start, end = span.start_time or 0, span.end_time or 0
-        data = {
-            "trace_id": format(context.trace_id, "032x"),
-            "root_name": span.name,
-            "service": span.resource.attributes.get(attr.SERVICE_NAME),
-            "spans": count,
-            "cost_usd": round(cost, 10),
-            "duration_ms": (end - start) / 1e6,
-            "ended_at": datetime.fromtimestamp(end / 1e9, UTC).isoformat(),
-            "published_after_ms": max(0.0, (time.time_ns() - end) / 1e6),
-        }
+    def _wanted(self, cost: float) -> bool:
+        return self._hub.wants(EventType.TRACE_CREATED) or (
+            cost > 0 and self._hub.wants(EventType.COST_THRESHOLD)
+        )
+
+    def _publish(self, data: dict[str, Any], cost: float) -> None:
         self._hub.publish(EventType.TRACE_CREATED, data)
         if cost > 0:
             self._hub.publish(EventType.COST_THRESHOLD, data, cost_usd=cost)
+
+
+def _span_event(span: ReadableSpan, count: int, cost: float) -> dict[str, Any]:
+    context = span.context
+    assert context is not None
+    start, end = span.start_time or 0, span.end_time or 0
+    return _event_data(
+        format(context.trace_id, "032x"),
+        span.name,
+        span.resource.attributes.get(attr.SERVICE_NAME),
+        (count, cost),
+        (end - start) / 1e6,
+        end,
+    )
+
+
+def _row_event(row: SpanRow, count: int, cost: float) -> dict[str, Any]:
+    end = row.end_time or row.start_time
+    return _event_data(
+        row.trace_id,
+        row.name,
+        row.service,
+        (count, cost),
+        row.duration_ms or 0.0,
+        int(end.timestamp() * 1e6) * 1000,
+    )
+
+
+def _event_data(
+    trace_id: str,
+    root_name: str,
+    service: Any,
+    spans_and_cost: tuple[int, float],
+    duration_ms: float,
+    end_ns: int,
+) -> dict[str, Any]:
+    """A ``trace_created`` (or ``cost_threshold``) event's data."""
+    count, cost = spans_and_cost
+    return {
+        "trace_id": trace_id,
+        "root_name": root_name,
+        "service": service,
+        "spans": count,
+        "cost_usd": round(cost, 10),
+        "duration_ms": duration_ms,
+        "ended_at": datetime.fromtimestamp(end_ns / 1e9, UTC).isoformat(),
+        "published_after_ms": max(0.0, (time.time_ns() - end_ns) / 1e6),
+    }

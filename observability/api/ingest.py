@@ -1,7 +1,8 @@
 """``POST /v1/traces``: the OTLP/HTTP trace receiver.
 
 Protobuf or JSON, optionally gzip, at most ``ApiConfig.max_ingest_bytes`` once inflated. It
-decodes off the event loop and hands the spans to the store's span processor all at once: 200
+decodes off the event loop, straight into the store's rows (priced, GenAI attributes promoted),
+and hands them to the store's span processor all at once: 200
 (with ``partial_success`` for spans it left out), 400 for a body it cannot decode, 413 for one too
 large, 415 for another content type, 429 over the client's rate limit and 503 when the store's
 buffer is full, both with ``Retry-After``. Failures answer a JSON request in the API's error body
@@ -85,22 +86,22 @@ async def _receive(services: ApiServices, request: Request) -> DecodedBatch:
     if sink is None:
         problem = services.readiness.problem or "The trace store is starting."
         raise _busy(f"{problem} Send the spans again shortly.", ErrorCode.NOT_READY)
-    if batch.spans and not await anyio.to_thread.run_sync(_store, services, sink, batch):
-        services.metrics.count_spans("refused", len(batch.spans))
+    if batch.rows and not await anyio.to_thread.run_sync(_store, services, sink, batch):
+        services.metrics.count_spans("refused", len(batch.rows))
         raise _busy(
             "The trace store's buffer is full; send the spans again shortly.",
             ErrorCode.STORE_BUSY,
         )
-    services.metrics.count_spans("accepted", len(batch.spans))
+    services.metrics.count_spans("accepted", len(batch.rows))
     services.metrics.count_spans("rejected", batch.rejected)
     return batch
 
 
 def _store(services: ApiServices, sink: SpanSink, batch: DecodedBatch) -> bool:
-    """Offer the spans to the store; once taken, publish the traces they complete."""
-    if not sink.offer_spans(batch.spans):
+    """Offer the rows to the store; once taken, publish the traces they complete."""
+    if not sink.offer_spans(batch.rows):
         return False
-    services.trace_events.observe(batch.spans)
+    services.trace_events.observe_rows(batch.rows)
     return True
 
 

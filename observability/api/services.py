@@ -6,8 +6,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from opentelemetry.sdk.trace import ReadableSpan
-
 from observability.api.auth import TokenIssuer
 from observability.api.clients import ClientRegistry
 from observability.api.config import ApiConfig
@@ -18,13 +16,15 @@ from observability.api.ratelimit import ClientRateLimits
 from observability.pricing import price_span_attributes
 from observability.report_queries import ReportQueries
 from observability.store import ExportStats
+from observability.store.rows import SpanRow
 
 
 class SpanSink(Protocol):
     """Where ingested spans go: the running ``Observatory``'s trace store."""
 
-    def offer_spans(self, spans: Sequence[ReadableSpan]) -> bool:
-        """Take every span, or none when they do not all fit (the buffer is full)."""
+    def offer_spans(self, spans: Sequence[SpanRow]) -> bool:
+        """Take every span (as its row), or none when they do not all fit (the buffer is
+        full)."""
         ...
 
     def store_stats(self) -> ExportStats | None:

@@ -1,7 +1,7 @@
-"""OTLP/HTTP trace requests decoded into SDK spans (``ReadableSpan``) for the trace store.
+"""OTLP/HTTP trace requests decoded into rows of the trace store's ``spans`` table (``SpanRow``).
 
 batch = decode_request(body, content_type="application/x-protobuf")   # or application/json
-batch.spans, batch.rejected, batch.problems
+batch.rows, batch.rejected, batch.problems
 encode_response(batch, Encoding.PROTOBUF)
 """
 

@@ -1,6 +1,10 @@
-"""Decode an OTLP ``ExportTraceServiceRequest`` (protobuf, or JSON with hex ids) into SDK spans.
+"""Decode an OTLP ``ExportTraceServiceRequest`` (protobuf, or JSON with hex ids) into rows of
+the trace store's ``spans`` table.
 
-Spans that cannot be stored (ids of the wrong length or all zeros, no start time) are left out
+Each span goes straight from the request to its row in one pass (``compose_row``, which the
+store processor uses for this process's own spans too: promoted GenAI columns, pricing), so no
+SDK span is built only to be taken apart again on the writer thread. Spans that cannot be
+stored (ids of the wrong length or all zeros, no start time, a time out of range) are left out
 and counted, for the answer's ``partial_success``; a body that is not a request at all raises
 ``OtlpDecodeError``. Pure functions, run off the event loop by the receiver.
 """
@@ -19,22 +23,19 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import Event, ReadableSpan
-from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.sdk.trace import Event
 
-_KINDS = {
-    0: SpanKind.INTERNAL,
-    1: SpanKind.INTERNAL,
-    2: SpanKind.SERVER,
-    3: SpanKind.CLIENT,
-    4: SpanKind.PRODUCER,
-    5: SpanKind.CONSUMER,
-}
+from observability.store.rows import SpanRow, compose_row, events_json
+
+_KINDS = {0: "internal", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
+"""OTLP ``SpanKind`` → the ``kind`` column (unspecified is internal, as in the SDK)."""
 _KIND_NAMES = {name: value for value, name in trace_pb2.Span.SpanKind.items()}
-_STATUS = {0: StatusCode.UNSET, 1: StatusCode.OK, 2: StatusCode.ERROR}
+_STATUS = {0: "unset", 1: "ok", 2: "error"}
 _STATUS_NAMES = {name: value for value, name in trace_pb2.Status.StatusCode.items()}
-_SAMPLED = TraceFlags(TraceFlags.SAMPLED)
+_SCALARS = frozenset(("string_value", "bool_value", "int_value", "double_value"))
+_UNSTORABLE = (ValueError, OverflowError, OSError, TypeError)
+"""What turning a span's values into a row raises for values it cannot hold (a time out of
+range): that span is left out."""
 MAX_PROBLEMS = 5
 """How many reasons for rejected spans the answer's ``error_message`` names."""
 
@@ -52,9 +53,9 @@ class OtlpDecodeError(ValueError):
 
 @dataclass
 class DecodedBatch:
-    """The spans of one request, and how many were left out and why."""
+    """The rows of one request's spans, and how many spans were left out and why."""
 
-    spans: list[ReadableSpan] = field(default_factory=list)
+    rows: list[SpanRow] = field(default_factory=list)
     rejected: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -63,6 +64,51 @@ class DecodedBatch:
         self.rejected += 1
         if len(self.problems) < MAX_PROBLEMS and problem not in self.problems:
             self.problems.append(problem)
+
+    def add(
+        self,
+        ids: tuple[bytes, bytes, bytes],
+        name: str,
+        kind: str,
+        resource: Mapping[str, Any],
+        times: tuple[int, int],
+        status: tuple[str, str | None],
+        attributes: dict[str, Any],
+        events: list[Event],
+    ) -> None:
+        """Add the row of one span, or leave the span out when its ids or times cannot be
+        stored. ``ids`` are trace, span and parent id (empty for a root), ``times`` start and
+        end in Unix nanoseconds (0 for none)."""
+        trace_id, span_id, parent_id = ids
+        problem = _ids_problem(trace_id, span_id)
+        start, end = times
+        if problem is None and not start:
+            problem = "a span has no start time"
+        if problem is None and parent_id and (len(parent_id) != 8 or not any(parent_id)):
+            problem = "a span's parent span id is not 8 bytes"
+        if problem is not None:
+            self.reject(problem)
+            return
+        code, message = status
+        try:
+            row = compose_row(
+                trace_id.hex(),
+                span_id.hex(),
+                parent_id.hex() if parent_id else None,
+                name,
+                kind,
+                resource,
+                start,
+                end or start,
+                code,
+                (message or None) if code == "error" else None,
+                attributes,
+                events_json(events) if events else None,
+            )
+        except _UNSTORABLE:
+            self.reject("a span has a time or value the store cannot hold")
+            return
+        self.rows.append(row)
 
 
 def encoding_of(content_type: str | None) -> Encoding | None:
@@ -112,52 +158,35 @@ def _from_protobuf(body: bytes) -> DecodedBatch:
     except DecodeError as exc:
         raise OtlpDecodeError(f"The body is not an OTLP protobuf trace request ({exc}).") from None
     batch = DecodedBatch()
+    add = batch.add
     for resource_spans in request.resource_spans:
-        resource = Resource(_pb_attributes(resource_spans.resource.attributes))
+        resource = _resource(_pb_attributes(resource_spans.resource.attributes))
         for scope_spans in resource_spans.scope_spans:
-            scope = InstrumentationScope(scope_spans.scope.name, scope_spans.scope.version or None)
             for span in scope_spans.spans:
-                _add_pb_span(batch, span, resource, scope)
+                status = span.status
+                add(
+                    (span.trace_id, span.span_id, span.parent_span_id),
+                    span.name,
+                    _KINDS.get(span.kind, "internal"),
+                    resource,
+                    (span.start_time_unix_nano, span.end_time_unix_nano),
+                    (_STATUS.get(status.code, "unset"), status.message),
+                    _pb_attributes(span.attributes),
+                    [
+                        Event(e.name, _pb_attributes(e.attributes), e.time_unix_nano or None)
+                        for e in span.events
+                    ],
+                )
     return batch
 
 
-def _add_pb_span(
-    batch: DecodedBatch, span: trace_pb2.Span, resource: Resource, scope: InstrumentationScope
-) -> None:
-    context = _context(span.trace_id, span.span_id)
-    if isinstance(context, str):
-        batch.reject(context)
-        return
-    if not span.start_time_unix_nano:
-        batch.reject("a span has no start time")
-        return
-    parent = _parent(span.trace_id, span.parent_span_id)
-    if isinstance(parent, str):
-        batch.reject(parent)
-        return
-    status_code = _STATUS.get(span.status.code, StatusCode.UNSET)
-    batch.spans.append(
-        ReadableSpan(
-            name=span.name,
-            context=context,
-            parent=parent,
-            resource=resource,
-            attributes=_pb_attributes(span.attributes),
-            events=[
-                Event(e.name, _pb_attributes(e.attributes), e.time_unix_nano or None)
-                for e in span.events
-            ],
-            kind=_KINDS.get(span.kind, SpanKind.INTERNAL),
-            status=_status(status_code, span.status.message),
-            start_time=span.start_time_unix_nano,
-            end_time=span.end_time_unix_nano or span.start_time_unix_nano,
-            instrumentation_scope=scope,
-        )
-    )
-
-
 def _pb_attributes(pairs: Iterable[common_pb2.KeyValue]) -> dict[str, Any]:
-    return {pair.key: _pb_value(pair.value) for pair in pairs}
+    attributes: dict[str, Any] = {}
+    for pair in pairs:
+        value = pair.value
+        kind = value.WhichOneof("value")
+        attributes[pair.key] = getattr(value, kind) if kind in _SCALARS else _pb_value(value)
+    return attributes
 
 
 def _pb_value(value: common_pb2.AnyValue) -> Any:
@@ -186,61 +215,35 @@ def _from_json(body: bytes) -> DecodedBatch:
     batch = DecodedBatch()
     try:
         for resource_spans in _list(request, "resourceSpans"):
-            resource = Resource(_json_attributes(_dict(resource_spans, "resource")))
+            resource = _resource(_json_attributes(_dict(resource_spans, "resource")))
             for scope_spans in _list(resource_spans, "scopeSpans"):
-                raw_scope = _dict(scope_spans, "scope")
-                scope = InstrumentationScope(
-                    str(raw_scope.get("name", "")), raw_scope.get("version") or None
-                )
+                _dict(scope_spans, "scope")  # not stored, but must be an object if given
                 for span in _list(scope_spans, "spans"):
-                    _add_json_span(batch, span, resource, scope)
+                    _add_json_span(batch, span, resource)
     except (TypeError, ValueError, AttributeError) as exc:
         raise OtlpDecodeError(f"The body is not an OTLP JSON trace request ({exc}).") from None
     return batch
 
 
-def _add_json_span(
-    batch: DecodedBatch, span: Mapping[str, Any], resource: Resource, scope: InstrumentationScope
-) -> None:
+def _add_json_span(batch: DecodedBatch, span: Any, resource: Mapping[str, Any]) -> None:
     if not isinstance(span, dict):
         raise TypeError("a span is not an object")
-    trace_id = _hex(span.get("traceId"))
-    context = _context(trace_id, _hex(span.get("spanId")))
-    if isinstance(context, str):
-        batch.reject(context)
-        return
-    start = _int(span.get("startTimeUnixNano"))
-    if not start:
-        batch.reject("a span has no start time")
-        return
-    parent = _parent(trace_id, _hex(span.get("parentSpanId")))
-    if isinstance(parent, str):
-        batch.reject(parent)
-        return
     status = _dict(span, "status")
-    kind = _enum(span.get("kind", 0), _KIND_NAMES)
-    batch.spans.append(
-        ReadableSpan(
-            name=str(span.get("name", "")),
-            context=context,
-            parent=parent,
-            resource=resource,
-            attributes=_json_attributes(span),
-            events=[
-                Event(
-                    str(e.get("name", "")), _json_attributes(e), _int(e.get("timeUnixNano")) or None
-                )
-                for e in _list(span, "events")
-            ],
-            kind=_KINDS.get(kind, SpanKind.INTERNAL),
-            status=_status(
-                _STATUS.get(_enum(status.get("code", 0), _STATUS_NAMES), StatusCode.UNSET),
-                str(status.get("message", "")),
-            ),
-            start_time=start,
-            end_time=_int(span.get("endTimeUnixNano")) or start,
-            instrumentation_scope=scope,
-        )
+    batch.add(
+        (_hex(span.get("traceId")), _hex(span.get("spanId")), _hex(span.get("parentSpanId"))),
+        str(span.get("name", "")),
+        _KINDS.get(_enum(span.get("kind", 0), _KIND_NAMES), "internal"),
+        resource,
+        (_int(span.get("startTimeUnixNano")), _int(span.get("endTimeUnixNano"))),
+        (
+            _STATUS.get(_enum(status.get("code", 0), _STATUS_NAMES), "unset"),
+            str(status.get("message", "")),
+        ),
+        _json_attributes(span),
+        [
+            Event(str(e.get("name", "")), _json_attributes(e), _int(e.get("timeUnixNano")) or None)
+            for e in _list(span, "events")
+        ],
     )
 
 
@@ -313,27 +316,16 @@ def _enum(value: Any, names: Mapping[str, int]) -> int:
 # Shared.
 
 
-def _context(trace_id: bytes, span_id: bytes, *, remote: bool = False) -> SpanContext | str:
-    """The span context of two ids, or why they cannot be stored."""
+def _resource(attributes: dict[str, Any]) -> dict[str, Any]:
+    """A resource's attributes as the SDK keeps them (values it cannot hold are dropped), as a
+    plain dict (read twice per span)."""
+    return dict(Resource(attributes).attributes)
+
+
+def _ids_problem(trace_id: bytes, span_id: bytes) -> str | None:
+    """Why a span's ids cannot be stored, or ``None``."""
     if len(trace_id) != 16 or not any(trace_id):
         return "a span's trace id is not 16 bytes, or is all zeros"
     if len(span_id) != 8 or not any(span_id):
         return "a span's span id is not 8 bytes, or is all zeros"
-    return SpanContext(
-        int.from_bytes(trace_id, "big"),
-        int.from_bytes(span_id, "big"),
-        is_remote=remote,
-        trace_flags=_SAMPLED,
-    )
-
-
-def _parent(trace_id: bytes, parent_id: bytes) -> SpanContext | str | None:
-    """The parent's context, ``None`` for a root span, or why it cannot be stored."""
-    if not parent_id:
-        return None
-    parent = _context(trace_id, parent_id, remote=True)
-    return "a span's parent span id is not 8 bytes" if isinstance(parent, str) else parent
-
-
-def _status(code: StatusCode, message: str) -> Status:
-    return Status(code, message or None) if code is StatusCode.ERROR else Status(code)
+    return None

@@ -28,6 +28,9 @@ from observability.store.rows import SpanRow, span_to_row
 from observability.store.writer import MaintainedSpanWriter, PipelinedSpanWriter, SpanWriter
 
 logger = logging.getLogger("observability.store")
+Pending = ReadableSpan | SpanRow
+"""A span waiting to be written: an SDK span, or the row of one made elsewhere (the OTLP
+receiver makes rows straight from the request)."""
 BATCH_SPANS = 10_000
 """The most spans written in one transaction: larger batches merge more spans into each trace
 and rollup row and pay a transaction's fixed costs less often, and two still fit in the
@@ -70,7 +73,7 @@ class _Committing:
     """A batch sent to the store whose merges and commit run on the committer thread."""
 
     finished: Future[None]
-    sent: list[ReadableSpan]
+    sent: list[Pending]
     """The spans whose rows it holds (those that could be converted)."""
     taken: int
     """How many spans at the head of the buffer it holds."""
@@ -102,8 +105,8 @@ class StoreSpanProcessor(SpanProcessor):
         self._max_backoff_s = max_backoff_s
         self._shutdown_timeout_ms = shutdown_timeout_ms
         self._row_of = row_of
-        self._buffer: deque[ReadableSpan] = deque()
-        self._inflight: list[ReadableSpan] = []
+        self._buffer: deque[Pending] = deque()
+        self._inflight: list[Pending] = []
         """Spans of failed batches, taken off the buffer, to write again, oldest first (their
         rows are made anew: keeping rows alive for a retry would make the garbage collector run
         three times as often while the store is up). A batch only ever adds to it or removes
@@ -152,10 +155,10 @@ class StoreSpanProcessor(SpanProcessor):
         if full:
             self._wake.set()
 
-    def offer(self, spans: Sequence[ReadableSpan]) -> bool:
-        """Queue finished spans made elsewhere (an OTLP receiver) all together, or none of them
-        when they do not all fit in the buffer: then ``False`` and nothing is counted, so the
-        sender can send them again later."""
+    def offer(self, spans: Sequence[Pending]) -> bool:
+        """Queue finished spans made elsewhere (an OTLP receiver; as SDK spans or as their
+        rows) all together, or none of them when they do not all fit in the buffer: then
+        ``False`` and nothing is counted, so the sender can send them again later."""
         with self._lock:
             if self._stopping or len(self._buffer) + len(self._inflight) + len(spans) > self._bound:
                 return False
@@ -197,7 +200,7 @@ class StoreSpanProcessor(SpanProcessor):
             return self._settle()
         if not isinstance(self._writer, PipelinedSpanWriter):
             return self._write(taken, taken=len(taken))
-        sent: list[ReadableSpan] = []
+        sent: list[Pending] = []
         source = self._convert(taken, sent)
         try:
             finish = self._writer.begin(source)
@@ -279,13 +282,17 @@ class StoreSpanProcessor(SpanProcessor):
             return self._interval_s
         return float(min(self._max_backoff_s, self._interval_s * 2 ** min(self._failures, 16)))
 
-    def _convert(self, spans: list[ReadableSpan], sent: list[ReadableSpan]) -> Iterator[SpanRow]:
+    def _convert(self, spans: list[Pending], sent: list[Pending]) -> Iterator[SpanRow]:
         """Rows of ``spans``, converted as the writer asks for them (so that conversion
         overlaps the database's work); the spans that could be converted go into ``sent``
         (the others are counted as dropped when their batch is accounted for)."""
         for span in spans:
+            if type(span) is SpanRow:
+                sent.append(span)
+                yield span
+                continue
             try:
-                row = self._row_of(span)
+                row = self._row_of(span)  # type: ignore[arg-type]
             except Exception as exc:
                 with self._lock:
                     self._last_error = _describe(exc)
@@ -294,9 +301,9 @@ class StoreSpanProcessor(SpanProcessor):
             sent.append(span)
             yield row
 
-    def _write(self, spans: list[ReadableSpan], *, taken: int = 0, retried: int = 0) -> bool:
+    def _write(self, spans: list[Pending], *, taken: int = 0, retried: int = 0) -> bool:
         """Write the rows of ``spans`` and account for them."""
-        sent: list[ReadableSpan] = []
+        sent: list[Pending] = []
         source = self._convert(spans, sent)
         try:
             self._writer.write(source)
@@ -326,7 +333,7 @@ class StoreSpanProcessor(SpanProcessor):
     def _account(
         self,
         error: Exception | None,
-        sent: list[ReadableSpan],
+        sent: list[Pending],
         *,
         taken: int = 0,
         retried: int = 0,

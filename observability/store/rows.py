@@ -72,13 +72,45 @@ def span_to_row(span: ReadableSpan) -> SpanRow:
     start_ns = span.start_time
     if context is None or start_ns is None:
         raise ValueError(f"span {span.name!r} has no context or start time")
-    attributes = _plain(span.attributes)
-    get = attributes.get
-    end_ns = span.end_time
     parent = span.parent
     status = span.status
     events = span.events
-    resource = span.resource.attributes
+    return compose_row(
+        context.trace_id.to_bytes(16, "big").hex(),
+        context.span_id.to_bytes(8, "big").hex(),
+        parent.span_id.to_bytes(8, "big").hex() if parent else None,
+        span.name,
+        _KIND[span.kind],
+        span.resource.attributes,
+        start_ns,
+        span.end_time,
+        _STATUS[status.status_code],
+        status.description,
+        _plain(span.attributes),
+        events_json(events) if events else None,
+    )
+
+
+def compose_row(
+    trace_id: str,
+    span_id: str,
+    parent_span_id: str | None,
+    name: str,
+    kind: str,
+    resource: Mapping[str, Any],
+    start_ns: int,
+    end_ns: int | None,
+    status: str,
+    status_message: str | None,
+    attributes: dict[str, Any],
+    events: str | None,
+) -> SpanRow:
+    """The ``spans`` row of a span given by its parts (hex ids, ``kind`` and ``status`` as
+    stored, the resource's attributes, the span's own ``attributes`` as a dict this takes over,
+    its events already as JSON text): the promoted columns read from the attributes, a span
+    with token usage and no cost attributes priced at its day's prices. ``span_to_row`` and
+    the OTLP receiver both build rows here, so a span is stored alike whichever way it came."""
+    get = attributes.get
     texts = _typed(
         (
             get(attr.OPERATION_NAME),
@@ -123,17 +155,17 @@ def span_to_row(span: ReadableSpan) -> SpanRow:
     return tuple.__new__(
         SpanRow,
         (
-            context.trace_id.to_bytes(16, "big").hex(),
-            context.span_id.to_bytes(8, "big").hex(),
+            trace_id,
+            span_id,
             _time(start_ns),
-            parent.span_id.to_bytes(8, "big").hex() if parent else None,
-            span.name,
-            _KIND[span.kind],
+            parent_span_id,
+            name,
+            kind,
             resource.get(attr.SERVICE_NAME),
             _time(end_ns) if end_ns is not None else None,
             (end_ns - start_ns) / 1e6 if end_ns else None,
-            _STATUS[status.status_code],
-            status.description,
+            status,
+            status_message,
             operation,
             provider,
             request_model,
@@ -156,7 +188,7 @@ def span_to_row(span: ReadableSpan) -> SpanRow:
             None if cache_hit is None else bool(cache_hit),
             None if simulated is None else bool(simulated),
             _json(attributes),
-            _events(events) if events else None,
+            events,
             _text(get(attr.DEPLOYMENT_ENVIRONMENT) or resource.get(attr.DEPLOYMENT_ENVIRONMENT)),
         ),
     )
@@ -229,7 +261,8 @@ def _price(attributes: dict[str, Any], start_ns: int) -> tuple[float | None, str
     return (float(price.cost_usd) if price.cost_usd is not None else None), str(price.status)
 
 
-def _events(events: Sequence[Event]) -> str:
+def events_json(events: Sequence[Event]) -> str:
+    """Span events as the ``events`` column's JSON text: name, ISO time and attributes."""
     return _json(
         [
             {
