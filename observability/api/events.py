@@ -164,9 +164,10 @@ class TraceEvents(SpanProcessor):
     def _tally(
         self, ended: list[tuple[int, float, _Root | None]]
     ) -> list[tuple[_Root, float, int]]:
-        """Add each span's cost to its trace; the roots with their trace's cost and span
-        count (their traces forgotten)."""
+        """Add each span's cost to its trace, the batch's roots last; the roots with their
+        trace's cost and span count (their traces forgotten)."""
         roots: list[tuple[_Root, float, int]] = []
+        ended.sort(key=lambda one: one[2] is not None)
         with self._lock:
             for trace_id, span_cost, root in ended:
                 cost, count = self._open.pop(trace_id, (0.0, 0))

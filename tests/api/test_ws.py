@@ -86,3 +86,26 @@ def test_a_client_that_falls_behind_is_dropped_without_slowing_the_publisher() -
 
     asyncio.run(scenario())
     assert dropped == [1]
+
+
+def test_an_ingested_trace_is_announced_once_with_all_its_spans(harness: ApiHarness) -> None:
+    token = harness.token(("traces:read",))
+    root, child, grandchild = chat_spans(3)
+    trace_id = root["trace_id"]
+    child.update(trace_id=trace_id, parent_id=root["span_id"])
+    grandchild.update(trace_id=trace_id, parent_id=child["span_id"])
+    root["name"] = "checkout"
+    [other] = chat_spans(1)
+    headers = {"Content-Type": "application/x-protobuf", **harness.auth(("ingest:write",))}
+    with harness.http.websocket_connect(f"/ws?token={token}") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "subscribe", "events": ["trace_created"]})
+        ws.receive_json()
+        for batch in ([grandchild, root, child], [other]):
+            body = protobuf_request(batch)
+            assert harness.http.post("/v1/traces", content=body, headers=headers).status_code == 200
+        first, second = ws.receive_json(), ws.receive_json()
+    assert first["data"]["trace_id"] == trace_id.hex()
+    assert first["data"]["root_name"] == "checkout" and first["data"]["spans"] == 3
+    assert first["data"]["cost_usd"] == pytest.approx(3 * (1200 * 0.15e-6 + 300 * 0.6e-6))
+    assert second["data"]["trace_id"] == other["trace_id"].hex()
