@@ -9,17 +9,31 @@ import streamlit as st
 from core.api import ApiServer
 from observability import Observatory
 from observability.api import api_routes
+from observability.api.events import EventType
 
 
 def _observatory() -> Observatory:
-    """The UI's own Observatory (built once per process), so ingested spans share its store.
-    The app database's schema comes first, under the lock the UI's first start takes too."""
-    from pages._shared.resources import get_db_engine, get_services, get_start_state
+    """The UI's own Observatory (built once per process), so ingested spans share its store;
+    the alert watcher's new anomalies go out as websocket ``anomaly`` events. The app
+    database's schema comes first, under the lock the UI's first start takes too."""
+    from pages._shared.resources import (
+        get_alert_watcher,
+        get_db_engine,
+        get_services,
+        get_start_state,
+    )
     from seed.setup import prepare_database
 
     with get_start_state().lock:
         prepare_database(get_db_engine())
-    return get_services().observatory
+    observatory = get_services().observatory
+    get_alert_watcher().listen(_publish_anomaly)
+    return observatory
+
+
+def _publish_anomaly(anomaly: dict[str, object]) -> None:
+    if server.services is not None:
+        server.services.events.publish(EventType.ANOMALY, anomaly)
 
 
 server = ApiServer(_observatory)

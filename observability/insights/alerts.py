@@ -8,7 +8,9 @@ atomic across sessions and processes), marks it delivered on a 2xx answer, and l
 on failure so the next round tries again. The body is JSON; ``X-Observatory-Signature`` is
 ``sha256=`` and the hex HMAC-SHA256 of the exact body bytes under the webhook secret, so the
 receiver recomputes it and compares (``hmac.compare_digest``). ``AlertWatcher`` runs the
-evaluation and delivery every minute on its own thread.
+evaluation and delivery every minute on its own thread, and tells its listeners (the API's
+websocket ``anomaly`` event) of each anomaly it finds for the first time or finds grown into an
+alert.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from observability.queries import answering
 logger = logging.getLogger("observability.insights")
 SIGNATURE_HEADER = "X-Observatory-Signature"
 DELIVERED, SENDING = "delivered", "sending"
+ANOMALY, BUDGET = "anomaly", "budget"
 _metadata = MetaData()
 alerts_sent = Table(
     "alerts_sent",
@@ -147,15 +150,20 @@ def list_sent_alerts(engine: Engine, limit: int = 50) -> list[SentAlert]:
     return [SentAlert(str(k), _aware(d), json.loads(p)) for k, d, p in rows]
 
 
+AnomalyListener = Callable[[dict[str, object]], None]
+"""Told of an anomaly, with its ``Alert.payload()`` (what the webhook receives)."""
+
+
 class AlertWatcher:
-    """Evaluates the alerts and delivers them every ``interval_s`` on a daemon thread."""
+    """Evaluates the alerts every ``interval_s`` on a daemon thread, delivers them to the
+    webhook at ``url`` (none: no delivery) and tells its listeners of new anomalies."""
 
     def __init__(
         self,
         engine: Engine,
         evaluate: Callable[[], list[Alert]],
-        url: str,
-        secret: str,
+        url: str | None,
+        secret: str | None,
         *,
         interval_s: float = 60.0,
     ) -> None:
@@ -164,17 +172,34 @@ class AlertWatcher:
         self._interval_s = interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._listeners: list[AnomalyListener] = []
+        self._announced: set[tuple[str, State]] = set()
 
     def start(self) -> None:
         """Start watching (idempotent)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="alert-watcher", daemon=True)
-            self._thread.start()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="alert-watcher", daemon=True)
+                self._thread.start()
+
+    def listen(self, listener: AnomalyListener) -> None:
+        """Call ``listener`` (on the watcher's thread) with each anomaly, an incident in the
+        warning or alert state, the first time a round finds it and again if it grows from a
+        warning into an alert; starts watching. A listener's failure is logged."""
+        with self._lock:
+            self._listeners.append(listener)
+        self.start()
 
     def run_once(self) -> list[str]:
-        """One evaluation and delivery; failures are logged, never raised."""
+        """One evaluation, its new anomalies told and its alerts delivered (the keys
+        delivered); failures are logged, never raised."""
         try:
-            return deliver_alerts(self._engine, self._evaluate(), self._url, self._secret)
+            alerts = self._evaluate()
+            self._announce(alerts)
+            if self._url is None or self._secret is None:
+                return []
+            return deliver_alerts(self._engine, alerts, self._url, self._secret)
         except Exception:
             logger.exception("alerts could not be evaluated or delivered; trying again later")
             return []
@@ -185,6 +210,21 @@ class AlertWatcher:
         if self._thread is not None:
             self._thread.join(5.0)
 
+    def _announce(self, alerts: Sequence[Alert]) -> None:
+        """Tell the listeners of the anomalies not told before in their state; remember
+        only the ones still found (older incidents leave the evaluation's window)."""
+        found = [a for a in alerts if a.kind == ANOMALY]
+        with self._lock:
+            listeners = list(self._listeners)
+            new = [a for a in found if (a.key, a.state) not in self._announced]
+            self._announced = {(a.key, a.state) for a in found}
+        for alert in sorted(new, key=lambda a: a.start):
+            for listener in listeners:
+                try:
+                    listener(alert.payload())
+                except Exception:
+                    logger.exception("an anomaly listener failed")
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self.run_once()
@@ -194,7 +234,7 @@ class AlertWatcher:
 def _incident_alert(incident: Incident) -> Alert:
     return Alert(
         key=f"anomaly:{incident.signal.value}:{incident.start.isoformat()}",
-        kind="anomaly",
+        kind=ANOMALY,
         state=incident.state,
         title=f"{incident.signal.value} spike",
         size=incident.size,
@@ -208,7 +248,7 @@ def _budget_alert(status: BudgetStatus) -> Alert:
     start = datetime.combine(status.day, datetime.min.time(), UTC)
     return Alert(
         key=f"budget:{status.scope}:{status.day.isoformat()}:{status.state.value}",
-        kind="budget",
+        kind=BUDGET,
         state=status.state,
         title="daily budget" if status.scope == "overall" else f"daily budget of {status.scope}",
         size=status.size,

@@ -72,18 +72,20 @@ def budget_statuses(
     return check_budgets(trace_store, budgets, day)
 
 
-def create_alert_watcher(trace_store: Engine, settings: InsightSettings) -> AlertWatcher | None:
-    """A started watcher delivering alerts to the configured webhook every minute, or ``None``
-    when no webhook (or no secret) is configured. Build it once per process."""
-    if not settings.webhook_url or settings.webhook_secret is None:
-        return None
+def create_alert_watcher(trace_store: Engine, settings: InsightSettings) -> AlertWatcher:
+    """A watcher evaluating alerts every minute: delivering them to the configured webhook
+    (started here) when a webhook and its secret are set, and telling the listeners it is given
+    (started by the first) of new anomalies. Build it once per process."""
+    secret = settings.webhook_secret
+    url = settings.webhook_url if secret is not None else None
     watcher = AlertWatcher(
         trace_store,
         lambda: evaluate_alerts(trace_store, settings),
-        settings.webhook_url,
-        settings.webhook_secret.get_secret_value(),
+        url or None,
+        secret.get_secret_value() if secret is not None else None,
     )
-    watcher.start()
+    if url:
+        watcher.start()
     return watcher
 
 

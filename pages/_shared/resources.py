@@ -63,14 +63,10 @@ def get_services() -> Services:
     return create_services(get_settings(), get_db_engine())
 
 
-def _close_watcher(watcher: AlertWatcher | None) -> None:
-    if watcher is not None:
-        watcher.close()
-
-
-@st.cache_resource(show_spinner=False, on_release=_close_watcher)
-def get_alert_watcher() -> AlertWatcher | None:
-    """The thread that sends alerts to the configured webhook (``None`` without a webhook)."""
+@st.cache_resource(show_spinner=False, on_release=AlertWatcher.close)
+def get_alert_watcher() -> AlertWatcher:
+    """The thread that sends alerts to the configured webhook and tells its listeners (the
+    API's websocket) of new anomalies; it runs once either is there."""
     return create_alert_watcher(get_services().trace_store, get_settings().insights)
 
 

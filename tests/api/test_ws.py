@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
 from observability.api.events import EventHub, EventType
+from observability.insights.alerts import AlertWatcher, collect_alerts
+from observability.insights.anomalies import Incident, Signal, SignalStatus, State
 from tests.api.conftest import ApiHarness
 from tests.api.otlp_payloads import chat_spans, protobuf_request
 
@@ -109,3 +114,48 @@ def test_an_ingested_trace_is_announced_once_with_all_its_spans(harness: ApiHarn
     assert first["data"]["root_name"] == "checkout" and first["data"]["spans"] == 3
     assert first["data"]["cost_usd"] == pytest.approx(3 * (1200 * 0.15e-6 + 300 * 0.6e-6))
     assert second["data"]["trace_id"] == other["trace_id"].hex()
+
+
+def test_an_anomaly_the_watcher_finds_reaches_anomaly_subscribers_once(
+    harness: ApiHarness,
+) -> None:
+    at = datetime(2026, 12, 7, 9, 40, tzinfo=UTC)
+    spike = Incident(
+        Signal.P95_LATENCY, State.WARNING, at, at + timedelta(minutes=12), 2700, 800, 300
+    )
+    found: list[list[SignalStatus]] = [[]]  # what the detector finds in the current round
+    watcher = AlertWatcher(
+        harness.services.queries.engine,
+        lambda: collect_alerts(found[0], []),
+        None,
+        None,
+        interval_s=3600,
+    )
+    token = harness.token(("metrics:read",))
+    with harness.http.websocket_connect(f"/ws?token={token}") as ws:
+        ws.receive_json()
+        ws.send_json({"type": "subscribe", "events": ["anomaly"]})
+        ws.receive_json()
+        watcher.listen(partial(harness.services.events.publish, EventType.ANOMALY))
+        watcher.run_once()  # nothing found yet
+        found[0] = [SignalStatus(Signal.P95_LATENCY, State.WARNING, 2700, 800, (spike,))]
+        watcher.run_once()
+        watcher.run_once()  # the same incident: not told again
+        grown = replace(spike, state=State.ALERT, end=at + timedelta(minutes=20))
+        found[0] = [SignalStatus(Signal.P95_LATENCY, State.ALERT, 2900, 800, (grown,))]
+        watcher.run_once()
+        first, second = ws.receive_json(), ws.receive_json()
+        watcher.close()
+    assert first["type"] == second["type"] == "anomaly"
+    assert first["data"] == {
+        "key": "anomaly:p95 latency:2026-12-07T09:40:00+00:00",
+        "kind": "anomaly",
+        "state": "warning",
+        "title": "p95 latency spike",
+        "size": "p95 3.4× its baseline for 12 min",
+        "start": "2026-12-07T09:40:00+00:00",
+        "end": "2026-12-07T09:52:00+00:00",
+        "link": first["data"]["link"],
+    }
+    assert first["data"]["link"].startswith("/traces?start=2026-12-07T09%3A40")
+    assert second["data"]["state"] == "alert" and second["data"]["key"] == first["data"]["key"]
