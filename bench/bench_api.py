@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx2
 import orjson
@@ -153,8 +154,26 @@ def wait_written(stats: Callable[[], object], target: int) -> None:
         time.sleep(0.02)
 
 
+class Rate(NamedTuple):
+    """Spans/s, and this process's CPU time per span meanwhile (client, API and writer: a
+    figure the machine's load touches far less than the rate)."""
+
+    spans_per_s: float
+    cpu_us_per_span: float
+
+
+@contextmanager
+def measured(count: int) -> Iterator[list[Rate]]:
+    """Times the block; the ``Rate`` of ``count`` spans is in the yielded list afterwards."""
+    out: list[Rate] = []
+    began, cpu = time.perf_counter(), time.process_time()
+    yield out
+    took, cpu_took = time.perf_counter() - began, time.process_time() - cpu
+    out.append(Rate(count / took, cpu_took / count * 1e6))
+
+
 def ingest_rate(http: httpx2.Client, token: str, spans: list[ReadableSpan], fmt: str,
-                stats: Callable[[], object]) -> float:  # fmt: skip
+                stats: Callable[[], object]) -> Rate:  # fmt: skip
     payloads = [as_payload(s) for s in spans]
     batches = [payloads[i : i + BATCH] for i in range(0, len(payloads), BATCH)]
     if fmt == "protobuf":
@@ -165,25 +184,26 @@ def ingest_rate(http: httpx2.Client, token: str, spans: list[ReadableSpan], fmt:
         content_type = "application/json"
     headers = {"Content-Type": content_type, "Authorization": f"Bearer {token}"}
     before = getattr(stats(), "written")  # noqa: B009
-    began = time.perf_counter()
-    for body in bodies:
-        while (answer := http.post("/v1/traces", content=body, headers=headers)).status_code == 503:
-            time.sleep(0.02)
-        assert answer.status_code == 200, answer.text
-    wait_written(stats, before + len(spans))
-    return len(spans) / (time.perf_counter() - began)
+    with measured(len(spans)) as rate:
+        for body in bodies:
+            while (
+                answer := http.post("/v1/traces", content=body, headers=headers)
+            ).status_code == 503:
+                time.sleep(0.02)
+            assert answer.status_code == 200, answer.text
+        wait_written(stats, before + len(spans))
+    return rate[0]
 
 
-def raw_rate(store_url: str, spans: list[ReadableSpan]) -> float:
+def raw_rate(store_url: str, spans: list[ReadableSpan]) -> Rate:
     processor = create_store_processor(store_url, idle_text_index=False)
-    began = time.perf_counter()
-    for i in range(0, len(spans), BATCH):
-        while not processor.offer(spans[i : i + BATCH]):
-            time.sleep(0.02)
-    wait_written(processor.stats, len(spans))
-    rate = len(spans) / (time.perf_counter() - began)
+    with measured(len(spans)) as rate:
+        for i in range(0, len(spans), BATCH):
+            while not processor.offer(spans[i : i + BATCH]):
+                time.sleep(0.02)
+        wait_written(processor.stats, len(spans))
     processor.shutdown()
-    return rate
+    return rate[0]
 
 
 def compare_ingest(http: httpx2.Client, token: str, store_url: str,
@@ -193,21 +213,26 @@ def compare_ingest(http: httpx2.Client, token: str, store_url: str,
     rounds' ratios to the raw write."""
     title = f"ingest ({args.ingest:,} spans, batches of 512)"
     print(f"\n{title:<44} {'protobuf':>10} {'json':>10} {'raw':>10}")
-    rounds: list[tuple[float, float, float]] = []
+    rounds: list[tuple[Rate, Rate, Rate]] = []
     for number in range(1, args.rounds + 1):
         protobuf = ingest_rate(http, token, fresh_spans(args.ingest), "protobuf", stats)
         as_json = ingest_rate(http, token, fresh_spans(args.ingest), "json", stats)
         raw = raw_rate(store_url, fresh_spans(args.ingest))
         rounds.append((protobuf, as_json, raw))
-        print(
-            f"{f'round {number} (spans/s)':<44} {protobuf:>10,.0f} {as_json:>10,.0f} {raw:>10,.0f}"
-        )
-    medians = [statistics.median(figures) for figures in zip(*rounds, strict=True)]
-    print(
-        f"{'median (spans/s)':<44} {medians[0]:>10,.0f} {medians[1]:>10,.0f} {medians[2]:>10,.0f}"
-    )
-    ratios = [statistics.median(r[i] / r[2] for r in rounds) for i in (0, 1)]
-    print(f"{'median ratio to raw (target ≥ 0.5)':<44} {ratios[0]:>10.2f} {ratios[1]:>10.2f}")
+        print_row(f"round {number} (spans/s)", [r.spans_per_s for r in rounds[-1]], ",.0f")
+    columns = list(zip(*rounds, strict=True))
+    spans_per_s = [statistics.median(r.spans_per_s for r in rates) for rates in columns]
+    cpu = [statistics.median(r.cpu_us_per_span for r in rates) for rates in columns]
+    print_row("median (spans/s)", spans_per_s, ",.0f")
+    ratios = [
+        statistics.median(r[i].spans_per_s / r[2].spans_per_s for r in rounds) for i in (0, 1)
+    ]
+    print_row("median ratio to raw (target ≥ 0.5)", ratios, ".2f")
+    print_row("median CPU µs per span in this process", cpu, ".1f")
+
+
+def print_row(label: str, figures: list[float], spec: str) -> None:
+    print(f"{label:<44}" + "".join(f" {format(f, spec):>10}" for f in figures))
 
 
 def run(store_url: str, args: argparse.Namespace, folder: Path) -> None:
