@@ -21,7 +21,7 @@ from observability.api.auth import Principal, bearer_token, require_scope
 from observability.api.config import Scope
 from observability.api.deps import count_request
 from observability.api.errors import ApiError, ErrorCode, error_body, request_id_of
-from observability.api.services import ApiServices, SpanSink
+from observability.api.services import ApiServices
 from observability.otlp import (
     DecodedBatch,
     Encoding,
@@ -79,14 +79,13 @@ async def _receive(services: ApiServices, request: Request) -> DecodedBatch:
         )
     body = await _read_body(request, services.config.max_ingest_bytes)
     try:
-        batch = await anyio.to_thread.run_sync(decode_request, body, encoding)
+        batch, taken = await anyio.to_thread.run_sync(_decode_and_store, services, body, encoding)
     except OtlpDecodeError as exc:
         raise ApiError(400, ErrorCode.INVALID_REQUEST, str(exc)) from None
-    sink = services.readiness.sink
-    if sink is None:
+    if taken is None:
         problem = services.readiness.problem or "The trace store is starting."
         raise _busy(f"{problem} Send the spans again shortly.", ErrorCode.NOT_READY)
-    if batch.rows and not await anyio.to_thread.run_sync(_store, services, sink, batch):
+    if not taken:
         services.metrics.count_spans("refused", len(batch.rows))
         raise _busy(
             "The trace store's buffer is full; send the spans again shortly.",
@@ -97,12 +96,22 @@ async def _receive(services: ApiServices, request: Request) -> DecodedBatch:
     return batch
 
 
-def _store(services: ApiServices, sink: SpanSink, batch: DecodedBatch) -> bool:
-    """Offer the rows to the store; once taken, publish the traces they complete."""
+def _decode_and_store(
+    services: ApiServices, body: bytes, encoding: Encoding
+) -> tuple[DecodedBatch, bool | None]:
+    """Decode the body (one trip off the event loop for all of this) and offer its rows to the
+    store; once taken, publish the traces they complete. Whether they were taken, or ``None``
+    while there is no store to take them."""
+    batch = decode_request(body, encoding)
+    sink = services.readiness.sink
+    if sink is None:
+        return batch, None
+    if not batch.rows:
+        return batch, True
     if not sink.offer_spans(batch.rows):
-        return False
+        return batch, False
     services.trace_events.observe_rows(batch.rows)
-    return True
+    return batch, True
 
 
 def _authorise(services: ApiServices, request: Request) -> None:
