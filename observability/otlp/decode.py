@@ -220,7 +220,7 @@ def _from_json(body: bytes) -> DecodedBatch:
                 _dict(scope_spans, "scope")  # not stored, but must be an object if given
                 for span in _list(scope_spans, "spans"):
                     _add_json_span(batch, span, resource)
-    except (TypeError, ValueError, AttributeError) as exc:
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
         raise OtlpDecodeError(f"The body is not an OTLP JSON trace request ({exc}).") from None
     return batch
 

@@ -9,7 +9,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from observability.otlp import Encoding, decode_request
+from observability.otlp import Encoding, OtlpDecodeError, decode_request
 from observability.store.rows import span_to_row
 from tests.api.otlp_payloads import json_request, protobuf_request
 
@@ -84,3 +84,12 @@ def test_a_span_whose_time_the_store_cannot_hold_is_left_out_and_counted() -> No
     assert [row.name for row in batch.rows] == ["turn"]
     assert batch.rejected == 1
     assert batch.problems == ["a span has a time or value the store cannot hold"]
+
+
+def test_a_json_attribute_without_a_key_makes_the_body_undecodable() -> None:
+    request = json_request(_payloads())
+    request["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"].append(
+        {"value": {"stringValue": "no key"}}
+    )
+    with pytest.raises(OtlpDecodeError, match="not an OTLP JSON trace request"):
+        decode_request(orjson.dumps(request), Encoding.JSON)
