@@ -1,6 +1,6 @@
 """OTLP/HTTP trace requests decoded into rows of the trace store's ``spans`` table (``SpanRow``).
 
-batch = decode_request(body, content_type="application/x-protobuf")   # or application/json
+batch = decode_request(body, Encoding.PROTOBUF)   # or Encoding.JSON
 batch.rows, batch.rejected, batch.problems
 encode_response(batch, Encoding.PROTOBUF)
 """
