@@ -1,7 +1,7 @@
 """What faults do to a reply or to the bytes on the wire.
 
 The byte-level effects (``cut_json``, ``BROKEN_EVENT``, ``strip_envelope``, ``CutStream``,
-``rate_limit_headers``) serve both the simulator and the transport that injects faults in front of
+``error_answer``) serve both the simulator and the transport that injects faults in front of
 a real provider (``core.providers.fault_injection``), so a fault looks the same to the SDK
 either way.
 """
@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import httpx2
 
-from core.faults import FaultKind
+from core.faults import Fault, FaultKind
 from core.simulator.messages import Reply, SimRequest, ToolUse
 from core.simulator.structured import missing_required, schema_from_instructions
 from core.simulator.wire import Chunk, WireResponse
@@ -89,16 +89,23 @@ def strip_envelope(data: bytes) -> bytes:
     return "\n".join(_strip_line(line) for line in data.decode().split("\n")).encode()
 
 
-def rate_limit_headers(retry_after_s: float) -> dict[str, str]:
-    """``retry-after`` (seconds) and ``retry-after-ms``, as OpenAI and Anthropic send them."""
-    return {"retry-after": f"{retry_after_s:g}", "retry-after-ms": str(int(retry_after_s * 1000))}
+def error_answer(fault: Fault, model: str) -> tuple[int, str, dict[str, str]]:
+    """Status, message and headers of the error a RATE_LIMIT or SERVER_ERROR fault answers
+    with: 429 with ``retry-after`` (seconds) and ``retry-after-ms`` as OpenAI and Anthropic send
+    them, or the fault's 5xx."""
+    if fault.kind is FaultKind.RATE_LIMIT:
+        retry = fault.retry_after_s
+        headers = {"retry-after": f"{retry:g}", "retry-after-ms": str(int(retry * 1000))}
+        return 429, f"Rate limit reached for {model}. Please try again later.", headers
+    return fault.status_code, "The server had an error processing your request.", {}
 
 
 class CutStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
     """A response body that drops the connection midway: it passes on the first ``keep``
     server-sent events of ``inner`` (a JSON body: half its bytes), then raises
     ``httpx2.RemoteProtocolError`` as httpx does when a server closes mid-body. When ``inner``
-    ends sooner, its last event is held back, so the answer never completes."""
+    ends sooner, its last event is held back, so the answer never completes. ``upstream`` is
+    the response ``inner`` reads, closed with this stream."""
 
     def __init__(
         self,
@@ -107,11 +114,23 @@ class CutStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
         request: httpx2.Request,
         *,
         events: bool = True,
+        upstream: httpx2.Response | None = None,
     ) -> None:
         self._inner = inner
         self._keep = keep
         self._request = request
         self._events = events
+        self._upstream = upstream
+
+    def close(self) -> None:
+        """Close the upstream response whose body this cuts, if any."""
+        if self._upstream is not None:
+            self._upstream.close()
+
+    async def aclose(self) -> None:
+        """``close`` for async clients."""
+        if self._upstream is not None:
+            await self._upstream.aclose()
 
     def __iter__(self) -> Iterator[bytes]:
         if not isinstance(self._inner, Iterable):

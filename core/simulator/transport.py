@@ -199,14 +199,8 @@ class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
         if fault.kind is FaultKind.TIMEOUT:
             empty = render(504, "timeout", self._ids)
             return Timed(empty, (fault.delay_s + extra_s,), hangs=True)
-        if fault.kind is FaultKind.RATE_LIMIT:
-            headers = effects.rate_limit_headers(fault.retry_after_s)
-            message = f"Rate limit reached for {profile.name}. Please try again later."
-            wire = render(429, message, self._ids, headers)
-        else:
-            wire = render(
-                fault.status_code, "The server had an error processing your request.", self._ids
-            )
+        status, message, headers = effects.error_answer(fault, profile.name)
+        wire = render(status, message, self._ids, headers)
         return Timed(wire, (extra_s + profile.ttft_ms / 4000,))
 
     def _model_not_found(self, route: Route, model: str) -> WireResponse:
