@@ -24,7 +24,6 @@ from core.providers.azure_provider import AzureChatProvider, resolve_deployments
 from core.providers.base import ChatProvider
 from core.providers.catalogue import ProviderName
 from core.providers.errors import UnknownModel
-from core.providers.fault_injection import create_fault_injector
 from core.providers.openai_provider import OpenAIChatProvider
 from core.settings import ProviderSettings, Settings
 
@@ -126,6 +125,8 @@ def create_providers(
     def network(provider: ProviderName) -> _Network:
         if faults is None:
             return _Network({}, {})
+        from core.providers.fault_injection import create_fault_injector
+
         injector = create_fault_injector(
             faults,
             provider,
