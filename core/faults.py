@@ -92,7 +92,7 @@ class Fault:
         if self.probability is not None:
             how = f"{self.probability:.0%} of calls"
         else:
-            how = f"next {self.times} calls" if self.times else "every call"
+            how = _calls(self.times) if self.times else "every call"
         if self.for_s is not None:
             how += f" for {_duration(self.for_s)}"
         if self.until is not None:
@@ -245,6 +245,10 @@ def _matches(fault: Fault, provider: str, models: frozenset[str]) -> bool:
     if fault.provider is not None and fault.provider != provider:
         return False
     return fault.model is None or fault.model in models
+
+
+def _calls(times: int) -> str:
+    return "next call" if times == 1 else f"next {times} calls"
 
 
 def _duration(seconds: float) -> str:
