@@ -40,7 +40,9 @@ def demo_controls_section(services: Services) -> None:
         "Provider", [_ANY, *targets], key="admin_demo_provider", format_func=_provider_label
     )
     models = [m for name in targets if provider in (_ANY, name) for m in targets[name]]
-    model = middle.selectbox("Model", [_ANY, *models], key="admin_demo_model")
+    model = middle.selectbox(
+        "Model", [_ANY, *models], key="admin_demo_model", format_func=_model_label
+    )
     kind = right.selectbox(
         "Fault", list(DEMO_KINDS), key="admin_demo_kind", format_func=DEMO_KINDS.__getitem__
     )
@@ -58,6 +60,8 @@ def _form(kind: FaultKind, provider: str | None, model: str | None) -> DemoFault
     """The fault's parameter and how long it lasts, read from the widgets."""
     left, middle, right = st.columns(3)
     retry_after_s, status_code, delay_s = 1.0, 503, 5.0
+    calls: int | float | None = None
+    minutes: float | None = None
     if kind is FaultKind.RATE_LIMIT:
         retry_after_s = left.number_input(
             "Retry-after (s)", value=1.0, step=0.5, key="admin_demo_retry"
@@ -67,16 +71,16 @@ def _form(kind: FaultKind, provider: str | None, model: str | None) -> DemoFault
     elif kind in (FaultKind.SLOW, FaultKind.TIMEOUT):
         delay_s = left.number_input("Delay (s)", value=5.0, step=0.5, key="admin_demo_delay")
     lasting = middle.radio("For", [_CALLS, _MINUTES], key="admin_demo_for", horizontal=True)
-    label = "Calls (N)" if lasting == _CALLS else "Minutes (M)"
-    amount = right.number_input(
-        label, value=2.0 if lasting == _CALLS else 5.0, step=1.0, key="admin_demo_amount"
-    )
+    if lasting == _CALLS:
+        calls = right.number_input("Calls (N)", value=2, step=1, key="admin_demo_calls")
+    else:
+        minutes = right.number_input("Minutes (M)", value=5.0, step=1.0, key="admin_demo_minutes")
     return DemoFault(
         kind,
         provider=None if provider == _ANY else provider,
         model=None if model == _ANY else model,
-        calls=amount if lasting == _CALLS else None,
-        minutes=amount if lasting == _MINUTES else None,
+        calls=calls if lasting == _CALLS else None,
+        minutes=minutes if lasting == _MINUTES else None,
         retry_after_s=retry_after_s,
         status_code=status_code,
         delay_s=delay_s,
@@ -122,3 +126,7 @@ def _record(change: Callable[..., str], *args: object) -> None:
 
 def _provider_label(name: str) -> str:
     return "any provider" if name == _ANY else name
+
+
+def _model_label(name: str) -> str:
+    return "any model" if name == _ANY else name

@@ -33,10 +33,12 @@ def test_arm_a_rate_limit_for_two_calls_see_it_count_down_and_clear_it(app_env: 
     at = _admin_page()
     assert "No fault is armed: every call goes through as usual." in [i.value for i in at.info]
 
-    at.selectbox(key="admin_demo_provider").set_value("openai")
+    at.selectbox(key="admin_demo_provider").set_value("openai").run()
+    models = at.selectbox(key="admin_demo_model").options
+    assert "gpt-4o-mini" in models and "claude-haiku-4-5" not in models
     at.selectbox(key="admin_demo_model").set_value("gpt-4o-mini")
     at.number_input(key="admin_demo_retry").set_value(4.0)
-    at.number_input(key="admin_demo_amount").set_value(2.0)
+    at.number_input(key="admin_demo_calls").set_value(2)
     at.button(key="admin_demo_arm").click().run()
 
     assert not at.exception, at.exception
@@ -70,7 +72,7 @@ def test_faults_for_minutes_and_clear_all(app_env: Path) -> None:
     at.selectbox(key="admin_demo_kind").set_value(FaultKind.SERVER_ERROR).run()
     at.number_input(key="admin_demo_status").set_value(529)
     at.radio(key="admin_demo_for").set_value("M minutes").run()
-    at.number_input(key="admin_demo_amount").set_value(10.0)
+    at.number_input(key="admin_demo_minutes").set_value(10.0)
     at.button(key="admin_demo_arm").click().run()
     at.selectbox(key="admin_demo_kind").set_value(FaultKind.STREAM_CUT).run()
     at.button(key="admin_demo_arm").click().run()
@@ -91,7 +93,7 @@ def test_faults_for_minutes_and_clear_all(app_env: Path) -> None:
 
 def test_bad_input_gets_one_sentence_and_arms_nothing(app_env: Path) -> None:
     at = _admin_page()
-    at.number_input(key="admin_demo_amount").set_value(0.0)
+    at.number_input(key="admin_demo_calls").set_value(0)
     at.button(key="admin_demo_arm").click().run()
 
     assert not at.exception, at.exception
