@@ -23,8 +23,12 @@ def test_arm_a_rate_limit_on_openai_see_it_armed_and_clear_it(page: Any, tmp_pat
     expect(page.get_by_role("heading", name="Demo controls")).to_be_visible()
     expect(page.get_by_text(NONE_ARMED)).to_be_visible()
 
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="Provider").click()
-    page.get_by_role("option", name="openai", exact=True).click()
+    pickers = page.locator('[data-testid="stSelectbox"]')
+    # The first "Provider" picker on the page is the demo controls' (Prices has one lower down).
+    pickers.filter(has=page.get_by_text("Provider", exact=True)).first.click()
+    page.keyboard.type("openai")
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Calls (N)")).to_be_visible()
     calls = page.get_by_label("Calls (N)")
     calls.fill("2")
     calls.press("Enter")
