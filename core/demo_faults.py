@@ -75,9 +75,7 @@ def fault_targets(settings: Settings) -> dict[str, list[str]]:
     }
 
 
-def arm_demo_fault(
-    plan: FaultPlan, wanted: DemoFault, targets: Mapping[str, list[str]]
-) -> str:
+def arm_demo_fault(plan: FaultPlan, wanted: DemoFault, targets: Mapping[str, list[str]]) -> str:
     """Arm ``wanted`` on ``plan``; returns the sentence saying what was armed. Raises
     ``FaultInputError`` with one sentence when the form cannot be armed."""
     armed = plan.arm(build_fault(wanted, targets))
@@ -95,7 +93,9 @@ def build_fault(wanted: DemoFault, targets: Mapping[str, list[str]]) -> Fault:
     if wanted.kind is FaultKind.SERVER_ERROR and not (
         float(wanted.status_code).is_integer() and 500 <= wanted.status_code <= 599
     ):
-        raise FaultInputError("A server error's status code must be a whole number from 500 to 599.")
+        raise FaultInputError(
+            "A server error's status code must be a whole number from 500 to 599."
+        )
     if wanted.kind in (FaultKind.SLOW, FaultKind.TIMEOUT) and not 0 < wanted.delay_s <= MAX_WAIT_S:
         raise FaultInputError(f"The delay must be more than 0 and at most {MAX_WAIT_S:g} seconds.")
     return Fault(
@@ -163,7 +163,10 @@ def _check_target(wanted: DemoFault, targets: Mapping[str, list[str]]) -> None:
         raise FaultInputError(f"There is no provider {wanted.provider!r}; choose one of: {known}.")
     if wanted.model is None:
         return
-    served = targets[wanted.provider] if wanted.provider else sum(targets.values(), [])
+    if wanted.provider:
+        served = set(targets[wanted.provider])
+    else:
+        served = {model for models in targets.values() for model in models}
     if wanted.model not in served:
         where = wanted.provider or "any provider"
         raise FaultInputError(f"{where} does not serve {wanted.model}; pick one of its models.")

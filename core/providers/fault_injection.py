@@ -25,6 +25,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 
 import httpx2
@@ -138,15 +139,15 @@ class FaultInjectingTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
         names = {model}
         if model in self._deployments:
             names.add(self._deployments[model])
-        try:
+        with suppress(UnknownModel):
             names.add(get_model(model).name)
-        except UnknownModel:
-            pass
         return frozenset(names)
 
     def _error(self, fault: Fault, model: str, request: httpx2.Request) -> httpx2.Response:
         render = (
-            anthropic_wire.render_error if self.provider == "anthropic" else openai_wire.render_error
+            anthropic_wire.render_error
+            if self.provider == "anthropic"
+            else openai_wire.render_error
         )
         status, message, headers = effects.error_answer(fault, model)
         wire = render(status, message, self._ids, headers)
@@ -207,7 +208,9 @@ def _broken(fault: Fault, response: httpx2.Response, request: httpx2.Request) ->
     content = response.content
     if fault.kind is FaultKind.STREAM_CUT:
         stream = effects.CutStream([content], 1, request, events=False)
-        return httpx2.Response(response.status_code, headers=headers, stream=stream, request=request)
+        return httpx2.Response(
+            response.status_code, headers=headers, stream=stream, request=request
+        )
     if fault.kind is FaultKind.SCHEMA_VIOLATION:
         content = effects.strip_envelope(content)
     elif _streaming(response):

@@ -115,7 +115,10 @@ def _armed(plan: FaultPlan) -> None:
             args=(clear_demo_fault, plan, row.id),
         )
     st.button(
-        "Clear all", key="admin_demo_clear_all", on_click=_record, args=(clear_all_demo_faults, plan)
+        "Clear all",
+        key="admin_demo_clear_all",
+        on_click=_record,
+        args=(clear_all_demo_faults, plan),
     )
 
 

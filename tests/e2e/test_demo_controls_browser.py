@@ -41,7 +41,9 @@ def test_arm_a_rate_limit_on_openai_see_it_armed_and_clear_it(page: Any, tmp_pat
     page.screenshot(path=str(tmp_path / "demo-controls-armed.png"))
 
     page.get_by_role("button", name="Clear", exact=True).click()
-    expect(page.get_by_text("Cleared rate_limit · openai/any model · next 2 calls.")).to_be_visible()
+    expect(
+        page.get_by_text("Cleared rate_limit · openai/any model · next 2 calls.")
+    ).to_be_visible()
     expect(page.get_by_text(NONE_ARMED)).to_be_visible()
     expect(page.get_by_text("2 calls left")).to_have_count(0)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
