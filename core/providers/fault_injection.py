@@ -78,6 +78,7 @@ class FaultInjectingTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         """Answer from the fault that fires, or from the real provider."""
+        request.read()
         drawn = self._draw(request)
         if drawn is None:
             return self._sync.handle_request(request)
@@ -94,6 +95,7 @@ class FaultInjectingTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """``handle_request`` for async clients."""
+        await request.aread()
         drawn = self._draw(request)
         if drawn is None:
             return await self._async.handle_async_request(request)
@@ -122,10 +124,11 @@ class FaultInjectingTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
         route = route_of(request.url.path)
         if route is None or route.operation is Operation.COUNT_TOKENS:
             return None
-        request.read()
         try:
             body = json.loads(request.content or b"{}")
         except ValueError:
+            return None
+        if not isinstance(body, dict):
             return None
         model = route.deployment or str(body.get("model", ""))
         outcome = self.faults.draw(self.provider, self._names(model))
