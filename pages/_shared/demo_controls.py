@@ -39,7 +39,7 @@ def demo_controls_section(services: Services) -> None:
     provider = left.selectbox(
         "Provider", [_ANY, *targets], key="admin_demo_provider", format_func=_provider_label
     )
-    models = [m for name in targets if provider in (_ANY, name) for m in targets[name]]
+    models = dict.fromkeys(m for name in targets if provider in (_ANY, name) for m in targets[name])
     model = middle.selectbox(
         "Model", [_ANY, *models], key="admin_demo_model", format_func=_model_label
     )
