@@ -17,6 +17,7 @@ from pages._shared.admin_insights import (
     render_price_admin,
 )
 from pages._shared.api_clients import api_clients_section
+from pages._shared.demo_controls import demo_controls_section
 from pages._shared.resources import get_services
 
 services = get_services()
@@ -54,6 +55,8 @@ if breakers:
     )
 else:
     st.caption("No model has been called since the app started, so every breaker is closed.")
+
+demo_controls_section(services)
 
 st.subheader("Rate limits")
 engine_settings = services.settings.engine

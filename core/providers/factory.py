@@ -4,6 +4,8 @@ Each provider switches on its own: an OpenAI key with no Anthropic key gives rea
 simulated Anthropic. Azure is real only when both ``AZURE_OPENAI_API_KEY`` and
 ``AZURE_OPENAI_ENDPOINT`` are set. Every SDK client has ``max_retries=0`` (the router retries)
 and passes through the caller's instrumentation callables, so simulated calls are traced too.
+Given a ``FaultPlan``, a real provider's clients go through ``fault_injection`` in front of the
+network, so the same faults fire online as offline.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from core.providers.openai_provider import OpenAIChatProvider
 from core.settings import ProviderSettings, Settings
 
 if TYPE_CHECKING:
-    from core.simulator import FaultPlan, RequestRecorder
+    from core.faults import FaultPlan
+    from core.simulator import RequestRecorder
 
 Instrument = Callable[[Any], Any]
 """Takes an SDK client (sync or async) and returns it instrumented."""
@@ -37,6 +40,19 @@ LABELS: dict[ProviderName, str] = {
     "anthropic": "Anthropic",
     "azure": "Azure OpenAI",
 }
+
+
+@dataclass(frozen=True)
+class _Network:
+    """Keyword arguments giving a real provider's sync and async SDK clients their HTTP client:
+    the SDK's default one (its timeouts and connection limits) over the fault injector, or
+    nothing (the SDK's own) without a fault plan."""
+
+    sync: dict[str, Any]
+    async_: dict[str, Any]
+
+
+_NetworkFor = Callable[[ProviderName], _Network]
 
 
 @dataclass(frozen=True)
@@ -81,10 +97,14 @@ def create_providers(
     instrument_anthropic: Instrument | None = None,
     faults: FaultPlan | None = None,
     recorder: RequestRecorder | None = None,
+    upstream: httpx2.BaseTransport | None = None,
+    async_upstream: httpx2.AsyncBaseTransport | None = None,
 ) -> ProviderSet:
     """OpenAI, Anthropic and Azure providers, each real when its key is set, else simulated.
 
-    ``faults`` and ``recorder`` reach the simulator (shared by every simulated provider).
+    ``faults`` reaches the simulator and the real providers' fault-injecting transports (one
+    plan for all); ``recorder`` the simulator. ``upstream`` / ``async_upstream`` stand in for
+    the network behind the real providers (tests; default: httpx2's own transports).
     """
     config = settings.providers
     wrap_openai = instrument_openai or _unchanged
@@ -101,10 +121,29 @@ def create_providers(
             recorder=recorder,
             deployments=deployments,
         )
+
+    def network(provider: ProviderName) -> _Network:
+        if faults is None:
+            return _Network({}, {})
+        from core.providers.fault_injection import create_fault_injector
+
+        injector = create_fault_injector(
+            faults,
+            provider,
+            deployments=deployments,
+            upstream=upstream,
+            async_upstream=async_upstream,
+        )
+        sdk: Any = anthropic if provider == "anthropic" else openai
+        return _Network(
+            {"http_client": sdk.DefaultHttpxClient(transport=injector)},
+            {"http_client": sdk.DefaultAsyncHttpxClient(transport=injector)},
+        )
+
     builders = (
-        _openai(config, transport, wrap_openai),
-        _anthropic(config, transport, wrap_anthropic),
-        _azure(config, transport, wrap_openai, deployments),
+        _openai(config, transport, wrap_openai, network),
+        _anthropic(config, transport, wrap_anthropic, network),
+        _azure(config, transport, wrap_openai, deployments, network),
     )
     return ProviderSet(
         by_name={provider.name: provider for provider, _ in builders},
@@ -113,13 +152,14 @@ def create_providers(
 
 
 def _openai(
-    config: ProviderSettings, transport: Any, wrap: Instrument
+    config: ProviderSettings, transport: Any, wrap: Instrument, network: _NetworkFor
 ) -> tuple[ChatProvider, ProviderStatus]:
     common: dict[str, Any] = {"max_retries": 0, "timeout": config.request_timeout_s}
     key = _secret(config.openai_api_key)
     if key is not None:
-        sync = openai.OpenAI(api_key=key, **common)
-        async_ = openai.AsyncOpenAI(api_key=key, **common)
+        real = network("openai")
+        sync = openai.OpenAI(api_key=key, **common, **real.sync)
+        async_ = openai.AsyncOpenAI(api_key=key, **common, **real.async_)
         status = _real("openai", "api.openai.com", "OPENAI_API_KEY is set.")
     else:
         sim = {**common, "api_key": "simulated", "base_url": f"{SIMULATOR_URL}/v1"}
@@ -131,13 +171,14 @@ def _openai(
 
 
 def _anthropic(
-    config: ProviderSettings, transport: Any, wrap: Instrument
+    config: ProviderSettings, transport: Any, wrap: Instrument, network: _NetworkFor
 ) -> tuple[ChatProvider, ProviderStatus]:
     common: dict[str, Any] = {"max_retries": 0, "timeout": config.request_timeout_s}
     key = _secret(config.anthropic_api_key)
     if key is not None:
-        sync = anthropic.Anthropic(api_key=key, **common)
-        async_ = anthropic.AsyncAnthropic(api_key=key, **common)
+        real = network("anthropic")
+        sync = anthropic.Anthropic(api_key=key, **common, **real.sync)
+        async_ = anthropic.AsyncAnthropic(api_key=key, **common, **real.async_)
         status = _real("anthropic", "api.anthropic.com", "ANTHROPIC_API_KEY is set.")
     else:
         sim = {**common, "api_key": "simulated", "base_url": SIMULATOR_URL}
@@ -151,7 +192,11 @@ def _anthropic(
 
 
 def _azure(
-    config: ProviderSettings, transport: Any, wrap: Instrument, deployments: Mapping[str, str]
+    config: ProviderSettings,
+    transport: Any,
+    wrap: Instrument,
+    deployments: Mapping[str, str],
+    network: _NetworkFor,
 ) -> tuple[ChatProvider, ProviderStatus]:
     common: dict[str, Any] = {
         "max_retries": 0,
@@ -165,8 +210,9 @@ def _azure(
             "api_key": _secret(config.azure_openai_api_key),
             "azure_endpoint": config.azure_openai_endpoint,
         }
-        sync = openai.AzureOpenAI(**real)
-        async_ = openai.AsyncAzureOpenAI(**real)
+        clients = network("azure")
+        sync = openai.AzureOpenAI(**real, **clients.sync)
+        async_ = openai.AsyncAzureOpenAI(**real, **clients.async_)
         detail = f"AZURE_OPENAI_API_KEY and AZURE_OPENAI_ENDPOINT are set. Deployments: {served}."
         status = _real("azure", str(config.azure_openai_endpoint), detail)
     else:

@@ -31,10 +31,10 @@ from typing import Any
 import httpx2
 import numpy as np
 
+from core.faults import Fault, FaultKind, FaultPlan
 from core.simulator import anthropic_wire, effects, openai_wire
 from core.simulator.caching import PromptCache
 from core.simulator.composer import compose_reply
-from core.simulator.faults import Fault, FaultKind, FaultPlan
 from core.simulator.messages import Provider
 from core.simulator.pacing import PacedStream, Pacer, Timed, time_response
 from core.simulator.profiles import ModelNotFound, ModelProfile, resolve_model
@@ -44,6 +44,8 @@ from core.simulator.values import STORE_ZONE
 from core.simulator.wire import IdSource, WireResponse
 
 Embedder = Callable[[Sequence[str]], np.ndarray]
+_FAILED_CALLS = (FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.TIMEOUT)
+"""Faults answered with an error instead of the composed reply."""
 
 
 class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
@@ -77,56 +79,66 @@ class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         """Answer one request from a sync client, sleeping for the simulated latency."""
         request.read()
-        timed = self._answer(request)
+        timed, cut = self._answer(request)
         if not timed.wire.streaming:
             self._pacer.settle(timed, request)
-        return self._response(timed, request)
+        return self._response(timed, request, cut)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """Answer one request from an async client, awaiting the simulated latency."""
         await request.aread()
-        timed = self._answer(request)
+        timed, cut = self._answer(request)
         if not timed.wire.streaming:
             await self._pacer.asettle(timed, request)
-        return self._response(timed, request)
+        return self._response(timed, request, cut)
 
-    def _response(self, timed: Timed, request: httpx2.Request) -> httpx2.Response:
+    def _response(self, timed: Timed, request: httpx2.Request, cut: bool) -> httpx2.Response:
+        """The response; ``cut`` (a STREAM_CUT fault) drops the connection halfway through."""
         wire = timed.wire
         if wire.streaming:
-            stream = PacedStream(timed, self._pacer, request)
+            paced = PacedStream(timed, self._pacer, request)
+            keep = max(1, len(wire.chunks) // 2)
+            stream = effects.CutStream(paced, keep, request) if cut else paced
             return httpx2.Response(
                 wire.status, headers=wire.headers, stream=stream, request=request
             )
         content = b"".join(chunk.data for chunk in wire.chunks)
+        if cut:
+            body = effects.CutStream([content], 1, request, events=False)
+            return httpx2.Response(wire.status, headers=wire.headers, stream=body, request=request)
         return httpx2.Response(wire.status, headers=wire.headers, content=content, request=request)
 
-    def _answer(self, request: httpx2.Request) -> Timed:
+    def _answer(self, request: httpx2.Request) -> tuple[Timed, bool]:
+        """The timed response, and whether a STREAM_CUT fault breaks it off."""
         route = route_of(request.url.path)
         if route is None:
-            return self._instant(404, Provider.OPENAI, f"No simulated API at {request.url.path}.")
+            message = f"No simulated API at {request.url.path}."
+            return self._instant(404, Provider.OPENAI, message), False
         try:
             body = json.loads(request.content or b"{}")
         except ValueError:
-            return self._instant(400, route.provider, "The request body is not valid JSON.")
+            return self._instant(400, route.provider, "The request body is not valid JSON."), False
         headers = {key: value for key, value in request.headers.items()}
         self.recorder.record(request.method, request.url.path, headers, body)
         model = route.deployment or str(body.get("model", ""))
         try:
             profile = resolve_model(model, route.provider, self._deployments)
         except ModelNotFound:
-            return Timed(self._model_not_found(route, model), (0.0,))
+            return Timed(self._model_not_found(route, model), (0.0,)), False
         if route.operation is Operation.COUNT_TOKENS:
-            return Timed(anthropic_wire.render_count(body, profile.name), (0.0,))
+            return Timed(anthropic_wire.render_count(body, profile.name), (0.0,)), False
         if (route.operation is Operation.EMBEDDINGS) != (profile.kind == "embedding"):
             wanted = "an embedding" if route.operation is Operation.EMBEDDINGS else "a chat"
             message = f"`{model}` is not {wanted} model; pick one from the catalogue."
-            return self._instant(400, route.provider, message)
+            return self._instant(400, route.provider, message), False
         names = frozenset({model, profile.name, profile.response_model})
         outcome = self.faults.draw(route.provider.value, names)
-        if outcome.failure is not None and not _is_content_fault(outcome.failure):
-            return self._failure(outcome.failure, route, profile, outcome.extra_delay_s)
-        wire = self._render(route, body, profile, outcome.failure)
-        return self._timed(wire, profile, outcome.extra_delay_s)
+        failure = outcome.failure
+        if failure is not None and failure.kind in _FAILED_CALLS:
+            return self._failure(failure, route, profile, outcome.extra_delay_s), False
+        cut = failure is not None and failure.kind is FaultKind.STREAM_CUT
+        wire = self._render(route, body, profile, None if cut else failure)
+        return self._timed(wire, profile, outcome.extra_delay_s), cut
 
     def _render(
         self, route: Route, body: dict[str, Any], profile: ModelProfile, fault: Fault | None
@@ -187,17 +199,8 @@ class SimulatorTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
         if fault.kind is FaultKind.TIMEOUT:
             empty = render(504, "timeout", self._ids)
             return Timed(empty, (fault.delay_s + extra_s,), hangs=True)
-        if fault.kind is FaultKind.RATE_LIMIT:
-            headers = {
-                "retry-after": f"{fault.retry_after_s:g}",
-                "retry-after-ms": str(int(fault.retry_after_s * 1000)),
-            }
-            message = f"Rate limit reached for {profile.name}. Please try again later."
-            wire = render(429, message, self._ids, headers)
-        else:
-            wire = render(
-                fault.status_code, "The server had an error processing your request.", self._ids
-            )
+        status, message, headers = effects.error_answer(fault, profile.name)
+        wire = render(status, message, self._ids, headers)
         return Timed(wire, (extra_s + profile.ttft_ms / 4000,))
 
     def _model_not_found(self, route: Route, model: str) -> WireResponse:
@@ -254,10 +257,6 @@ def create_simulator_transport(
         async_sleep=async_sleep,
         today=today or _store_today,
     )
-
-
-def _is_content_fault(fault: Fault) -> bool:
-    return fault.kind in (FaultKind.MALFORMED_JSON, FaultKind.SCHEMA_VIOLATION)
 
 
 def _digest(body: dict[str, Any]) -> str:

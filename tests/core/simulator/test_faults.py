@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import anthropic
+import httpx2
 import openai
 import pytest
 
@@ -103,6 +104,43 @@ def test_malformed_stream_fails_midway(openai_client, faults):
     faults.add(Fault(FaultKind.MALFORMED_JSON, times=1))
     with pytest.raises(ValueError):
         list(chat(openai_client, stream=True))
+
+
+def test_stream_cut_stops_a_stream_halfway(openai_client, faults):
+    whole = list(chat(openai_client, stream=True))
+    faults.add(Fault(FaultKind.STREAM_CUT, times=1))
+    received = []
+    with pytest.raises(openai.APIConnectionError) as caught:
+        for chunk in chat(openai_client, stream=True):
+            received.append(chunk)
+    assert isinstance(caught.value.__cause__, httpx2.RemoteProtocolError)
+    assert abs(len(received) - len(whole) / 2) <= 1
+    text = "".join(c.choices[0].delta.content or "" for c in received if c.choices)
+    assert text and whole[-1].choices[0].finish_reason == "stop"
+
+
+def test_stream_cut_on_anthropic_and_on_a_json_body(anthropic_client, openai_client, faults):
+    faults.add(Fault(FaultKind.STREAM_CUT, times=2))
+    events = []
+    with pytest.raises(anthropic.APIConnectionError):
+        for event in message(anthropic_client, stream=True):
+            events.append(event.type)
+    assert events[0] == "message_start" and "message_stop" not in events
+    with pytest.raises(openai.APIConnectionError):
+        chat(openai_client)
+    assert chat(openai_client).choices[0].message.content
+
+
+async def test_stream_cut_on_an_async_stream(async_openai_client, faults):
+    faults.add(Fault(FaultKind.STREAM_CUT, times=1))
+    stream = await async_openai_client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True
+    )
+    received = []
+    with pytest.raises(openai.APIConnectionError):
+        async for chunk in stream:
+            received.append(chunk)
+    assert received
 
 
 def test_schema_violation_drops_required_fields(openai_client, faults):
