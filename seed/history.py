@@ -43,6 +43,7 @@ from observability import clock, context, instrument_anthropic, instrument_opena
 from seed.history_messages import AGENT_REPLY, ESCALATION, question, with_personal_data
 from seed.history_plan import (
     HistoryPlan,
+    Incident,
     PlannedConversation,
     experiment_start,
     incident_of,
@@ -181,7 +182,7 @@ def _run(
                     for planned in days[day]:
                         if not go_on():
                             return
-                        _arm_incident(faults, planned)
+                        _arm_incident(faults, planned, plan.incident)
                         _converse_safely(engine, desk, cast, planned, last_start)
                         with report.lock:
                             report.done += 1
@@ -241,12 +242,16 @@ def _simulated_only(settings: Settings) -> Settings:
     return settings.model_copy(update={"providers": providers})
 
 
-def _arm_incident(faults: FaultPlan, planned: PlannedConversation) -> None:
+def _arm_incident(faults: FaultPlan, planned: PlannedConversation, incident: Incident) -> None:
+    """Arm the phase the conversation starts in, until that phase ends on the simulated clock
+    (a conversation that outlasts the outage is answered by OpenAI again)."""
     faults.clear()
     if planned.incident == "slow":
-        faults.add(Fault(FaultKind.SLOW, provider="openai", probability=0.8, delay_s=6.0))
+        faults.add(Fault(FaultKind.SLOW, provider="openai", probability=0.8, delay_s=6.0,
+                         until=incident.down_from.astimezone(UTC)))  # fmt: skip
     elif planned.incident == "down":
-        faults.add(Fault(FaultKind.SERVER_ERROR, provider="openai", status_code=503))
+        faults.add(Fault(FaultKind.SERVER_ERROR, provider="openai", status_code=503,
+                         until=incident.until.astimezone(UTC)))  # fmt: skip
 
 
 def _converse(
