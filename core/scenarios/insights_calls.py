@@ -159,7 +159,8 @@ def fallback_insight(run: RunContext, spans: pd.DataFrame) -> Insight:
         raise EngineError("No attempt answered.")
     winner = served.iloc[0]
     delay = (winner["start_time"] - attempts.iloc[0]["start_time"]).total_seconds() * 1000
-    model = model_of(llm_calls(descendants(spans, winner["span_id"])).iloc[0])
+    answered_by = model_of(llm_calls(descendants(spans, winner["span_id"])).iloc[0])
+    model = str(winner["name"]).removeprefix("attempt ")
     breakers = run.facts["breakers"]
     primary = next((k for k in breakers if k.endswith(f":{run.facts['primary']}")), None)
     state = breakers.get(primary, "closed") if primary else "closed"
@@ -170,7 +171,7 @@ def fallback_insight(run: RunContext, spans: pd.DataFrame) -> Insight:
         "in a row."
     )
     facts = (
-        Fact("Served by", model),
+        Fact("Served by", model, answered_by),
         Fact("Delay added by the fallback", millis(delay)),
         Fact("Attempts", str(len(attempts))),
         Fact("Breaker", state, f"{primary or run.facts['primary']}: {failures} failures"),

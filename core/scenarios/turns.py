@@ -10,7 +10,6 @@ from sqlmodel import Session, col, select
 from core.conversation import (
     ConversationEngine,
     Notice,
-    TextDelta,
     ToolFinished,
     ToolStarted,
     TurnRequest,
@@ -112,11 +111,9 @@ def _step_of(event: object) -> Step | None:
         return Step(f"Tool {event.step.name} {outcome}.")
     if isinstance(event, Notice):
         return Step(f"Notice to the customer: {event.text}")
-    if isinstance(event, TurnResult):
-        return tell_answer(event) if event.status is TurnStatus.ANSWERED else None
-    if isinstance(event, TextDelta):
-        return None
-    return None
+    if isinstance(event, TurnResult) and event.status is TurnStatus.ANSWERED:
+        return tell_answer(event)
+    return None  # streamed text is shown whole with the answer
 
 
 def _answered(result: TurnResult) -> TurnResult:

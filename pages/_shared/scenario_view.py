@@ -129,7 +129,7 @@ def _insight(insight: Insight, key: str) -> None:
         st.markdown(f"**Insight.** {insight.headline}")
         if insight.facts:
             for column, fact in zip(st.columns(len(insight.facts)), insight.facts, strict=True):
-                column.metric(fact.label, fact.value, help=fact.note or None)
+                column.metric(fact.label, fact.value)
                 if fact.note:
                     column.caption(fact.note)
         if insight.table:
