@@ -101,10 +101,9 @@ def fallback(run: RunContext) -> Generator[Step, None, None]:
     user = pick_customer(run)
     route = list(run.services.settings.router.default_route)
     primary = get_model(route[0])
-    faults = run.services.faults
     rate_limit = Fault(FaultKind.RATE_LIMIT, primary.provider, primary.name, times=1)
-    faults.add(replace(rate_limit, retry_after_s=1.0))
-    faults.add(replace(rate_limit, kind=FaultKind.SERVER_ERROR))
+    run.arm(replace(rate_limit, retry_after_s=1.0))
+    run.arm(replace(rate_limit, kind=FaultKind.SERVER_ERROR))
     yield Step(f"Armed on {primary.provider}/{primary.name}: a 429 (retry after 1 s), then a 500.")
     result = yield from tell_turn(run, user, run.scenario.turns[0])
     snapshots = run.services.router.breaker_snapshots()
@@ -124,9 +123,7 @@ def error_recovery(run: RunContext) -> Generator[Step, None, None]:
     result = yield from tell_turn(run, user, run.scenario.turns[0].format(order=order))
     route = list(run.services.settings.router.default_route)
     primary = get_model(route[0])
-    run.services.faults.add(
-        Fault(FaultKind.MALFORMED_JSON, provider=primary.provider, model=primary.name, times=1)
-    )
+    run.arm(Fault(FaultKind.MALFORMED_JSON, primary.provider, primary.name, times=1))
     yield Step(f"Armed on {primary.provider}/{primary.name}: the next JSON answer is malformed.")
     yield Step("An agent asks for an AI draft (summary, intent, sentiment, reply as JSON)…")
     draft = run.services.desk.draft_reply(result.conversation_id, route)

@@ -9,8 +9,8 @@ own traces, stamped the same, because experiment results are read per conversati
 Steps are yielded as they happen; the span context is attached only while the scenario computes
 its next step (``core.conversation.tracing.drive``), never while the caller draws it. When the
 run ends its spans are flushed to the trace store and read back, and the insight is computed
-from them. A failure ends the run with one sentence in ``ScenarioRun.error``; faults it armed
-are cleared either way.
+from them. A failure ends the run with one sentence in ``ScenarioRun.error``; the faults it
+armed and did not use are taken out either way (faults armed by others stay).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from core.conversation.tracing import drive, with_ids
 from core.errors import ObservatoryError
 from core.scenarios.definitions import SCENARIOS, Scenario, ScenarioKey
 from core.services import Services
+from core.simulator import Fault
 from observability.queries import TraceStoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,26 @@ class RunContext:
     """The scenario's ids without the run's span: for traces of their own (A/B)."""
     trace_ids: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    armed: list[Fault] = field(default_factory=list)
+
+    def arm(self, fault: Fault) -> None:
+        """Arm ``fault`` for this run; it is disarmed when the run ends, whatever happened."""
+        self.armed.append(fault)
+        self.services.faults.add(fault)
+
+    def disarm(self) -> None:
+        """Take this run's faults that did not fire out of the plan, leaving any others (an
+        admin's demo controls) as they are."""
+        faults = self.services.faults
+        left = faults.pending()
+        if not any(pending.fault in self.armed for pending in left):
+            return
+        faults.clear()
+        for pending in left:
+            if pending.fault in self.armed:
+                continue
+            kept, remaining = pending.fault, pending.remaining
+            faults.add(kept if remaining is None else replace(kept, times=remaining))
 
     def engine(self, **engine_settings: Any) -> ConversationEngine:
         """The chat's engine over the app's parts, with a fresh answer cache (a run never
@@ -151,7 +172,7 @@ def run_scenario(services: Services, key: ScenarioKey | str) -> Iterator[Scenari
         error = UNEXPECTED
         root.record_exception(exc)
     finally:
-        services.faults.clear()
+        run.disarm()
         if error is not None:
             root.set_status(Status(StatusCode.ERROR, error[:500]))
         root.end()

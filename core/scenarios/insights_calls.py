@@ -173,7 +173,6 @@ def fallback_insight(run: RunContext, spans: pd.DataFrame) -> Insight:
     facts = (
         Fact("Served by", model, answered_by),
         Fact("Delay added by the fallback", millis(delay)),
-        Fact("Attempts", str(len(attempts))),
         Fact("Breaker", state, f"{primary or run.facts['primary']}: {failures} failures"),
     )
     return Insight(headline, facts, tuple(rows))

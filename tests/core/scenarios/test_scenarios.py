@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 
 import pytest
 
-from core.scenarios import SCENARIOS, ScenarioKey
+from core.scenarios import SCENARIOS, ScenarioKey, Step
 from core.scenarios.definitions import SECRETS
 from core.scenarios.driver import UNEXPECTED, llm_calls
 from core.services import Services
@@ -127,15 +128,33 @@ def test_a_broken_flow_ends_in_one_sentence_and_clears_its_faults(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from core.scenarios import flows
+    from core.scenarios.driver import RunContext
     from core.simulator import Fault, FaultKind
 
-    def broken(run: object) -> object:
-        services.faults.add(Fault(FaultKind.SERVER_ERROR))
-        yield from ()
+    def broken(run: RunContext) -> Iterator[Step]:
+        run.arm(Fault(FaultKind.SERVER_ERROR))
+        yield Step("armed")
         raise RuntimeError("boom")
 
     monkeypatch.setitem(flows.FLOWS, ScenarioKey.FALLBACK, broken)
-    _, run = run_to_end(services, ScenarioKey.FALLBACK)
+    steps, run = run_to_end(services, ScenarioKey.FALLBACK)
 
+    assert steps[0] == "armed"
     assert run.error == UNEXPECTED and run.insight is None
     assert services.faults.pending() == []
+
+
+def test_faults_armed_by_an_admin_stay_armed_after_a_scenario(services: Services) -> None:
+    from core.simulator import Fault, FaultKind
+
+    admins = Fault(FaultKind.SLOW, provider="anthropic", times=5, delay_s=0.0)
+    services.faults.add(admins)
+    try:
+        _, run = run_to_end(services, ScenarioKey.FALLBACK)
+
+        assert run.error is None
+        left = services.faults.pending()
+        assert [p.fault.kind for p in left] == [FaultKind.SLOW]
+        assert left[0].remaining == 4, "the fallback's answer from Anthropic drew it once"
+    finally:
+        services.faults.clear()
