@@ -149,7 +149,14 @@ def _trace(run: ScenarioRun) -> None:
         drawn = drawn[drawn["depth"] <= 2]
     if trace_id != run.trace_id:
         st.caption(f"The waterfall shows one of the run's {len(run.trace_ids)} traces.")
-    st.altair_chart(waterfall(drawn.reset_index(drop=True)), width="stretch")
+    st.altair_chart(waterfall(_numbered(drawn.reset_index(drop=True))), width="stretch")
+
+
+def _numbered(spans: pd.DataFrame) -> pd.DataFrame:
+    """Repeated span names numbered (``turn``, ``turn #2``…), so each span has its own row."""
+    seen = spans.groupby("name").cumcount() + 1
+    names = [n if k == 1 else f"{n} #{k}" for n, k in zip(spans["name"], seen, strict=True)]
+    return spans.assign(name=names)
 
 
 def _drawn_trace(run: ScenarioRun) -> str:

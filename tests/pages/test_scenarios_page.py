@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from core.db.models import Role
@@ -57,6 +58,11 @@ def test_a_result_stays_on_the_page_after_another_click(seeded_env: Path) -> Non
     at = _scenarios_page()
     at.button(key="scenarios_run_fallback").click().run()
     served = {m.label: m.value for m in at.metric}["Served by"]
+    chart = at.get("vega_lite_chart")[0].proto
+    frames = [convert_arrow_bytes_to_pandas_df(d.data.data) for d in chart.datasets]
+    labels = [label.strip() for frame in frames for label in frame["label"]]
+    assert "attempt gpt-4o-mini #2" in labels, "each attempt has its own row"
+    assert len(labels) == len(set(labels))
 
     at.button(key="scenarios_run_pii-redaction").click().run()
 
