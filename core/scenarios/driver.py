@@ -150,6 +150,7 @@ Flow = Callable[[RunContext], Generator[Step, None, None]]
 
 def run_scenario(services: Services, key: ScenarioKey | str) -> Iterator[ScenarioEvent]:
     """Run scenario ``key``: its steps as they happen, then the ``ScenarioRun``."""
+    # The flows and insights are built on this module's types, so they are imported here.
     from core.scenarios.flows import FLOWS
     from core.scenarios.insights import compute_insight
 
