@@ -24,6 +24,7 @@ WAIT_MS = 600_000
 ROLES = {"customer": "Customer", "agent": "Support agent", "admin": "Admin"}
 TITLES = {
     "Home": "Support Observatory",
+    "Scenarios": "Scenarios",
     "Customer chat": "Customer chat",
     "Agent view": "Agent view",
     "Knowledge base": "Knowledge base",

@@ -28,6 +28,7 @@ class PageEntry:
 
 PAGES = (
     PageEntry("pages/home.py", "Home", ":material/home:", EVERYONE, "Overview"),
+    PageEntry("pages/scenarios.py", "Scenarios", ":material/play_circle:", STAFF, "Overview"),
     PageEntry(
         "pages/customer_chat.py",
         "Customer chat",

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from core.db import create_db_engine
 from core.kb import KnowledgeBase
+from core.scenarios.proof import RecentRequests
 from core.services import Services, create_services
 from core.settings import Settings, load_settings
 from observability.insights.alerts import AlertWatcher
@@ -58,9 +59,10 @@ def get_db_engine() -> Engine:
 def get_services() -> Services:
     """Tracing, providers, router, knowledge base, tools, cache, rate limiter and the engine.
 
-    Clearing the cache closes them (the local Qdrant folder admits one client at a time).
+    Clearing the cache closes them (the local Qdrant folder admits one client at a time). The
+    simulator keeps its newest requests (``RecentRequests``): the PII scenario's proof.
     """
-    return create_services(get_settings(), get_db_engine())
+    return create_services(get_settings(), get_db_engine(), recorder=RecentRequests())
 
 
 @st.cache_resource(show_spinner=False, on_release=AlertWatcher.close)

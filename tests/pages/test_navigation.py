@@ -20,7 +20,9 @@ def test_customers_see_the_chat_but_not_the_traces_of_every_customer() -> None:
 
 
 def test_agents_get_the_desk_and_the_knowledge_base_but_not_admin() -> None:
-    assert _titles(Role.AGENT) == ["Home", "Agent view", "Knowledge base", "Traces", "Analytics"]
+    assert _titles(Role.AGENT) == [
+        *("Home", "Scenarios", "Agent view", "Knowledge base", "Traces", "Analytics")
+    ]
 
 
 def test_admins_see_every_page_in_sections() -> None:
