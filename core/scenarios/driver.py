@@ -104,26 +104,19 @@ class RunContext:
     """The scenario's ids without the run's span: for traces of their own (A/B)."""
     trace_ids: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
-    armed: list[Fault] = field(default_factory=list)
+    armed: list[int] = field(default_factory=list)
+    """The plan ids of the faults this run armed."""
 
     def arm(self, fault: Fault) -> None:
         """Arm ``fault`` for this run; it is disarmed when the run ends, whatever happened."""
-        self.armed.append(fault)
-        self.services.faults.add(fault)
+        self.armed.append(self.services.faults.arm(fault).id)
 
     def disarm(self) -> None:
         """Take this run's faults that did not fire out of the plan, leaving any others (an
         admin's demo controls) as they are."""
-        faults = self.services.faults
-        left = faults.pending()
-        if not any(pending.fault in self.armed for pending in left):
-            return
-        faults.clear()
-        for pending in left:
-            if pending.fault in self.armed:
-                continue
-            kept, remaining = pending.fault, pending.remaining
-            faults.add(kept if remaining is None else replace(kept, times=remaining))
+        for fault_id in self.armed:
+            self.services.faults.disarm(fault_id)
+        self.armed.clear()
 
     def engine(self, **engine_settings: Any) -> ConversationEngine:
         """The chat's engine over the app's parts, with a fresh answer cache (a run never
