@@ -2,6 +2,7 @@
 
     ObservatoryError                 any error a page may show; ``str(exc)`` is a sentence to show
     ├── SettingsError                a setting is malformed or names something unreachable
+    ├── NotAllowed                   the person acting may not read or change this (core.ownership)
     ├── StorageError                 the app database failed or went away
     ├── CacheError                   Redis failed; callers fall back to the in-process cache
     ├── KnowledgeBaseError           ingest or search failed
@@ -21,6 +22,11 @@ class ObservatoryError(Exception):
 
 class SettingsError(ObservatoryError):
     """A setting is malformed or points at something that does not answer."""
+
+
+class NotAllowed(ObservatoryError):
+    """The person acting may not read or change what they asked for (another customer's
+    conversation, a conversation another agent has)."""
 
 
 class StorageError(ObservatoryError):

@@ -4,6 +4,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from core.actors import SYSTEM, Actor
 from core.conversation import (
     TurnRequest,
     customer_votes,
@@ -13,6 +14,7 @@ from core.conversation import (
     record_feedback,
     withdraw_feedback,
 )
+from core.conversation.attachments import list_attachments
 from core.conversation.routes import NAMED_ROUTES
 from core.conversation.turn_queue import Finished, QueuedMessage, TurnQueue
 from core.db.models import ConversationStatus, KbDocument, Message, MessageRole
@@ -61,9 +63,12 @@ if "chat_turns" not in state:
     state.chat_turns = TurnQueue(
         services.engine.stream,
         services.kb.ingest_attachment,
+        # The queue's own bookkeeping on a conversation ``authorize`` has already let through.
         lambda conversation: max(
-            (m.id or 0 for m in list_messages(services.db, conversation)), default=0
+            (m.id or 0 for m in list_messages(services.db, conversation, actor=SYSTEM)),
+            default=0,
         ),
+        authorize=services.engine.authorize,
     )
 turns: TurnQueue = state.chat_turns
 
@@ -90,23 +95,26 @@ def _queue_message() -> None:
     # A customer picked just before sending (that run cut short) gets a conversation of their own.
     mine = state.get("chat_conversation_owner") == state.chat_user_id
     conversation = state.get("chat_conversation_id") if mine else None
+    actor = Actor.customer(state.chat_user_id)
     try:
         if conversation is None:
-            conversation = services.engine.start_conversation(state.chat_user_id, route=route)
+            conversation = services.engine.start_conversation(
+                state.chat_user_id, route=route, actor=actor
+            )
             state.chat_conversation_id = conversation
             state.chat_conversation_owner = state.chat_user_id
+        request = TurnRequest(
+            user_id=state.chat_user_id,
+            text=text,
+            conversation_id=conversation,
+            route=route,
+            experiment=chosen.removeprefix("Experiment: ") if route is None else None,
+            actor=actor,
+        )
+        turns.submit(QueuedMessage(request, files=tuple((f.name, f.getvalue()) for f in files)))
     except ObservatoryError as exc:
         state.chat_failed = str(exc)
         state.chat_prompt = text
-        return
-    request = TurnRequest(
-        user_id=state.chat_user_id,
-        text=text,
-        conversation_id=conversation,
-        route=route,
-        experiment=chosen.removeprefix("Experiment: ") if route is None else None,
-    )
-    turns.submit(QueuedMessage(request, files=tuple((f.name, f.getvalue()) for f in files)))
 
 
 with st.sidebar:
@@ -121,8 +129,11 @@ with st.sidebar:
     if state.get("chat_conversation_owner") != user_id:
         state.chat_conversation_id = None
         state.chat_conversation_owner = user_id
+    me = Actor.customer(user_id)
     show_demo_guide(
-        customer_guide(services.db, user_id, timezone=services.settings.app.store_timezone)
+        customer_guide(
+            services.db, user_id, timezone=services.settings.app.store_timezone, actor=me
+        )
     )
     experiments = {e.name: e for e in list_experiments(services.db)}
     st.selectbox(
@@ -131,7 +142,7 @@ with st.sidebar:
         key="chat_routing",
     )
     st.button("New conversation", icon="➕", width="stretch", on_click=_new_conversation)
-    past = list_conversations(services.db, user_id, limit=20)
+    past = list_conversations(services.db, user_id, limit=20, actor=me)
     if past:
         labels = {c.id: f"{c.title or 'Untitled'} · {c.updated_at:%d %b %H:%M}" for c in past}
         # The radio mirrors the open conversation; only a click on it (the callback) opens one.
@@ -151,7 +162,7 @@ conversation_id: str | None = state.get("chat_conversation_id")
 st.title("💬 Customer chat")
 st.caption(f"Northwind Outfitters support · chatting as {by_id[user_id].name}")
 
-messages = list_messages(services.db, conversation_id) if conversation_id else []
+messages = list_messages(services.db, conversation_id, actor=me) if conversation_id else []
 with st.sidebar:
     total = sum((m.cost_usd for m in messages if m.cost_usd is not None), start=0)
     st.metric("This conversation so far", format_cost(total) if messages else "$0")
@@ -159,9 +170,9 @@ with st.sidebar:
 
 def _feedback(message_id: int, score: int | None) -> None:
     if score is None:
-        withdraw_feedback(services.db, message_id, user_id=user_id)
+        withdraw_feedback(services.db, message_id, user_id=user_id, actor=me)
     else:
-        record_feedback(services.db, message_id, score, user_id=user_id)
+        record_feedback(services.db, message_id, score, user_id=user_id, actor=me)
 
 
 def _attachment_notes(messages: list[Message], files: list[KbDocument]) -> dict[int, list[str]]:
@@ -199,14 +210,20 @@ def _keep_notes(finished: Finished) -> None:
 def show_transcript(until_id: int | None, busy: bool) -> None:
     """The stored conversation (up to ``until_id`` while a message is being answered), its
     status and, once nothing waits for an answer (``busy``), the way to ask for a person."""
-    rows = list_messages(services.db, conversation_id) if conversation_id else []
+    rows = list_messages(services.db, conversation_id, actor=me) if conversation_id else []
     if until_id is not None:
         rows = [m for m in rows if (m.id or 0) <= until_id]
     links = traced_turns(rows) if sees_traces() else set()
-    files = services.kb.list_documents(scope=conversation_id) if conversation_id else []
+    files = (
+        list_attachments(services.db, services.kb, conversation_id, actor=me)
+        if conversation_id
+        else []
+    )
     notes = _attachment_notes(rows, files)
     kept = state.get("chat_notes", {})
-    votes = customer_votes(services.db, conversation_id, user_id) if conversation_id else {}
+    votes = (
+        customer_votes(services.db, conversation_id, user_id, actor=me) if conversation_id else {}
+    )
     for message in rows:
         if message.role is MessageRole.SYSTEM:
             continue
@@ -220,14 +237,14 @@ def show_transcript(until_id: int | None, busy: bool) -> None:
         )
     if not conversation_id or busy:
         return
-    show_consent_card(services.engine, conversation_id, user_id)
-    status = get_conversation(services.db, conversation_id).status
+    show_consent_card(services.engine, conversation_id, me)
+    status = get_conversation(services.db, conversation_id, actor=me).status
     if status in WITH_A_HUMAN:
         st.success(WITH_A_HUMAN[status], icon="🙋")
     elif st.button("Talk to a human", icon="🙋"):
         try:
             with st.spinner("Asking an agent to join…"):
-                services.desk.escalate(conversation_id, user_id)
+                services.desk.escalate(conversation_id, user_id, actor=me)
         except ObservatoryError as exc:
             st.error(str(exc), icon="⚠️")
         else:
@@ -273,7 +290,9 @@ live = (
     else None
 )
 until_id = live.after_id if live else None
-status = get_conversation(services.db, conversation_id).status if conversation_id else None
+status = (
+    get_conversation(services.db, conversation_id, actor=me).status if conversation_id else None
+)
 # While a person has the conversation, their replies arrive without the customer doing anything.
 refresh = REFRESH_S if status in WITH_A_HUMAN and not busy else None
 st.fragment(show_transcript, run_every=refresh)(until_id, busy)

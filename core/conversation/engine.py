@@ -25,6 +25,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from core import clock
+from core.actors import SYSTEM, Actor
 from core.conversation import history as store
 from core.conversation.answer_cache import answer_key, look_up, remember, replay
 from core.conversation.consent import expire_pending, pending_action
@@ -63,6 +64,7 @@ from core.conversation.turns import (
 from core.db.models import ConversationStatus
 from core.errors import EngineError, ObservatoryError, ProviderError, StorageError
 from core.kb.retrieval import SearchHit
+from core.ownership import check_speaks_for, check_turn
 from core.pii import privacy_notice, redact_message
 from core.plain_text import storable
 from core.providers.base import ChatMessage
@@ -115,22 +117,47 @@ class ConversationEngine:
     def __init__(self, parts: EngineParts) -> None:
         self.parts = parts
 
-    def start_conversation(self, user_id: int, *, route: Sequence[str] | None = None) -> str:
-        """A new, empty conversation for the customer; returns its id."""
-        return store.start_conversation(self.parts.db, user_id, route=route)
+    def start_conversation(
+        self, user_id: int, *, route: Sequence[str] | None = None, actor: Actor | None = None
+    ) -> str:
+        """A new, empty conversation for the customer; returns its id. ``actor``: who starts
+        it (``None``: the customer themselves)."""
+        acting = actor if actor is not None else Actor.customer(user_id)
+        return store.start_conversation(self.parts.db, user_id, route=route, actor=acting)
 
-    def pending_action(self, conversation_id: str) -> PendingAction | None:
-        """The change waiting for the customer's yes in this conversation, if any."""
+    def authorize(self, request: TurnRequest) -> None:
+        """Raise ``NotAllowed`` unless ``request.acting`` may send this message: it speaks for
+        ``request.user_id`` and the conversation is that customer's."""
+        check_speaks_for(request.acting, request.user_id)
+        if request.conversation_id:
+            conversation = store.get_conversation(self.parts.db, request.conversation_id)
+            check_turn(request.acting, request.user_id, conversation)
+
+    def pending_action(
+        self, conversation_id: str, *, actor: Actor = SYSTEM
+    ) -> PendingAction | None:
+        """The change waiting for the customer's yes in this conversation, if any (``actor``
+        must be allowed to read the conversation)."""
+        if actor != SYSTEM:
+            store.get_conversation(self.parts.db, conversation_id, actor=actor)
         return pending_action(self.parts.db, conversation_id)
 
-    def confirm_action(self, action_id: int, user_id: int, *, choice: int = 0) -> TurnResult:
+    def confirm_action(
+        self, action_id: int, user_id: int, *, choice: int = 0, actor: Actor | None = None
+    ) -> TurnResult:
         """Run the pending change (at the picked ``choice`` of time) and answer; see
-        ``decisions``."""
-        return decide_action(self.parts, action_id, user_id, confirm=True, choice=choice)
+        ``decisions``. ``actor``: who clicks (``None``: the customer ``user_id``)."""
+        acting = actor if actor is not None else Actor.customer(user_id)
+        return decide_action(
+            self.parts, action_id, user_id, confirm=True, choice=choice, actor=acting
+        )
 
-    def decline_action(self, action_id: int, user_id: int) -> TurnResult:
+    def decline_action(
+        self, action_id: int, user_id: int, *, actor: Actor | None = None
+    ) -> TurnResult:
         """Drop the pending change; the model acknowledges it."""
-        return decide_action(self.parts, action_id, user_id, confirm=False)
+        acting = actor if actor is not None else Actor.customer(user_id)
+        return decide_action(self.parts, action_id, user_id, confirm=False, actor=acting)
 
     def send(self, request: TurnRequest) -> TurnResult:
         """Run a whole turn and return its result."""
@@ -143,12 +170,14 @@ class ConversationEngine:
     def stream(self, request: TurnRequest) -> Generator[TurnEvent, None, None]:
         """Run a turn, yielding text as it streams, tool steps, notices and finally the result.
 
-        Raises ``EngineError`` before anything is stored when the message is empty or too long.
+        Raises ``EngineError`` before anything is stored when the message is empty or too long,
+        ``NotAllowed`` when ``request.acting`` may not send it (see ``authorize``).
         The ``turn`` span ends with the result, or when the stream is closed or fails first.
         """
         text = self._check_text(request.text)
+        self.authorize(request)
         conversation_id = request.conversation_id or self.start_conversation(
-            request.user_id, route=request.route
+            request.user_id, route=request.route, actor=request.acting
         )
         ids = with_ids(
             otel_context.get_current(),

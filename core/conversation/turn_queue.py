@@ -42,6 +42,9 @@ Answer = Callable[[TurnRequest], Generator[TurnEvent, None, None]]
 """Runs one turn: ``ConversationEngine.stream``."""
 NewestId = Callable[[str], int]
 """The id of a conversation's newest stored message (0 when it has none)."""
+Authorize = Callable[[TurnRequest], None]
+"""Raises ``NotAllowed`` when the request's sender may not write in its conversation:
+``ConversationEngine.authorize``."""
 
 
 class Ingest(Protocol):
@@ -117,8 +120,16 @@ class TurnQueue:
     """Messages of one chat session, answered in order by one worker thread (started on demand,
     gone when nothing waits)."""
 
-    def __init__(self, answer: Answer, ingest: Ingest, newest_id: NewestId) -> None:
+    def __init__(
+        self,
+        answer: Answer,
+        ingest: Ingest,
+        newest_id: NewestId,
+        *,
+        authorize: Authorize | None = None,
+    ) -> None:
         self._answer = answer
+        self._authorize = authorize
         self._ingest = ingest
         self._newest_id = newest_id
         self._state = _State()
@@ -127,9 +138,12 @@ class TurnQueue:
 
     def submit(self, message: QueuedMessage) -> None:
         """Queue ``message`` behind the others; an answer of its conversation that is streaming
-        now is cut short."""
+        now is cut short. Raises ``NotAllowed`` (nothing queued, no file read) when the sender
+        may not write in that conversation."""
         if not message.request.conversation_id:
             raise EngineError("Start the conversation before queueing a message in it.")
+        if self._authorize is not None:
+            self._authorize(message.request)
         with self._changed:
             state = self._state
             state.waiting.append(message)
