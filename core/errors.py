@@ -4,6 +4,7 @@
     ├── SettingsError                a setting is malformed or names something unreachable
     ├── NotAllowed                   the person acting may not read or change this (core.ownership)
     ├── StorageError                 the app database failed or went away
+    │   └── DatabaseAway             it is unreachable and the message was not stored yet (held)
     ├── CacheError                   Redis failed; callers fall back to the in-process cache
     ├── KnowledgeBaseError           ingest or search failed
     │   └── DocumentRejected         a file we will not index (corrupt, encrypted, empty, too big…)
@@ -31,6 +32,11 @@ class NotAllowed(ObservatoryError):
 
 class StorageError(ObservatoryError):
     """The app database could not be reached or refused an operation."""
+
+
+class DatabaseAway(StorageError):
+    """The app database cannot be reached and nothing of the turn was stored: the message is
+    held and sent again once it is back (see ``core.db.held``)."""
 
 
 class CacheError(ObservatoryError):

@@ -15,8 +15,8 @@ of the answer already given.
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Sequence
-from contextlib import closing
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +44,7 @@ from core.conversation.steps import (
     plan_turn,
     save_question,
     save_reply,
+    with_retries,
 )
 from core.conversation.tracing import (
     QUALITY_SCORE,
@@ -61,8 +62,15 @@ from core.conversation.turns import (
     TurnResult,
     TurnStatus,
 )
+from core.db.held import is_connection_lost
 from core.db.models import ConversationStatus
-from core.errors import EngineError, ObservatoryError, ProviderError, StorageError
+from core.errors import (
+    DatabaseAway,
+    EngineError,
+    ObservatoryError,
+    ProviderError,
+    StorageError,
+)
 from core.kb.retrieval import SearchHit
 from core.ownership import check_speaks_for, check_turn
 from core.pii import privacy_notice, redact_message
@@ -78,6 +86,10 @@ APOLOGY = (
     "and an agent will pick it up."
 )
 WITH_AGENT = "A support agent is handling this conversation; they will reply here shortly."
+HELD = (
+    "Our database is unreachable for a moment: your message is kept and will be sent as soon "
+    "as it is back."
+)
 INTERRUPTED = "The answer was interrupted before it finished; send your message again."
 CLOSED_EARLY = "The stream was closed before the turn finished."
 
@@ -127,10 +139,12 @@ class ConversationEngine:
 
     def authorize(self, request: TurnRequest) -> None:
         """Raise ``NotAllowed`` unless ``request.acting`` may send this message: it speaks for
-        ``request.user_id`` and the conversation is that customer's."""
+        ``request.user_id`` and the conversation is that customer's (``DatabaseAway`` when the
+        conversation cannot be read now)."""
         check_speaks_for(request.acting, request.user_id)
         if request.conversation_id:
-            conversation = store.get_conversation(self.parts.db, request.conversation_id)
+            with _held_while_away():
+                conversation = store.get_conversation(self.parts.db, request.conversation_id)
             check_turn(request.acting, request.user_id, conversation)
 
     def pending_action(
@@ -175,10 +189,11 @@ class ConversationEngine:
         The ``turn`` span ends with the result, or when the stream is closed or fails first.
         """
         text = self._check_text(request.text)
-        self.authorize(request)
-        conversation_id = request.conversation_id or self.start_conversation(
-            request.user_id, route=request.route, actor=request.acting
-        )
+        with _held_while_away():
+            self.authorize(request)
+            conversation_id = request.conversation_id or self.start_conversation(
+                request.user_id, route=request.route, actor=request.acting
+            )
         ids = with_ids(
             otel_context.get_current(),
             conversation_id=conversation_id,
@@ -188,9 +203,10 @@ class ConversationEngine:
         span = tracer.start_span("turn", context=ids, kind=SpanKind.INTERNAL)
         finished = False
         try:
-            plan = plan_turn(
-                self.parts, request, conversation_id, trace.set_span_in_context(span, ids)
-            )
+            with _held_while_away():
+                plan = plan_turn(
+                    self.parts, request, conversation_id, trace.set_span_in_context(span, ids)
+                )
             if plan.variant is not None:
                 ids = with_ids(ids, experiment=plan.experiment, variant=plan.variant)
                 span.set_attributes(
@@ -237,18 +253,20 @@ class ConversationEngine:
         self, request: TurnRequest, text: str, turn: _Turn
     ) -> Generator[TurnEvent, None, None]:
         parts = self.parts
-        decision = check_rate_limit(parts, request.user_id)
-        redaction = redact_message(
-            parts.db, text, conversation_id=turn.conversation_id, where="user_message"
-        )
-        turn.user_message_id = save_question(
-            parts,
-            turn.conversation_id,
-            redaction,
-            user_id=request.user_id,
-            trace_id=turn.trace_id,
-        )
-        expire_pending(parts.db, turn.conversation_id)
+        with _held_while_away():
+            decision = check_rate_limit(parts, request.user_id)
+            redaction = redact_message(
+                parts.db, text, conversation_id=turn.conversation_id, where="user_message"
+            )
+            turn.user_message_id = save_question(
+                parts,
+                turn.conversation_id,
+                redaction,
+                user_id=request.user_id,
+                trace_id=turn.trace_id,
+                request_key=request.request_key,
+            )
+        with_retries(parts, lambda: expire_pending(parts.db, turn.conversation_id))
         if redaction.findings:
             turn.notices.append(privacy_notice(redaction.findings))
             yield Notice(turn.notices[-1])
@@ -398,6 +416,18 @@ def _search(parts: EngineParts, question: str, conversation_id: str) -> list[Sea
     seen = {(hit.document_id, hit.page, hit.start) for hit in own}
     rest = [hit for hit in hits if (hit.document_id, hit.page, hit.start) not in seen]
     return [*own, *rest][: max(len(hits), len(own))]
+
+
+@contextmanager
+def _held_while_away() -> Iterator[None]:
+    """A lost database connection before the customer's message is stored becomes
+    ``DatabaseAway``: nothing of the turn is kept, so the message can be sent again whole."""
+    try:
+        yield
+    except StorageError as exc:
+        if is_connection_lost(exc) and not isinstance(exc, DatabaseAway):
+            raise DatabaseAway(HELD) from exc
+        raise
 
 
 def _end_turn(span: Span, result: TurnResult) -> None:

@@ -106,6 +106,27 @@ def list_messages(engine: Engine, conversation_id: str, *, actor: Actor = SYSTEM
         return list(db.exec(statement))
 
 
+def find_sent_message(engine: Engine, conversation_id: str, request_key: str) -> Message | None:
+    """The customer's message stored for request ``request_key``, if one was (a write that
+    committed although its connection dropped before the answer came back)."""
+    with session(engine) as db:
+        statement = select(Message).where(
+            Message.conversation_id == conversation_id, Message.request_key == request_key
+        )
+        return db.exec(statement).first()
+
+
+def find_answer(engine: Engine, conversation_id: str, trace_id: str) -> Message | None:
+    """The assistant's message already stored for the turn ``trace_id``, if any."""
+    with session(engine) as db:
+        statement = select(Message).where(
+            Message.conversation_id == conversation_id,
+            Message.trace_id == trace_id,
+            Message.role == MessageRole.ASSISTANT,
+        )
+        return db.exec(statement).first()
+
+
 def list_tickets(engine: Engine, conversation_id: str, *, actor: Actor = SYSTEM) -> list[Ticket]:
     """Every ticket opened for the conversation, oldest first, whoever opened it."""
     if actor != SYSTEM:

@@ -37,6 +37,9 @@ class TurnRequest:
     actor: Actor | None = None
     """Who sends it: ``None`` is the customer ``user_id`` themselves; the app's own drivers
     (scenarios) pass ``SYSTEM``. Checked by ``ConversationEngine.authorize``."""
+    request_key: str | None = None
+    """Names this message across tries: sent again after the app database went away, it is
+    stored once (``TurnQueue`` sets one on every message it takes)."""
 
     @property
     def acting(self) -> Actor:
