@@ -17,7 +17,7 @@ from core.conversation import (
     list_tickets,
 )
 from core.db.models import Conversation, ConversationStatus, MessageRole, TicketPriority
-from core.errors import ObservatoryError
+from core.errors import NotAllowed, ObservatoryError
 from pages._shared.chat_widgets import format_cost, show_message, show_trace_link, traced_turns
 from pages._shared.consent import describe_pending
 from pages._shared.resources import get_services
@@ -219,6 +219,9 @@ def conversation_panel() -> None:
     """Status, actions, tickets and the transcript of the open conversation, kept current."""
     try:
         conversation = get_conversation(services.db, conversation_id, actor=me)
+    except NotAllowed as exc:
+        st.error(str(exc))
+        return
     except ObservatoryError as exc:
         st.warning(f"{exc} Pick another conversation from the queue.")
         return
