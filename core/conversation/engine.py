@@ -1,6 +1,6 @@
 """The conversation engine: one customer message in, one answer out, every step a span.
 
-A turn goes: experiment assignment → rate limit → PII redaction → the customer's message stored →
+A turn goes: experiment assignment → PII redaction → the customer's message stored → rate limit →
 retrieval → context budgeting → cache lookup → routed LLM call (running tools until the model
 answers) → quality score → the answer stored (→ a hand-off summary on the ticket when the turn
 escalated). Each step is a span under the turn's ``turn`` span, all in one trace; the experiment
@@ -254,7 +254,6 @@ class ConversationEngine:
     ) -> Generator[TurnEvent, None, None]:
         parts = self.parts
         with _held_while_away():
-            decision = check_rate_limit(parts, request.user_id)
             redaction = redact_message(
                 parts.db, text, conversation_id=turn.conversation_id, where="user_message"
             )
@@ -266,6 +265,9 @@ class ConversationEngine:
                 trace_id=turn.trace_id,
                 request_key=request.request_key,
             )
+        # After the message is stored: a message held while the database was away takes one
+        # allowance when it is finally stored, not one per try.
+        decision = check_rate_limit(parts, request.user_id)
         with_retries(parts, lambda: expire_pending(parts.db, turn.conversation_id))
         if redaction.findings:
             turn.notices.append(privacy_notice(redaction.findings))
