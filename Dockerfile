@@ -1,5 +1,5 @@
 # Support Observatory — the Streamlit app. `docker compose up` runs it beside TimescaleDB, Redis and Qdrant.
-FROM python:3.11-slim AS app
+FROM python:3.11.7-slim-bookworm AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -22,7 +22,8 @@ RUN useradd --create-home --uid 10001 observatory \
 USER observatory
 VOLUME ["/data"]
 EXPOSE 8501
-HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=5 \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"
+# The app's own /health: 200 once the API and its trace store are up (503 while it starts).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=5 \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/health', timeout=4)"
 
 CMD ["streamlit", "run", "app.py", "--server.address=0.0.0.0", "--server.port=8501"]

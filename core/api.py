@@ -29,6 +29,7 @@ from starlette.types import Scope as AsgiScope
 
 from core.conversation.escalation import ESCALATION_TOOLS
 from core.db import create_db_engine
+from core.db.held import HELD_WRITES
 from core.errors import ObservatoryError, SettingsError
 from core.settings import Settings, load_settings
 from observability import Observatory
@@ -102,7 +103,25 @@ def create_api_services_from_settings(settings: Settings, store: Engine) -> ApiS
             f"The trace store did not answer while the API started ({type(exc).__name__}); "
             "check TRACE_STORE_URL or DATABASE_URL."
         ) from exc
-    return create_api_services(api_config(settings), registry, ReportQueries(store))
+    services = create_api_services(api_config(settings), registry, ReportQueries(store))
+    export_held_writes(services)
+    return services
+
+
+def export_held_writes(services: ApiServices) -> None:
+    """``/metrics`` shows this process's customer messages held while the app database is away
+    (the trace store's dropped spans are already there, as ``observatory_trace_store_spans``)."""
+    held = HELD_WRITES.counts
+    metrics = services.metrics
+    metrics.add_gauge("observatory_app_db_held_messages", "gauge", lambda: held().held)
+    metrics.add_gauge(
+        "observatory_app_db_held_messages_total", "counter", lambda: held().held_total
+    )
+    metrics.add_gauge(
+        "observatory_app_db_held_messages_stored_total",
+        "counter",
+        lambda: held().stored_after_wait,
+    )
 
 
 class ApiServer:

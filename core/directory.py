@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from core.actors import SYSTEM, Actor
 from core.db.models import (
     AppointmentSlot,
     Booking,
@@ -19,6 +20,7 @@ from core.db.models import (
     Role,
     User,
 )
+from core.ownership import check_customer_data
 
 MOST_TRIES = 5
 NO_ORDERS_YET = "I haven't ordered yet: how long would I have to return a jacket?"
@@ -73,11 +75,14 @@ def list_customers(engine: Engine) -> list[User]:
     return list_users(engine, Role.CUSTOMER)
 
 
-def customer_guide(engine: Engine, user_id: int, *, timezone: str) -> CustomerGuide:
+def customer_guide(
+    engine: Engine, user_id: int, *, timezone: str, actor: Actor = SYSTEM
+) -> CustomerGuide:
     """``user_id``'s orders (newest first) and bookings (soonest first), and up to five
     messages to try, made from them: one per order state they have (a returns question when they
     have none), one about a booking (or booking one), and one about another customer's order,
-    which the assistant must refuse."""
+    which the assistant must refuse. A customer ``actor`` may read only their own."""
+    check_customer_data(actor, user_id)
     zone = ZoneInfo(timezone)
     with Session(engine) as session:
         orders = [

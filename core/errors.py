@@ -2,7 +2,9 @@
 
     ObservatoryError                 any error a page may show; ``str(exc)`` is a sentence to show
     ├── SettingsError                a setting is malformed or names something unreachable
+    ├── NotAllowed                   the person acting may not read or change this (core.ownership)
     ├── StorageError                 the app database failed or went away
+    │   └── DatabaseAway             it is unreachable and the message was not stored yet (held)
     ├── CacheError                   Redis failed; callers fall back to the in-process cache
     ├── KnowledgeBaseError           ingest or search failed
     │   └── DocumentRejected         a file we will not index (corrupt, encrypted, empty, too big…)
@@ -23,8 +25,18 @@ class SettingsError(ObservatoryError):
     """A setting is malformed or points at something that does not answer."""
 
 
+class NotAllowed(ObservatoryError):
+    """The person acting may not read or change what they asked for (another customer's
+    conversation, a conversation another agent has)."""
+
+
 class StorageError(ObservatoryError):
     """The app database could not be reached or refused an operation."""
+
+
+class DatabaseAway(StorageError):
+    """The app database cannot be reached and nothing of the turn was stored: the message is
+    held and sent again once it is back (see ``core.db.held``)."""
 
 
 class CacheError(ObservatoryError):

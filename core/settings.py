@@ -194,6 +194,11 @@ class EngineSettings(BaseModel):
     max_message_chars: int = Field(default=8_000, gt=0)
     low_quality_threshold: float = Field(default=0.5, ge=0, le=1)
     quality_judge: QualityJudge = QualityJudge.OFF
+    storage_attempts: int = Field(default=4, ge=1)
+    """Tries of a message write while the app database's connection is lost, before the
+    message is held (``core.db.held``)."""
+    storage_retry_s: float = Field(default=0.25, ge=0)
+    """Wait before the second try; it doubles each try (at most 2 s)."""
 
 
 class InsightSettings(BaseModel):

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from core.actors import Actor
 from core.conversation import (
     QueueFilter,
     QueueRow,
@@ -16,7 +17,7 @@ from core.conversation import (
     list_tickets,
 )
 from core.db.models import Conversation, ConversationStatus, MessageRole, TicketPriority
-from core.errors import ObservatoryError
+from core.errors import NotAllowed, ObservatoryError
 from pages._shared.chat_widgets import format_cost, show_message, show_trace_link, traced_turns
 from pages._shared.consent import describe_pending
 from pages._shared.resources import get_services
@@ -32,6 +33,7 @@ NOTICE_KEY = "agent_notice"
 services = get_services()
 state = st.session_state
 agent = current_user()
+me = Actor.for_user(agent)
 
 st.title("🧑‍💼 Agent view")
 st.caption(
@@ -50,6 +52,7 @@ def load_queue() -> list[QueueRow]:
         services.db,
         QueueFilter(which),
         low_quality_below=services.settings.engine.low_quality_threshold,
+        actor=me,
     )
 
 
@@ -142,18 +145,18 @@ def _act(action: Callable[[], str]) -> None:
 
 
 def _claimed(conversation_id: str) -> str:
-    services.desk.claim(conversation_id, agent.id or 0)
+    services.desk.claim(conversation_id, agent.id or 0, actor=me)
     return "Claimed: the assistant stays out of this conversation."
 
 
 def _resolved(conversation_id: str) -> str:
-    closed = services.desk.resolve(conversation_id, agent.id)
+    closed = services.desk.resolve(conversation_id, agent.id, actor=me)
     tickets = f" and closed {', '.join(f'#{t}' for t in closed)}" if closed else ""
     return f"Resolved{tickets}; the customer has been told."
 
 
 def _handed_back(conversation_id: str) -> str:
-    services.desk.hand_back(conversation_id)
+    services.desk.hand_back(conversation_id, actor=me)
     return "Handed back: the assistant answers the customer again."
 
 
@@ -182,7 +185,7 @@ def _create_ticket(conversation: Conversation) -> None:
     priority = TicketPriority(state.get("agent_ticket_priority") or TicketPriority.NORMAL)
 
     def create() -> str:
-        ticket_id = services.desk.open_ticket(conversation.id, title, priority)
+        ticket_id = services.desk.open_ticket(conversation.id, title, priority, actor=me)
         return f"Ticket #{ticket_id} opened ({priority.value} priority)."
 
     _act(create)
@@ -215,11 +218,14 @@ def _ticket_form(conversation: Conversation) -> None:
 def conversation_panel() -> None:
     """Status, actions, tickets and the transcript of the open conversation, kept current."""
     try:
-        conversation = get_conversation(services.db, conversation_id)
+        conversation = get_conversation(services.db, conversation_id, actor=me)
+    except NotAllowed as exc:
+        st.error(str(exc))
+        return
     except ObservatoryError as exc:
         st.warning(f"{exc} Pick another conversation from the queue.")
         return
-    messages = list_messages(services.db, conversation_id)
+    messages = list_messages(services.db, conversation_id, actor=me)
     status = conversation.status
     st.subheader(conversation.title or "Conversation")
     quality = conversation.quality_score
@@ -251,7 +257,7 @@ def conversation_panel() -> None:
         disabled=status is ConversationStatus.ACTIVE,
         help_text="Let the assistant answer the customer again.",
     )
-    tickets = list_tickets(services.db, conversation_id)
+    tickets = list_tickets(services.db, conversation_id, actor=me)
     if tickets:
         listed = (f"#{t.id} {t.subject} ({t.status.value}, {t.priority.value})" for t in tickets)
         st.markdown("🎫 **Tickets** · " + " · ".join(listed))
@@ -259,13 +265,13 @@ def conversation_panel() -> None:
     for message in messages:
         if message.role is not MessageRole.SYSTEM:
             show_message(message, trace_link=message.id in links)
-    if waiting := describe_pending(services.engine.pending_action(conversation_id)):
+    if waiting := describe_pending(services.engine.pending_action(conversation_id, actor=me)):
         st.caption(waiting)
 
 
 def _draft() -> None:
     try:
-        draft = services.desk.draft_reply(conversation_id)
+        draft = services.desk.draft_reply(conversation_id, actor=me)
     except ObservatoryError as exc:
         state.agent_draft_error = str(exc)
         return
@@ -281,7 +287,7 @@ def _send() -> None:
     """Store the reply before the page is drawn, so the transcript shows it in this run."""
     text = str(state.get("agent_draft") or "")
     try:
-        services.desk.reply(conversation_id, agent.id or 0, text)
+        services.desk.reply(conversation_id, agent.id or 0, text, actor=me)
     except ObservatoryError as exc:
         state[NOTICE_KEY] = ("error", str(exc))
         return

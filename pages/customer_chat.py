@@ -1,9 +1,12 @@
 """Customer Chat: a support conversation with streamed, cited, priced answers."""
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 import streamlit as st
 
+from core.actors import SYSTEM, Actor
 from core.conversation import (
     TurnRequest,
     customer_votes,
@@ -13,11 +16,13 @@ from core.conversation import (
     record_feedback,
     withdraw_feedback,
 )
+from core.conversation.attachments import list_attachments
+from core.conversation.engine import HELD as AWAY
 from core.conversation.routes import NAMED_ROUTES
 from core.conversation.turn_queue import Finished, QueuedMessage, TurnQueue
 from core.db.models import ConversationStatus, KbDocument, Message, MessageRole
 from core.directory import customer_guide, list_customers
-from core.errors import ObservatoryError
+from core.errors import ObservatoryError, StorageError
 from core.experiments import list_experiments
 from pages._shared.chat_widgets import (
     format_cost,
@@ -31,6 +36,7 @@ from pages._shared.consent import show_consent_card
 from pages._shared.resources import get_services
 from pages._shared.roles import sees_traces
 
+T = TypeVar("T")
 REFRESH_S = 4
 FOLLOW_S = 0.25
 """How often the page checks for a new message while it follows an answer."""
@@ -43,7 +49,20 @@ services = get_services()
 state = st.session_state
 max_chars = services.settings.engine.max_message_chars
 
-customers = list_customers(services.db)
+
+def _read(read: Callable[[], T], fallback: T) -> T:
+    """A read of the app database, or ``fallback`` while it is unreachable (the page then says
+    so once, and what the customer sends waits in the queue until it is back)."""
+    try:
+        return read()
+    except StorageError:
+        state.chat_db_away = True
+        return fallback
+
+
+# Kept from the last run that could read them, so the page still draws while the database is away.
+customers = _read(lambda: list_customers(services.db), state.get("chat_customers", []))
+state.chat_customers = customers
 if not customers:
     st.warning("There are no customers yet: the demo data has not been loaded.")
     st.stop()
@@ -61,9 +80,12 @@ if "chat_turns" not in state:
     state.chat_turns = TurnQueue(
         services.engine.stream,
         services.kb.ingest_attachment,
+        # The queue's own bookkeeping on a conversation ``authorize`` has already let through.
         lambda conversation: max(
-            (m.id or 0 for m in list_messages(services.db, conversation)), default=0
+            (m.id or 0 for m in list_messages(services.db, conversation, actor=SYSTEM)),
+            default=0,
         ),
+        authorize=services.engine.authorize,
     )
 turns: TurnQueue = state.chat_turns
 
@@ -90,23 +112,26 @@ def _queue_message() -> None:
     # A customer picked just before sending (that run cut short) gets a conversation of their own.
     mine = state.get("chat_conversation_owner") == state.chat_user_id
     conversation = state.get("chat_conversation_id") if mine else None
+    actor = Actor.customer(state.chat_user_id)
     try:
         if conversation is None:
-            conversation = services.engine.start_conversation(state.chat_user_id, route=route)
+            conversation = services.engine.start_conversation(
+                state.chat_user_id, route=route, actor=actor
+            )
             state.chat_conversation_id = conversation
             state.chat_conversation_owner = state.chat_user_id
+        request = TurnRequest(
+            user_id=state.chat_user_id,
+            text=text,
+            conversation_id=conversation,
+            route=route,
+            experiment=chosen.removeprefix("Experiment: ") if route is None else None,
+            actor=actor,
+        )
+        turns.submit(QueuedMessage(request, files=tuple((f.name, f.getvalue()) for f in files)))
     except ObservatoryError as exc:
         state.chat_failed = str(exc)
         state.chat_prompt = text
-        return
-    request = TurnRequest(
-        user_id=state.chat_user_id,
-        text=text,
-        conversation_id=conversation,
-        route=route,
-        experiment=chosen.removeprefix("Experiment: ") if route is None else None,
-    )
-    turns.submit(QueuedMessage(request, files=tuple((f.name, f.getvalue()) for f in files)))
 
 
 with st.sidebar:
@@ -121,17 +146,19 @@ with st.sidebar:
     if state.get("chat_conversation_owner") != user_id:
         state.chat_conversation_id = None
         state.chat_conversation_owner = user_id
-    show_demo_guide(
-        customer_guide(services.db, user_id, timezone=services.settings.app.store_timezone)
-    )
-    experiments = {e.name: e for e in list_experiments(services.db)}
+    me = Actor.customer(user_id)
+    zone = services.settings.app.store_timezone
+    guide = _read(lambda: customer_guide(services.db, user_id, timezone=zone, actor=me), None)
+    if guide is not None:
+        show_demo_guide(guide)
+    experiments = {e.name: e for e in _read(lambda: list_experiments(services.db), [])}
     st.selectbox(
         "Route or experiment",
         [*NAMED_ROUTES, *(f"Experiment: {name}" for name in experiments)],
         key="chat_routing",
     )
     st.button("New conversation", icon="➕", width="stretch", on_click=_new_conversation)
-    past = list_conversations(services.db, user_id, limit=20)
+    past = _read(lambda: list_conversations(services.db, user_id, limit=20, actor=me), [])
     if past:
         labels = {c.id: f"{c.title or 'Untitled'} · {c.updated_at:%d %b %H:%M}" for c in past}
         # The radio mirrors the open conversation; only a click on it (the callback) opens one.
@@ -151,7 +178,11 @@ conversation_id: str | None = state.get("chat_conversation_id")
 st.title("💬 Customer chat")
 st.caption(f"Northwind Outfitters support · chatting as {by_id[user_id].name}")
 
-messages = list_messages(services.db, conversation_id) if conversation_id else []
+messages = (
+    _read(lambda: list_messages(services.db, conversation_id, actor=me), [])
+    if conversation_id
+    else []
+)
 with st.sidebar:
     total = sum((m.cost_usd for m in messages if m.cost_usd is not None), start=0)
     st.metric("This conversation so far", format_cost(total) if messages else "$0")
@@ -159,9 +190,9 @@ with st.sidebar:
 
 def _feedback(message_id: int, score: int | None) -> None:
     if score is None:
-        withdraw_feedback(services.db, message_id, user_id=user_id)
+        withdraw_feedback(services.db, message_id, user_id=user_id, actor=me)
     else:
-        record_feedback(services.db, message_id, score, user_id=user_id)
+        record_feedback(services.db, message_id, score, user_id=user_id, actor=me)
 
 
 def _attachment_notes(messages: list[Message], files: list[KbDocument]) -> dict[int, list[str]]:
@@ -199,14 +230,27 @@ def _keep_notes(finished: Finished) -> None:
 def show_transcript(until_id: int | None, busy: bool) -> None:
     """The stored conversation (up to ``until_id`` while a message is being answered), its
     status and, once nothing waits for an answer (``busy``), the way to ask for a person."""
-    rows = list_messages(services.db, conversation_id) if conversation_id else []
+    try:
+        _draw_transcript(until_id, busy)
+    except StorageError:
+        st.warning(AWAY, icon="⏳")
+
+
+def _draw_transcript(until_id: int | None, busy: bool) -> None:
+    rows = list_messages(services.db, conversation_id, actor=me) if conversation_id else []
     if until_id is not None:
         rows = [m for m in rows if (m.id or 0) <= until_id]
     links = traced_turns(rows) if sees_traces() else set()
-    files = services.kb.list_documents(scope=conversation_id) if conversation_id else []
+    files = (
+        list_attachments(services.db, services.kb, conversation_id, actor=me)
+        if conversation_id
+        else []
+    )
     notes = _attachment_notes(rows, files)
     kept = state.get("chat_notes", {})
-    votes = customer_votes(services.db, conversation_id, user_id) if conversation_id else {}
+    votes = (
+        customer_votes(services.db, conversation_id, user_id, actor=me) if conversation_id else {}
+    )
     for message in rows:
         if message.role is MessageRole.SYSTEM:
             continue
@@ -220,26 +264,27 @@ def show_transcript(until_id: int | None, busy: bool) -> None:
         )
     if not conversation_id or busy:
         return
-    show_consent_card(services.engine, conversation_id, user_id)
-    status = get_conversation(services.db, conversation_id).status
+    show_consent_card(services.engine, conversation_id, me)
+    status = get_conversation(services.db, conversation_id, actor=me).status
     if status in WITH_A_HUMAN:
         st.success(WITH_A_HUMAN[status], icon="🙋")
     elif st.button("Talk to a human", icon="🙋"):
         try:
             with st.spinner("Asking an agent to join…"):
-                services.desk.escalate(conversation_id, user_id)
+                services.desk.escalate(conversation_id, user_id, actor=me)
         except ObservatoryError as exc:
             st.error(str(exc), icon="⚠️")
         else:
             st.rerun()
 
 
-def follow_turns(was_busy: bool) -> None:
+def follow_turns(was_busy: bool, said_away: bool) -> None:
     """Show the answer being streamed and the messages waiting, until all are answered.
 
     Every pass draws something, so a message sent meanwhile starts a new run at once (its
     callback queues it) instead of waiting behind this one. ``was_busy``: the transcript above
     was drawn while a message waited; if it was answered since, the run starts again to show it.
+    ``said_away``: the page already says the database is away (one sentence is enough).
     """
     snapshot = turns.snapshot()
     answering = snapshot.live.message if snapshot.live else None
@@ -248,6 +293,8 @@ def follow_turns(was_busy: bool) -> None:
     while snapshot.pending_in(conversation_id):
         if snapshot.version != drawn:
             with area.container():
+                if snapshot.held and not said_away:
+                    st.warning(snapshot.held, icon="⏳")
                 if snapshot.live and snapshot.live.message.conversation_id == conversation_id:
                     show_live_turn(snapshot.live)
                 show_waiting(
@@ -273,7 +320,11 @@ live = (
     else None
 )
 until_id = live.after_id if live else None
-status = get_conversation(services.db, conversation_id).status if conversation_id else None
+status = (
+    _read(lambda: get_conversation(services.db, conversation_id, actor=me).status, None)
+    if conversation_id
+    else None
+)
 # While a person has the conversation, their replies arrive without the customer doing anything.
 refresh = REFRESH_S if status in WITH_A_HUMAN and not busy else None
 st.fragment(show_transcript, run_every=refresh)(until_id, busy)
@@ -286,6 +337,9 @@ if too_long := state.pop("chat_too_long", None):
     )
 if failed := state.pop("chat_failed", None):
     st.error(failed, icon="⚠️")
+away = bool(state.pop("chat_db_away", False) or pending.held)
+if away:
+    st.warning(AWAY, icon="⏳")
 st.chat_input(
     "Ask about an order, a return, an appointment…",
     accept_file=True,
@@ -293,4 +347,4 @@ st.chat_input(
     key="chat_prompt",
     on_submit=_queue_message,
 )
-follow_turns(busy)
+follow_turns(busy, away)

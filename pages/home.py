@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from core.db.held import HELD_WRITES
 from core.db.summary import summarise_demo_data
 from core.status import (
     ComponentStatus,
@@ -80,6 +81,21 @@ st.table(components.set_index("component"))
 for component in statuses:
     if component.health is Health.DOWN:
         st.warning(_detail(component))
+held = HELD_WRITES.counts()
+waiting, dropped = st.columns(2)
+waiting.metric(
+    "Messages held for the app database",
+    held.held,
+    f"{held.held_total:,} held since start, {held.stored_after_wait:,} stored since",
+    delta_color="off",
+    help="A customer's message waits here while the app database is unreachable and is "
+    "stored once it is back.",
+)
+dropped.metric(
+    "Spans dropped by the trace store",
+    store_stats.dropped if store_stats is not None else 0,
+    help="Spans that did not fit the trace store's buffer while it was unreachable.",
+)
 if store_stats is not None:
     st.caption("Trace store counts since start (ended = written + dropped + pending):")
     st.code(store_stats.metrics(), language="text")

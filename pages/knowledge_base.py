@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from core.conversation.attachments import GLOBAL_SCOPE, visible_documents
 from core.errors import DocumentRejected, ObservatoryError
 from core.kb import (
     ACCEPTED_SUFFIXES,
@@ -16,6 +17,7 @@ from core.kb import (
     is_markdown,
     keyword_spans,
 )
+from pages._shared.acting import staff_actor
 from pages._shared.resources import get_knowledge_base
 
 kb = get_knowledge_base()
@@ -122,7 +124,11 @@ st.subheader("Documents")
 if "kb_delete_result" in state:
     kind, message = state.pop("kb_delete_result")
     (st.success if kind == "success" else st.error)(message)
-documents = kb.list_documents()
+me = staff_actor()
+# Customers' attached files are listed only to staff who may open their conversations.
+documents = (
+    visible_documents(kb.engine, kb, actor=me) if me else kb.list_documents(scope=GLOBAL_SCOPE)
+)
 if not documents:
     st.info("No documents yet: upload a file above.")
 else:

@@ -21,7 +21,10 @@ def test_compose_publishes_only_the_app_on_loopback_with_secrets_from_the_enviro
     services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
 
     published = {name: spec.get("ports") for name, spec in services.items() if spec.get("ports")}
-    assert published == {"app": ["${APP_BIND:-127.0.0.1}:8501:8501"]}
+    assert published == {
+        "app": ["${APP_BIND:-127.0.0.1}:8501:8501"],
+        "app-2": ["${APP_BIND:-127.0.0.1}:8502:8501"],  # the second replica (profile "replicas")
+    }
     database = services["timescaledb"]["environment"]
     assert database["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
     assert services["qdrant"]["environment"]["QDRANT__SERVICE__API_KEY"].startswith(

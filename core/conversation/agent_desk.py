@@ -4,6 +4,11 @@ Agent replies are redacted like customer messages and stored with role ``agent``
 chat shows them. The AI draft and the escalation hand-off are structured (JSON) calls with one
 recovery attempt. A ticket an agent opens is stored at once; its hand-off summary is written on a
 background thread, so the agent view shows the ticket without waiting for an LLM.
+
+Every action takes who acts (``actor``, see ``core.ownership``): an agent works on
+conversations assigned to them or still queued, an admin on all; a customer may only ask for a
+human in their own conversation. The defaults keep the old calls meaning what they meant: the
+agent whose id is passed, or the app itself where no one is named.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 from opentelemetry import trace
 from sqlmodel import col, select
 
+from core.actors import SYSTEM, Actor
 from core.conversation import history as store
 from core.conversation.context_window import history_from_rows
 from core.conversation.escalation import INTENTS, summarise_escalation
@@ -25,6 +31,7 @@ from core.conversation.parts import EngineParts
 from core.conversation.structured import request_json
 from core.conversation.summaries import transcript
 from core.db.models import (
+    Conversation,
     ConversationStatus,
     Message,
     MessageRole,
@@ -34,6 +41,7 @@ from core.db.models import (
     utcnow,
 )
 from core.errors import EngineError
+from core.ownership import check_conversation, check_staff, check_turn
 from core.pii import redact_message
 from core.providers.base import ChatMessage
 from observability import context as trace_context
@@ -94,8 +102,10 @@ class AgentDesk:
         """Wait for hand-off summaries still being written."""
         self._handoffs.shutdown(wait=True)
 
-    def claim(self, conversation_id: str, agent_id: int) -> None:
-        """The agent takes the conversation: the assistant stops answering it."""
+    def claim(self, conversation_id: str, agent_id: int, *, actor: Actor | None = None) -> None:
+        """The agent takes the conversation: the assistant stops answering it. ``actor``:
+        who clicks (``None``: the agent ``agent_id``)."""
+        self._check(conversation_id, actor if actor is not None else Actor.agent(agent_id))
         store.update_conversation(
             self.parts.db,
             conversation_id,
@@ -103,8 +113,9 @@ class AgentDesk:
             assigned_agent_id=agent_id,
         )
 
-    def hand_back(self, conversation_id: str) -> None:
+    def hand_back(self, conversation_id: str, *, actor: Actor = SYSTEM) -> None:
         """The assistant answers the customer again."""
+        self._check(conversation_id, actor)
         store.update_conversation(
             self.parts.db,
             conversation_id,
@@ -112,9 +123,14 @@ class AgentDesk:
             assigned_agent_id=None,
         )
 
-    def resolve(self, conversation_id: str, agent_id: int | None = None) -> list[int]:
+    def resolve(
+        self, conversation_id: str, agent_id: int | None = None, *, actor: Actor | None = None
+    ) -> list[int]:
         """Close the conversation and its open tickets, clear its flags and tell the customer
         (a message from ``agent_id``); returns the ids of the tickets it closed."""
+        if actor is None:
+            actor = Actor.agent(agent_id) if agent_id is not None else SYSTEM
+        self._check(conversation_id, actor)
         with store.session(self.parts.db) as session:
             tickets = session.exec(
                 select(Ticket).where(
@@ -149,19 +165,22 @@ class AgentDesk:
         conversation_id: str,
         title: str,
         priority: TicketPriority = TicketPriority.NORMAL,
+        *,
+        actor: Actor = SYSTEM,
     ) -> int:
         """A ticket the agent titled, returned at once; the hand-off summary follows on a
         background thread (in the same trace context). A claimed conversation stays claimed."""
         title = " ".join(title.split())[:TICKET_TITLE_CHARS]
         if not title:
             raise EngineError("Give the ticket a title, for example what the customer needs.")
-        conversation = store.get_conversation(self.parts.db, conversation_id)
+        conversation = self._check(conversation_id, actor)
         return self.escalate(
             conversation_id,
             conversation.user_id,
             subject=title,
             priority=priority,
             summary_in_background=True,
+            actor=SYSTEM,
         )
 
     def escalate(
@@ -172,11 +191,15 @@ class AgentDesk:
         subject: str = "Customer asked for a human",
         priority: TicketPriority = TicketPriority.NORMAL,
         summary_in_background: bool = False,
+        actor: Actor | None = None,
     ) -> int:
         """Open a ticket, put the conversation in the agents' queue (a claimed one stays claimed)
         and summarise it onto the ticket for whoever picks it up (a traced structured call, on
-        a background thread with ``summary_in_background``); returns the ticket id."""
+        a background thread with ``summary_in_background``); returns the ticket id. ``actor``:
+        who asks (``None``: the customer ``user_id``, in their own conversation)."""
         parts = self.parts
+        acting = actor if actor is not None else Actor.customer(user_id)
+        check_turn(acting, user_id, store.get_conversation(parts.db, conversation_id))
         with (
             trace_context(conversation_id=conversation_id, user_id=str(user_id)),
             tracer.start_as_current_span("escalate"),
@@ -211,8 +234,12 @@ class AgentDesk:
         )
         done.add_done_callback(_log_failure)
 
-    def reply(self, conversation_id: str, agent_id: int, text: str) -> Message:
+    def reply(
+        self, conversation_id: str, agent_id: int, text: str, *, actor: Actor | None = None
+    ) -> Message:
         """Send ``text`` to the customer as the agent (redacted first); claims the conversation."""
+        acting = actor if actor is not None else Actor.agent(agent_id)
+        self._check(conversation_id, acting)
         redaction = redact_message(
             self.parts.db, text, conversation_id=conversation_id, where="agent_message"
         )
@@ -223,16 +250,30 @@ class AgentDesk:
             redaction.text,
             author_id=agent_id,
         )
-        self.claim(conversation_id, agent_id)
+        self.claim(conversation_id, agent_id, actor=acting)
         return message
+
+    def _check(self, conversation_id: str, actor: Actor) -> Conversation:
+        """The conversation, once ``actor`` is staff allowed to work on it."""
+        check_staff(actor)
+        conversation = store.get_conversation(self.parts.db, conversation_id)
+        check_conversation(actor, conversation)
+        return conversation
 
     def _route(self, conversation_id: str) -> list[str]:
         """The conversation's own route, else the default one."""
         chosen = store.get_conversation(self.parts.db, conversation_id).route
         return chosen.split(",") if chosen else list(self.parts.settings.router.default_route)
 
-    def draft_reply(self, conversation_id: str, route: Sequence[str] | None = None) -> Draft:
+    def draft_reply(
+        self,
+        conversation_id: str,
+        route: Sequence[str] | None = None,
+        *,
+        actor: Actor = SYSTEM,
+    ) -> Draft:
         """An AI summary, intent, sentiment and suggested reply for the agent (a traced call)."""
+        self._check(conversation_id, actor)
         parts = self.parts
         route = list(route or parts.settings.router.default_route)
         rows = store.list_messages(parts.db, conversation_id)

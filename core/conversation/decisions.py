@@ -20,6 +20,7 @@ from opentelemetry.trace import Span, Status, StatusCode
 from sqlalchemy import CursorResult, update
 from sqlmodel import col
 
+from core.actors import SYSTEM, Actor
 from core.conversation import history as store
 from core.conversation.context_window import history_from_rows
 from core.conversation.generation import Generation, answer_without_tools
@@ -29,7 +30,8 @@ from core.conversation.steps import save_reply
 from core.conversation.tracing import tracer, with_ids
 from core.conversation.turns import ToolStep, TurnResult, TurnStatus
 from core.db.models import ActionStatus, ConsentRequest, MessageRole
-from core.errors import EngineError, ObservatoryError
+from core.errors import EngineError, NotAllowed, ObservatoryError
+from core.ownership import OTHER_CUSTOMERS, check_speaks_for
 from core.providers.base import ChatMessage, ToolCall
 from core.tools import Consent, ToolContext
 
@@ -46,11 +48,19 @@ _GONE = {
 
 
 def decide_action(
-    parts: EngineParts, action_id: int, user_id: int, *, confirm: bool, choice: int = 0
+    parts: EngineParts,
+    action_id: int,
+    user_id: int,
+    *,
+    confirm: bool,
+    choice: int = 0,
+    actor: Actor = SYSTEM,
 ) -> TurnResult:
     """Answer request ``action_id`` for ``user_id``: run it (with the picked ``choice`` of
-    time, if it offers times) or decline it; returns the stored answer. Raises ``EngineError``
-    with a sentence when the request is not this customer's or no longer waiting."""
+    time, if it offers times) or decline it; returns the stored answer. Raises ``NotAllowed``
+    when ``actor`` does not speak for ``user_id``, ``EngineError`` with a sentence when the
+    request is not this customer's or no longer waiting."""
+    check_speaks_for(actor, user_id)
     decision = ActionStatus.CONFIRMED if confirm else ActionStatus.DECLINED
     row = _claim(parts, action_id, user_id, decision)
     arguments = _arguments(row, choice) if confirm else dict(row.arguments)
@@ -160,7 +170,7 @@ def _claim(
         raise EngineError("That request no longer exists; ask again if you still want it.")
     if not cast(CursorResult[Any], changed).rowcount:
         if row.user_id != user_id:
-            raise EngineError("Only the customer who was asked can answer this request.")
+            raise NotAllowed(OTHER_CUSTOMERS)
         raise EngineError(_GONE.get(row.status, "That request can no longer be answered."))
     return row
 

@@ -1,6 +1,6 @@
 """The conversation engine: one customer message in, one answer out, every step a span.
 
-A turn goes: experiment assignment → rate limit → PII redaction → the customer's message stored →
+A turn goes: experiment assignment → PII redaction → the customer's message stored → rate limit →
 retrieval → context budgeting → cache lookup → routed LLM call (running tools until the model
 answers) → quality score → the answer stored (→ a hand-off summary on the ticket when the turn
 escalated). Each step is a span under the turn's ``turn`` span, all in one trace; the experiment
@@ -15,8 +15,8 @@ of the answer already given.
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Sequence
-from contextlib import closing
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from core import clock
+from core.actors import SYSTEM, Actor
 from core.conversation import history as store
 from core.conversation.answer_cache import answer_key, look_up, remember, replay
 from core.conversation.consent import expire_pending, pending_action
@@ -43,6 +44,7 @@ from core.conversation.steps import (
     plan_turn,
     save_question,
     save_reply,
+    with_retries,
 )
 from core.conversation.tracing import (
     QUALITY_SCORE,
@@ -60,9 +62,17 @@ from core.conversation.turns import (
     TurnResult,
     TurnStatus,
 )
+from core.db.held import is_connection_lost
 from core.db.models import ConversationStatus
-from core.errors import EngineError, ObservatoryError, ProviderError, StorageError
+from core.errors import (
+    DatabaseAway,
+    EngineError,
+    ObservatoryError,
+    ProviderError,
+    StorageError,
+)
 from core.kb.retrieval import SearchHit
+from core.ownership import check_speaks_for, check_turn
 from core.pii import privacy_notice, redact_message
 from core.plain_text import storable
 from core.providers.base import ChatMessage
@@ -76,6 +86,10 @@ APOLOGY = (
     "and an agent will pick it up."
 )
 WITH_AGENT = "A support agent is handling this conversation; they will reply here shortly."
+HELD = (
+    "Our database is unreachable for a moment: your message is kept and will be sent as soon "
+    "as it is back."
+)
 INTERRUPTED = "The answer was interrupted before it finished; send your message again."
 CLOSED_EARLY = "The stream was closed before the turn finished."
 
@@ -115,22 +129,49 @@ class ConversationEngine:
     def __init__(self, parts: EngineParts) -> None:
         self.parts = parts
 
-    def start_conversation(self, user_id: int, *, route: Sequence[str] | None = None) -> str:
-        """A new, empty conversation for the customer; returns its id."""
-        return store.start_conversation(self.parts.db, user_id, route=route)
+    def start_conversation(
+        self, user_id: int, *, route: Sequence[str] | None = None, actor: Actor | None = None
+    ) -> str:
+        """A new, empty conversation for the customer; returns its id. ``actor``: who starts
+        it (``None``: the customer themselves)."""
+        acting = actor if actor is not None else Actor.customer(user_id)
+        return store.start_conversation(self.parts.db, user_id, route=route, actor=acting)
 
-    def pending_action(self, conversation_id: str) -> PendingAction | None:
-        """The change waiting for the customer's yes in this conversation, if any."""
+    def authorize(self, request: TurnRequest) -> None:
+        """Raise ``NotAllowed`` unless ``request.acting`` may send this message: it speaks for
+        ``request.user_id`` and the conversation is that customer's (``DatabaseAway`` when the
+        conversation cannot be read now)."""
+        check_speaks_for(request.acting, request.user_id)
+        if request.conversation_id:
+            with _held_while_away():
+                conversation = store.get_conversation(self.parts.db, request.conversation_id)
+            check_turn(request.acting, request.user_id, conversation)
+
+    def pending_action(
+        self, conversation_id: str, *, actor: Actor = SYSTEM
+    ) -> PendingAction | None:
+        """The change waiting for the customer's yes in this conversation, if any (``actor``
+        must be allowed to read the conversation)."""
+        if actor != SYSTEM:
+            store.get_conversation(self.parts.db, conversation_id, actor=actor)
         return pending_action(self.parts.db, conversation_id)
 
-    def confirm_action(self, action_id: int, user_id: int, *, choice: int = 0) -> TurnResult:
+    def confirm_action(
+        self, action_id: int, user_id: int, *, choice: int = 0, actor: Actor | None = None
+    ) -> TurnResult:
         """Run the pending change (at the picked ``choice`` of time) and answer; see
-        ``decisions``."""
-        return decide_action(self.parts, action_id, user_id, confirm=True, choice=choice)
+        ``decisions``. ``actor``: who clicks (``None``: the customer ``user_id``)."""
+        acting = actor if actor is not None else Actor.customer(user_id)
+        return decide_action(
+            self.parts, action_id, user_id, confirm=True, choice=choice, actor=acting
+        )
 
-    def decline_action(self, action_id: int, user_id: int) -> TurnResult:
+    def decline_action(
+        self, action_id: int, user_id: int, *, actor: Actor | None = None
+    ) -> TurnResult:
         """Drop the pending change; the model acknowledges it."""
-        return decide_action(self.parts, action_id, user_id, confirm=False)
+        acting = actor if actor is not None else Actor.customer(user_id)
+        return decide_action(self.parts, action_id, user_id, confirm=False, actor=acting)
 
     def send(self, request: TurnRequest) -> TurnResult:
         """Run a whole turn and return its result."""
@@ -143,13 +184,16 @@ class ConversationEngine:
     def stream(self, request: TurnRequest) -> Generator[TurnEvent, None, None]:
         """Run a turn, yielding text as it streams, tool steps, notices and finally the result.
 
-        Raises ``EngineError`` before anything is stored when the message is empty or too long.
+        Raises ``EngineError`` before anything is stored when the message is empty or too long,
+        ``NotAllowed`` when ``request.acting`` may not send it (see ``authorize``).
         The ``turn`` span ends with the result, or when the stream is closed or fails first.
         """
         text = self._check_text(request.text)
-        conversation_id = request.conversation_id or self.start_conversation(
-            request.user_id, route=request.route
-        )
+        with _held_while_away():
+            self.authorize(request)
+            conversation_id = request.conversation_id or self.start_conversation(
+                request.user_id, route=request.route, actor=request.acting
+            )
         ids = with_ids(
             otel_context.get_current(),
             conversation_id=conversation_id,
@@ -159,9 +203,10 @@ class ConversationEngine:
         span = tracer.start_span("turn", context=ids, kind=SpanKind.INTERNAL)
         finished = False
         try:
-            plan = plan_turn(
-                self.parts, request, conversation_id, trace.set_span_in_context(span, ids)
-            )
+            with _held_while_away():
+                plan = plan_turn(
+                    self.parts, request, conversation_id, trace.set_span_in_context(span, ids)
+                )
             if plan.variant is not None:
                 ids = with_ids(ids, experiment=plan.experiment, variant=plan.variant)
                 span.set_attributes(
@@ -208,18 +253,22 @@ class ConversationEngine:
         self, request: TurnRequest, text: str, turn: _Turn
     ) -> Generator[TurnEvent, None, None]:
         parts = self.parts
+        with _held_while_away():
+            redaction = redact_message(
+                parts.db, text, conversation_id=turn.conversation_id, where="user_message"
+            )
+            turn.user_message_id = save_question(
+                parts,
+                turn.conversation_id,
+                redaction,
+                user_id=request.user_id,
+                trace_id=turn.trace_id,
+                request_key=request.request_key,
+            )
+        # After the message is stored: a message held while the database was away takes one
+        # allowance when it is finally stored, not one per try.
         decision = check_rate_limit(parts, request.user_id)
-        redaction = redact_message(
-            parts.db, text, conversation_id=turn.conversation_id, where="user_message"
-        )
-        turn.user_message_id = save_question(
-            parts,
-            turn.conversation_id,
-            redaction,
-            user_id=request.user_id,
-            trace_id=turn.trace_id,
-        )
-        expire_pending(parts.db, turn.conversation_id)
+        with_retries(parts, lambda: expire_pending(parts.db, turn.conversation_id))
         if redaction.findings:
             turn.notices.append(privacy_notice(redaction.findings))
             yield Notice(turn.notices[-1])
@@ -369,6 +418,18 @@ def _search(parts: EngineParts, question: str, conversation_id: str) -> list[Sea
     seen = {(hit.document_id, hit.page, hit.start) for hit in own}
     rest = [hit for hit in hits if (hit.document_id, hit.page, hit.start) not in seen]
     return [*own, *rest][: max(len(hits), len(own))]
+
+
+@contextmanager
+def _held_while_away() -> Iterator[None]:
+    """A lost database connection before the customer's message is stored becomes
+    ``DatabaseAway``: nothing of the turn is kept, so the message can be sent again whole."""
+    try:
+        yield
+    except StorageError as exc:
+        if is_connection_lost(exc) and not isinstance(exc, DatabaseAway):
+            raise DatabaseAway(HELD) from exc
+        raise
 
 
 def _end_turn(span: Span, result: TurnResult) -> None:

@@ -1,6 +1,8 @@
 """Conversations and their messages in the app database.
 
-Message content is always stored after PII redaction; callers pass redacted text.
+Message content is always stored after PII redaction; callers pass redacted text. The reads
+pages call take ``actor`` (see ``core.ownership``); ``SYSTEM``, the default, is the engine's
+own steps.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from core.actors import SYSTEM, Actor
 from core.conversation.turns import TurnResult
 from core.db.models import (
     Conversation,
@@ -28,6 +31,7 @@ from core.db.models import (
     utcnow,
 )
 from core.errors import EngineError, StorageError
+from core.ownership import check_conversation, check_customer_data, check_speaks_for
 from observability.redaction import hide_card_like
 
 TITLE_CHARS = 60
@@ -40,8 +44,11 @@ def start_conversation(
     *,
     title: str = "",
     route: Sequence[str] | None = None,
+    actor: Actor = SYSTEM,
 ) -> str:
-    """Create an empty conversation for ``user_id`` and return its id."""
+    """Create an empty conversation for ``user_id`` (``actor`` speaking for them) and return
+    its id."""
+    check_speaks_for(actor, user_id)
     conversation = Conversation(
         id=str(uuid.uuid4()),
         user_id=user_id,
@@ -56,19 +63,26 @@ def start_conversation(
     return conversation.id
 
 
-def get_conversation(engine: Engine, conversation_id: str) -> Conversation:
-    """The conversation, or ``EngineError`` saying it does not exist."""
+def get_conversation(
+    engine: Engine, conversation_id: str, *, actor: Actor = SYSTEM
+) -> Conversation:
+    """The conversation, or ``EngineError`` saying it does not exist (``NotAllowed`` when it is
+    not ``actor``'s to read)."""
     with session(engine) as db:
         conversation = db.get(Conversation, conversation_id)
     if conversation is None:
         raise EngineError(
             f"Conversation {conversation_id} does not exist (it may have been deleted)."
         )
+    check_conversation(actor, conversation)
     return conversation
 
 
-def list_conversations(engine: Engine, user_id: int, *, limit: int = 50) -> list[Conversation]:
+def list_conversations(
+    engine: Engine, user_id: int, *, limit: int = 50, actor: Actor = SYSTEM
+) -> list[Conversation]:
     """The user's conversations, most recently active first."""
+    check_customer_data(actor, user_id)
     with session(engine) as db:
         statement = (
             select(Conversation)
@@ -79,8 +93,10 @@ def list_conversations(engine: Engine, user_id: int, *, limit: int = 50) -> list
         return list(db.exec(statement))
 
 
-def list_messages(engine: Engine, conversation_id: str) -> list[Message]:
+def list_messages(engine: Engine, conversation_id: str, *, actor: Actor = SYSTEM) -> list[Message]:
     """Every message of the conversation in the order they were written."""
+    if actor != SYSTEM:
+        get_conversation(engine, conversation_id, actor=actor)
     with session(engine) as db:
         statement = (
             select(Message)
@@ -90,8 +106,31 @@ def list_messages(engine: Engine, conversation_id: str) -> list[Message]:
         return list(db.exec(statement))
 
 
-def list_tickets(engine: Engine, conversation_id: str) -> list[Ticket]:
+def find_sent_message(engine: Engine, conversation_id: str, request_key: str) -> Message | None:
+    """The customer's message stored for request ``request_key``, if one was (a write that
+    committed although its connection dropped before the answer came back)."""
+    with session(engine) as db:
+        statement = select(Message).where(
+            Message.conversation_id == conversation_id, Message.request_key == request_key
+        )
+        return db.exec(statement).first()
+
+
+def find_answer(engine: Engine, conversation_id: str, trace_id: str) -> Message | None:
+    """The assistant's message already stored for the turn ``trace_id``, if any."""
+    with session(engine) as db:
+        statement = select(Message).where(
+            Message.conversation_id == conversation_id,
+            Message.trace_id == trace_id,
+            Message.role == MessageRole.ASSISTANT,
+        )
+        return db.exec(statement).first()
+
+
+def list_tickets(engine: Engine, conversation_id: str, *, actor: Actor = SYSTEM) -> list[Ticket]:
     """Every ticket opened for the conversation, oldest first, whoever opened it."""
+    if actor != SYSTEM:
+        get_conversation(engine, conversation_id, actor=actor)
     with session(engine) as db:
         statement = (
             select(Ticket)

@@ -7,9 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Engine, desc, func
+from sqlalchemy import Engine, desc, func, or_
 from sqlmodel import Session, col, select
 
+from core.actors import SYSTEM, Actor, ActorRole
 from core.conversation.history import session
 from core.db.models import (
     Conversation,
@@ -19,6 +20,7 @@ from core.db.models import (
     MessageRole,
     User,
 )
+from core.ownership import check_staff
 from observability.redaction import hide_card_like
 
 
@@ -59,8 +61,11 @@ def list_queue(
     low_quality_below: float = 0.5,
     high_cost_above: Decimal = Decimal("0.01"),
     limit: int = 50,
+    actor: Actor = SYSTEM,
 ) -> list[QueueRow]:
-    """Conversations newest first; ``which`` narrows to one reason a human should look."""
+    """Conversations newest first; ``which`` narrows to one reason a human should look. An
+    agent sees what is assigned to them or still unassigned; a customer nothing."""
+    check_staff(actor)
     negatives = (
         select(Feedback.conversation_id, func.count().label("negatives"))
         .where(Feedback.score < 0)
@@ -74,6 +79,9 @@ def list_queue(
         .order_by(desc(col(Conversation.updated_at)))
         .limit(limit)
     )
+    if actor.role is ActorRole.AGENT:
+        mine = col(Conversation.assigned_agent_id) == actor.user_id
+        statement = statement.where(or_(col(Conversation.assigned_agent_id).is_(None), mine))
     match which:
         case QueueFilter.ESCALATED:
             statement = statement.where(

@@ -7,8 +7,9 @@ here: the span is current only while the step runs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from opentelemetry.context import Context
 
@@ -28,12 +29,15 @@ from core.conversation.tracing import (
     tracer,
 )
 from core.conversation.turns import TurnRequest, TurnResult
-from core.db.models import MessageRole
+from core.db.held import retry_storage
+from core.db.models import Message, MessageRole
 from core.experiments import ExperimentError, assign_variant
 from core.providers.catalogue import get_model
 from core.ratelimit import RateDecision
 from observability import attributes as attr
 from observability.redaction import Redaction
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -98,17 +102,30 @@ def save_question(
     *,
     user_id: int,
     trace_id: str,
+    request_key: str | None = None,
 ) -> int:
-    """Store the customer's message (redacted) and count its redactions; returns its id."""
-    with tracer.start_as_current_span("save_message") as span:
-        stored = store.add_message(
+    """Store the customer's message (redacted) and count its redactions; returns its id.
+
+    The write is tried again while the database's connection is lost (``retry_storage``); a
+    message with a ``request_key`` already stored by an earlier try is not stored twice."""
+
+    def write() -> Message:
+        if request_key is not None:
+            sent = store.find_sent_message(parts.db, conversation_id, request_key)
+            if sent is not None:
+                return sent
+        return store.add_message(
             parts.db,
             conversation_id,
             MessageRole.USER,
             redaction.text,
             author_id=user_id,
             trace_id=trace_id,
+            request_key=request_key,
         )
+
+    with tracer.start_as_current_span("save_message") as span:
+        stored = with_retries(parts, write)
         if redaction.findings:
             store.count_redactions(parts.db, conversation_id, len(redaction.findings))
         span.set_attribute(MESSAGE_ID, stored.id or 0)
@@ -163,6 +180,21 @@ def budget_context(
 def save_reply(parts: EngineParts, result: TurnResult) -> TurnResult:
     """Store the assistant's side of the turn; returns the result with its message id."""
     with tracer.start_as_current_span("save_turn") as span:
-        message_id = store.save_answer(parts.db, result)
+        message_id = with_retries(parts, lambda: _save_answer_once(parts, result))
         span.set_attribute(MESSAGE_ID, message_id)
     return replace(result, message_id=message_id)
+
+
+def with_retries(parts: EngineParts, write: Callable[[], T]) -> T:
+    """``write()`` tried again, with backoff, while the app database's connection is lost."""
+    engine = parts.settings.engine
+    return retry_storage(write, attempts=engine.storage_attempts, base_s=engine.storage_retry_s)
+
+
+def _save_answer_once(parts: EngineParts, result: TurnResult) -> int:
+    """The turn's answer stored, unless a try whose connection dropped already stored it."""
+    if result.trace_id is not None:
+        stored = store.find_answer(parts.db, result.conversation_id, result.trace_id)
+        if stored is not None:
+            return stored.id or 0
+    return store.save_answer(parts.db, result)

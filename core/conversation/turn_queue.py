@@ -6,6 +6,10 @@ order through the engine. A message sent while the answer before it streams cuts
 short (the engine stores the part already given and marks it so); messages already waiting when
 an answer starts let it finish. The page follows along with ``wait`` and ``take_finished``.
 
+When the app database is away (``DatabaseAway``: nothing of the turn was stored), the message
+stays at the head of the queue, ``QueueSnapshot.held`` says so in one sentence, and the worker
+tries again with backoff until it goes through; its ``request_key`` keeps it stored once.
+
 turns = TurnQueue(engine.stream, kb.ingest, newest_id)
 turns.submit(QueuedMessage(TurnRequest(user_id=7, text="Where is ORD-10042?", ...)))
 snapshot = turns.wait(since=-1, timeout_s=0.5)   # the live answer, what waits, a version
@@ -15,10 +19,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Generator
 from concurrent.futures import Future
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Protocol
@@ -32,7 +38,8 @@ from core.conversation.turns import (
     TurnRequest,
     TurnResult,
 )
-from core.errors import EngineError, ObservatoryError
+from core.db.held import HELD_WRITES, HeldWrites
+from core.errors import DatabaseAway, EngineError, ObservatoryError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,9 @@ Answer = Callable[[TurnRequest], Generator[TurnEvent, None, None]]
 """Runs one turn: ``ConversationEngine.stream``."""
 NewestId = Callable[[str], int]
 """The id of a conversation's newest stored message (0 when it has none)."""
+Authorize = Callable[[TurnRequest], None]
+"""Raises ``NotAllowed`` when the request's sender may not write in its conversation:
+``ConversationEngine.authorize``."""
 
 
 class Ingest(Protocol):
@@ -93,6 +103,8 @@ class QueueSnapshot:
     version: int
     live: LiveTurn | None
     waiting: tuple[QueuedMessage, ...]
+    held: str | None = None
+    """Why the first waiting message is held (the app database is away), until it is sent."""
 
     @property
     def idle(self) -> bool:
@@ -111,14 +123,29 @@ class _State:
     cut: bool = False
     waiting: deque[QueuedMessage] = field(default_factory=deque)
     finished: list[Finished] = field(default_factory=list)
+    held: str | None = None
 
 
 class TurnQueue:
     """Messages of one chat session, answered in order by one worker thread (started on demand,
     gone when nothing waits)."""
 
-    def __init__(self, answer: Answer, ingest: Ingest, newest_id: NewestId) -> None:
+    def __init__(
+        self,
+        answer: Answer,
+        ingest: Ingest,
+        newest_id: NewestId,
+        *,
+        authorize: Authorize | None = None,
+        held: HeldWrites = HELD_WRITES,
+        retry_s: tuple[float, float] = (0.5, 5.0),
+    ) -> None:
+        """``authorize`` refuses a message its sender may not send; ``held`` counts messages
+        waiting for the database; ``retry_s``: first and longest wait between their tries."""
         self._answer = answer
+        self._authorize = authorize
+        self._held = held
+        self._retry_s = retry_s
         self._ingest = ingest
         self._newest_id = newest_id
         self._state = _State()
@@ -127,9 +154,17 @@ class TurnQueue:
 
     def submit(self, message: QueuedMessage) -> None:
         """Queue ``message`` behind the others; an answer of its conversation that is streaming
-        now is cut short."""
+        now is cut short. Raises ``NotAllowed`` (nothing queued, no file read) when the sender
+        may not write in that conversation."""
         if not message.request.conversation_id:
             raise EngineError("Start the conversation before queueing a message in it.")
+        if self._authorize is not None:
+            # While the database is away the check waits: the engine checks again when it sends.
+            with suppress(DatabaseAway):
+                self._authorize(message.request)
+        if message.request.request_key is None:
+            keyed = replace(message.request, request_key=uuid.uuid4().hex)
+            message = replace(message, request=keyed)
         with self._changed:
             state = self._state
             state.waiting.append(message)
@@ -160,7 +195,7 @@ class TurnQueue:
 
     def _snapshot(self) -> QueueSnapshot:
         state = self._state
-        return QueueSnapshot(state.version, state.live, tuple(state.waiting))
+        return QueueSnapshot(state.version, state.live, tuple(state.waiting), state.held)
 
     def _bump(self) -> None:
         self._state.version += 1
@@ -173,6 +208,7 @@ class TurnQueue:
             self._bump()
 
     def _work(self) -> None:
+        wait_s = self._retry_s[0]
         while True:
             with self._changed:
                 state = self._state
@@ -189,15 +225,31 @@ class TurnQueue:
                 state.live, state.cut = LiveTurn(message, after_id), False
                 self._bump()
             outcome = self._run(message)
+            key = message.request.request_key or ""
             with self._changed:
                 state.live = None
-                state.finished.append(outcome)
+                if isinstance(outcome, DatabaseAway):
+                    state.waiting.appendleft(message)
+                    state.held = str(outcome)
+                else:
+                    state.held = None
+                    state.finished.append(outcome)
                 self._bump()
+            if isinstance(outcome, DatabaseAway):
+                self._held.hold(key)
+                time.sleep(wait_s)
+                wait_s = min(wait_s * 2, self._retry_s[1])
+            else:
+                self._held.release(key)
+                wait_s = self._retry_s[0]
 
-    def _run(self, message: QueuedMessage) -> Finished:
+    def _run(self, message: QueuedMessage) -> Finished | DatabaseAway:
+        """The message's outcome, or ``DatabaseAway`` when it must be sent again later."""
         try:
             self._read_files(message)
             return Finished(message, result=self._follow(message.request))
+        except DatabaseAway as away:
+            return away
         except ObservatoryError as exc:
             return Finished(message, error=str(exc))
         except Exception:

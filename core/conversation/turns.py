@@ -8,6 +8,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from core.actors import Actor
+
 
 class TurnStatus(StrEnum):
     ANSWERED = "answered"
@@ -32,6 +34,16 @@ class TurnRequest:
     """Models to try in order; ``None`` uses the experiment's variant or the default route."""
     experiment: str | None = None
     scenario: str | None = None
+    actor: Actor | None = None
+    """Who sends it: ``None`` is the customer ``user_id`` themselves; the app's own drivers
+    (scenarios) pass ``SYSTEM``. Checked by ``ConversationEngine.authorize``."""
+    request_key: str | None = None
+    """Names this message across tries: sent again after the app database went away, it is
+    stored once (``TurnQueue`` sets one on every message it takes)."""
+
+    @property
+    def acting(self) -> Actor:
+        return self.actor if self.actor is not None else Actor.customer(self.user_id)
 
 
 @dataclass(frozen=True)

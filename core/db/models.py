@@ -105,6 +105,9 @@ class Message(SQLModel, table=True):
     error: str | None = None
     summary_through_id: int | None = None
     """On a summary message (role ``system``): the last message id the summary replaces."""
+    request_key: str | None = Field(default=None, max_length=64)
+    """On a customer's message: the key of the request that sent it, so a message tried again
+    after the database went away is stored once (``core.db.held``)."""
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 

@@ -1,5 +1,6 @@
 """The API's own counts for ``GET /metrics`` in the Prometheus text format: requests and their
-latency by route, spans taken and refused by the OTLP receiver, websocket clients dropped."""
+latency by route, spans taken and refused by the OTLP receiver, websocket clients dropped, and
+the gauges the app serving the API adds (``add_gauge``: messages held for the app database)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,13 @@ class ApiMetrics:
         self._latency_sum: dict[str, float] = {}
         self._spans: Counter[str] = Counter()
         self._ws_dropped = 0
+        self._gauges: dict[str, tuple[str, Callable[[], float]]] = {}
+
+    def add_gauge(self, name: str, kind: str, read: Callable[[], float]) -> None:
+        """Export ``read()`` as ``name`` (``kind``: ``gauge`` or ``counter``) at every scrape;
+        a reading that fails is left out of that scrape."""
+        with self._lock:
+            self._gauges[name] = (kind, read)
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         """Count one answered request."""
@@ -77,6 +85,13 @@ class ApiMetrics:
                     f'observatory_otlp_spans_total{{outcome="{outcome}"}} {self._spans[outcome]}'
                 )
             lines.append(f"observatory_ws_clients_dropped_total {self._ws_dropped}")
+            gauges = dict(self._gauges)
+        for name, (kind, read) in sorted(gauges.items()):
+            try:
+                value = read()
+            except Exception:  # a gauge that cannot be read must not break the scrape
+                continue
+            lines += [f"# TYPE {name} {kind}", f"{name} {value:g}"]
         stats = store()
         if stats is not None:
             lines.append(stats.metrics())

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.actors import Actor
 from core.conversation import ConversationEngine, PendingAction
 from core.errors import ObservatoryError
 
 _ERROR_KEY = "consent_error"
 
 
-def show_consent_card(engine: ConversationEngine, conversation_id: str, user_id: int) -> None:
-    """The conversation's waiting change with its buttons (and times to pick), if any."""
+def show_consent_card(engine: ConversationEngine, conversation_id: str, actor: Actor) -> None:
+    """The conversation's waiting change with its buttons (and times to pick), if any, for the
+    customer ``actor``."""
     if error := st.session_state.pop(_ERROR_KEY, None):
         st.error(error, icon="⚠️")
-    pending = engine.pending_action(conversation_id)
+    pending = engine.pending_action(conversation_id, actor=actor)
     if pending is None:
         return
     with st.container(border=True, key=f"consent_card_{pending.id}"):
@@ -35,14 +37,14 @@ def show_consent_card(engine: ConversationEngine, conversation_id: str, user_id:
             icon="✅",
             key=f"consent_yes_{pending.id}",
             on_click=_decide,
-            args=(engine, pending, user_id, True, picked),
+            args=(engine, pending, actor, True, picked),
             width="stretch",
         )
         no.button(
             pending.decline_label,
             key=f"consent_no_{pending.id}",
             on_click=_decide,
-            args=(engine, pending, user_id, False, picked),
+            args=(engine, pending, actor, False, picked),
             width="stretch",
         )
 
@@ -55,14 +57,15 @@ def describe_pending(pending: PendingAction | None) -> str | None:
 
 
 def _decide(
-    engine: ConversationEngine, pending: PendingAction, user_id: int, confirm: bool, picked: str
+    engine: ConversationEngine, pending: PendingAction, actor: Actor, confirm: bool, picked: str
 ) -> None:
+    user_id = actor.user_id or 0
     try:
         with st.spinner("Working on it…" if confirm else "Letting the assistant know…"):
             if confirm:
                 choice = int(st.session_state.get(picked) or 0)
-                engine.confirm_action(pending.id, user_id, choice=choice)
+                engine.confirm_action(pending.id, user_id, choice=choice, actor=actor)
             else:
-                engine.decline_action(pending.id, user_id)
+                engine.decline_action(pending.id, user_id, actor=actor)
     except ObservatoryError as exc:
         st.session_state[_ERROR_KEY] = str(exc)

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from core.conversation import TurnRequest, list_messages
 from core.db.models import AppointmentSlot, Booking, BookingStatus, Order, OrderStatus
-from core.errors import EngineError
+from core.errors import EngineError, NotAllowed
 from core.tools.registry import CONSENT_AT, CONSENT_BY
 from tests.core.conversation.conftest import App
 
@@ -115,7 +115,7 @@ def test_only_the_customer_asked_can_confirm(fresh: App) -> None:
     order = _processing_order(fresh, 6)
     _, action_id = _ask_to_cancel(fresh, order)
 
-    with pytest.raises(EngineError, match="Only the customer"):
+    with pytest.raises(NotAllowed, match="another customer"):
         fresh.services.engine.confirm_action(action_id, order.user_id + 1)
 
     assert _status(fresh, order) is OrderStatus.PROCESSING

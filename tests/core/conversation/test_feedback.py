@@ -11,6 +11,7 @@ from core.conversation.feedback import customer_votes, record_feedback, withdraw
 from core.conversation.history import add_message, get_conversation, start_conversation
 from core.db import create_db_engine, init_schema
 from core.db.models import Feedback, MessageRole, Role, User
+from core.errors import NotAllowed
 
 
 @pytest.fixture
@@ -54,16 +55,16 @@ def test_changing_a_vote_updates_its_row_instead_of_adding_one(db: Engine) -> No
     assert get_conversation(db, conversation_id).flagged
 
 
-def test_each_customer_has_their_own_vote_on_an_answer(db: Engine) -> None:
+def test_another_customer_cannot_vote_on_an_answer(db: Engine) -> None:
     ada, bo = _customer(db, "Ada"), _customer(db, "Bo")
     conversation_id, answer = _answer(db, ada)
 
     record_feedback(db, answer, 1, user_id=ada)
-    record_feedback(db, answer, -1, user_id=bo)
+    with pytest.raises(NotAllowed, match="another customer"):
+        record_feedback(db, answer, -1, user_id=bo)
 
     assert customer_votes(db, conversation_id, ada) == {answer: 1}
-    assert customer_votes(db, conversation_id, bo) == {answer: -1}
-    assert len(_rows(db)) == 2
+    assert len(_rows(db)) == 1
 
 
 def test_withdrawing_a_vote_removes_it(db: Engine) -> None:
