@@ -29,7 +29,7 @@ from pages._shared.chat_widgets import (
 )
 from pages._shared.consent import show_consent_card
 from pages._shared.resources import get_services
-from pages._shared.roles import sees_traces
+from pages._shared.roles import sees_traces, signed_in
 
 REFRESH_S = 4
 FOLLOW_S = 0.25
@@ -43,7 +43,9 @@ services = get_services()
 state = st.session_state
 max_chars = services.settings.engine.max_message_chars
 
-customers = list_customers(services.db)
+# Hosted with sign-in, the customer is the signed-in person; the demo picks one in the sidebar.
+person = signed_in()
+customers = [person] if person is not None else list_customers(services.db)
 if not customers:
     st.warning("There are no customers yet: the demo data has not been loaded.")
     st.stop()
@@ -110,20 +112,24 @@ def _queue_message() -> None:
 
 
 with st.sidebar:
-    st.subheader("Chat as")
     by_id = {customer.id: customer for customer in customers}
-    user_id = st.selectbox(
-        "Customer",
-        list(by_id),
-        format_func=lambda key: f"{by_id[key].name} ({by_id[key].email})",
-        key="chat_user_id",
-    )
+    if person is not None:
+        user_id = state.chat_user_id = person.id
+    else:
+        st.subheader("Chat as")
+        user_id = st.selectbox(
+            "Customer",
+            list(by_id),
+            format_func=lambda key: f"{by_id[key].name} ({by_id[key].email})",
+            key="chat_user_id",
+        )
     if state.get("chat_conversation_owner") != user_id:
         state.chat_conversation_id = None
         state.chat_conversation_owner = user_id
-    show_demo_guide(
-        customer_guide(services.db, user_id, timezone=services.settings.app.store_timezone)
-    )
+    if person is None:
+        show_demo_guide(
+            customer_guide(services.db, user_id, timezone=services.settings.app.store_timezone)
+        )
     experiments = {e.name: e for e in list_experiments(services.db)}
     st.selectbox(
         "Route or experiment",

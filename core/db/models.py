@@ -363,6 +363,7 @@ class AuditAction(StrEnum):
     API_CLIENT_CREATED = "api_client_created"
     API_CLIENT_REVOKED = "api_client_revoked"
     PRICE_OVERRIDE_SAVED = "price_override_saved"
+    BUDGET_SAVED = "budget_saved"
     EXPERIMENT_CREATED = "experiment_created"
     EXPERIMENT_STARTED = "experiment_started"
     EXPERIMENT_ENDED = "experiment_ended"
