@@ -13,7 +13,6 @@ from pages._shared.navigation import PAGES, pages_for
 from pages._shared.roles import (
     current_role,
     follow_trace_link,
-    page_allowed,
     role_switch,
     staff_picker,
     stand_ins,
@@ -44,5 +43,4 @@ with st.spinner("Starting Support Observatory…"):
 if person is None:
     staff_picker(role)
 follow_trace_link(role)
-if page_allowed(page, role):
-    run_page(page)
+run_page(page)

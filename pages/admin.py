@@ -19,8 +19,11 @@ from pages._shared.admin_insights import (
 from pages._shared.admin_users import users_section
 from pages._shared.api_clients import api_clients_section
 from pages._shared.audit_view import audit_log_section, record_pii_view
+from pages._shared.auth import check_page_role
 from pages._shared.resources import get_services
 from pages._shared.roles import current_user, signed_in
+
+check_page_role(__file__)
 
 services = get_services()
 actor = current_user().email  # who every change below is audited as

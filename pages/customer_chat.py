@@ -19,6 +19,7 @@ from core.db.models import ConversationStatus, KbDocument, Message, MessageRole
 from core.directory import customer_guide, list_customers
 from core.errors import ObservatoryError
 from core.experiments import list_experiments
+from pages._shared.auth import check_page_role
 from pages._shared.chat_widgets import (
     format_cost,
     show_demo_guide,
@@ -30,6 +31,8 @@ from pages._shared.chat_widgets import (
 from pages._shared.consent import show_consent_card
 from pages._shared.resources import get_services
 from pages._shared.roles import sees_traces, signed_in
+
+check_page_role(__file__)
 
 REFRESH_S = 4
 FOLLOW_S = 0.25

@@ -16,7 +16,10 @@ from core.kb import (
     is_markdown,
     keyword_spans,
 )
+from pages._shared.auth import check_page_role
 from pages._shared.resources import get_knowledge_base
+
+check_page_role(__file__)
 
 kb = get_knowledge_base()
 state = st.session_state

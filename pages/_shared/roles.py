@@ -3,7 +3,8 @@
 Hosted with sign-in (``pages._shared.auth``), the role is the signed-in person's, kept in the
 session by the server on every page view. Without sign-in (the demo), the sidebar picks a role
 (customer, agent, admin) and, for staff, which staff member. Pages outside the role are not in
-the navigation, and ``page_allowed`` refuses them when a URL asks for one anyway.
+the navigation, and each page refuses to render for a role outside it
+(``pages._shared.auth.check_page_role``).
 ``role_switch`` imports nothing slow (``ui.py`` draws the navigation with it before the
 first-start bootstrap); the database layer is imported by the functions that need it.
 """
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
-from streamlit.navigation.page import StreamlitPage
 
 from pages._shared.navigation import (
     ADMIN,
@@ -112,11 +112,11 @@ def current_user() -> User:
 def stand_ins(role: str) -> list[st.Page]:
     """Hidden pages at the addresses of the pages ``role`` may not open: a link to one (a trace
     link, ``/traces?trace=<id>``, in a new session) says who the page is for, instead of
-    Streamlit's "Page not found" (``page_allowed`` answers for it). A stand-in has its page's
-    address, so once the visitor has a role that may open it, the same address runs the page."""
+    Streamlit's "Page not found". A stand-in has its page's address, so once the visitor has a
+    role that may open it, the same address runs the page itself."""
     return [
         st.Page(
-            functools.partial(_not_for_this_role, entry),
+            functools.partial(not_for_this_role, entry),
             title=entry.title,
             icon=entry.icon,
             url_path=Path(entry.path).stem,
@@ -127,17 +127,8 @@ def stand_ins(role: str) -> list[st.Page]:
     ]
 
 
-def page_allowed(page: StreamlitPage, role: str) -> bool:
-    """Whether ``role`` may see the page the navigation chose; if not, say so in one sentence
-    (the page itself does not run). Checked on every page view, whatever built the navigation."""
-    for entry in PAGES:
-        if page.url_path == Path(entry.path).stem and role not in entry.roles:
-            _not_for_this_role(entry)
-            return False
-    return True
-
-
-def _not_for_this_role(entry: PageEntry) -> None:
+def not_for_this_role(entry: PageEntry) -> None:
+    """One sentence: whom the page is for, and (in the demo) how to open it."""
     allowed = [label for role, label in ROLE_LABELS.items() if role in entry.roles]
     everyone = " and ".join(f"{label.lower()}s" for label in allowed)
     who = "support staff" if entry.roles == STAFF else everyone
