@@ -12,8 +12,9 @@ from streamlit.testing.v1 import AppTest
 
 from pages._shared.navigation import AGENT, CUSTOMER, PAGES, PageEntry
 from tests.pages.conftest import APP
-from tests.pages.test_sign_in import ADMIN, AGENT as AGENT_PERSON, CUSTOMER as CUSTOMER_PERSON
-from tests.pages.test_sign_in import hosted, sign_in_as
+from tests.pages.test_sign_in import ADMIN, hosted, sign_in_as
+from tests.pages.test_sign_in import AGENT as AGENT_PERSON
+from tests.pages.test_sign_in import CUSTOMER as CUSTOMER_PERSON
 
 APP_TIMEOUT_S = 180
 PEOPLE = {CUSTOMER: CUSTOMER_PERSON, AGENT: AGENT_PERSON}

@@ -45,9 +45,7 @@ def hosted(email: str | None, name: str = "") -> AppTest:
 
 def sign_in_as(at: AppTest, email: str | None, name: str = "") -> None:
     at.user = (
-        {"is_logged_in": True, "email": email, "name": name}
-        if email
-        else {"is_logged_in": False}
+        {"is_logged_in": True, "email": email, "name": name} if email else {"is_logged_in": False}
     )
 
 
