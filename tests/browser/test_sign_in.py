@@ -16,7 +16,6 @@ import pytest
 
 from pages._shared.navigation import PAGES
 from seed.people import STAFF, build_customers
-from tests.e2e.conftest import browser as browser  # noqa: F401  (the module's chromium)
 from tests.e2e.conftest import new_tab, offline_env, serve_app
 
 pytestmark = pytest.mark.browser
@@ -85,13 +84,13 @@ def navigation(tab: Any) -> list[str]:
     ("person", "role", "refused_page", "refusal"),
     [
         (BOSS, "Admin", None, None),
-        (AGENT, "Support agent", "admin", "which is for admins; you are signed in as a support agent"),
-        (CUSTOMER, "Customer", "traces", "which is for support staff; you are signed in as a customer"),
+        (AGENT, "Support agent", "admin", "for admins; you are signed in as a support agent"),
+        (CUSTOMER, "Customer", "traces", "for support staff; you are signed in as a customer"),
     ],
     ids=["admin", "agent", "customer"],
 )  # fmt: skip
 def test_each_role_signs_in_sees_its_pages_only_and_signs_out(
-    browser: Any,  # noqa: F811
+    browser: Any,
     hosted_app: str,
     tmp_path: Path,
     person: tuple[str, str],
