@@ -55,7 +55,9 @@ def audit_log_section(db: Engine) -> None:
     table = _table(events)
     st.dataframe(table, hide_index=True, width="stretch")
     st.download_button(
-        f"Download these {len(events):,} entries (CSV)",
+        f"Download these {len(events):,} entries (CSV)"
+        if len(events) > 1
+        else "Download this entry (CSV)",
         table.to_csv(index=False).encode("utf-8"),
         file_name=f"audit-log-{utcnow():%Y%m%d-%H%M}.csv",
         mime="text/csv",
