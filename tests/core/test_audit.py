@@ -77,3 +77,11 @@ def test_the_refusal_survives_a_second_schema_set_up(db: Engine) -> None:
 
 def test_the_command_line_names_the_operating_system_user() -> None:
     assert command_line_actor().startswith("command line (")
+
+
+@pytest.mark.parametrize("dialect", ["postgresql"])  # SQLite has no TRUNCATE
+def test_postgresql_refuses_to_truncate_the_log(db: Engine, dialect: str) -> None:
+    record_audit(db, "ada@example.com", AuditAction.SIGN_IN, "ada@example.com", "")
+
+    with pytest.raises(DBAPIError, match="append-only"), db.begin() as conn:
+        conn.execute(text("TRUNCATE audit_events"))

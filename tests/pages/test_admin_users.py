@@ -92,3 +92,16 @@ def test_api_clients_are_audited_and_the_log_filters_and_downloads(seeded_env: P
     assert rows[0][2].startswith("oc_")
     download = at.get("download_button")
     assert len(download) == 1 and download[0].proto.label == "Download this entry (CSV)"
+
+
+def test_experiment_changes_are_audited(seeded_env: Path) -> None:
+    at = _admin_page()
+    at.text_input(key="admin_experiment_name").set_value("Cheaper answers")
+    _labelled(at.button, "Create experiment").click().run()
+    at.button(key="admin_start_Cheaper answers").click().run()
+
+    assert not at.exception, at.exception
+    assert [(who, action, target) for who, action, target in _audit(at)][:2] == [
+        (SAM.email, "experiment_started", "Cheaper answers"),
+        (SAM.email, "experiment_created", "Cheaper answers"),
+    ]
