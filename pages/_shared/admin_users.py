@@ -3,12 +3,14 @@ change a role, deactivate or reactivate an account (each audited by ``core.users
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
 from core.db.models import Role, User
-from core.settings import AuthSettings
+from core.settings import AuthSettings, UnknownEmail
 from core.users import (
     UserChangeRefused,
     change_role,
@@ -29,7 +31,7 @@ def users_section(db: Engine, auth: AuthSettings, actor: str, *, hosted: bool) -
         "Who may sign in, as what. An unknown e-mail "
         + (
             "becomes a customer at first sign-in"
-            if auth.unknown_email.value == "customer"
+            if auth.unknown_email is UnknownEmail.CUSTOMER
             else "is refused until invited"
         )
         + " (AUTH__UNKNOWN_EMAIL); e-mails in AUTH__ADMIN_EMAILS are always admins."
@@ -44,9 +46,12 @@ def users_section(db: Engine, auth: AuthSettings, actor: str, *, hosted: bool) -
     with invite, st.form("admin_invite", clear_on_submit=True):
         st.markdown("**Invite someone**")
         email = st.text_input("E-mail", placeholder="sam@example.com")
-        role = st.selectbox("Role", list(Role), format_func=_label, key="admin_invite_role")
+        role = Role(
+            st.selectbox("Role", list(Role), format_func=_label, key="admin_invite_role")
+            or Role.CUSTOMER
+        )
         if st.form_submit_button("Invite"):
-            _apply(lambda: invite_user(db, actor, email, Role(role)), f"{email} invited.")
+            _apply(lambda: invite_user(db, actor, email, role), f"{email} invited.")
     with change:
         st.markdown("**Change someone's account**")
         by_email = {user.email: user for user in people}
@@ -58,16 +63,17 @@ def users_section(db: Engine, auth: AuthSettings, actor: str, *, hosted: bool) -
             format_func=lambda e: f"{by_email[e].name} ({e})",
             key="admin_user_chosen",
         )
-        new_role = st.selectbox(
-            "New role", list(Role), format_func=_label, key="admin_user_new_role"
+        new_role = Role(
+            st.selectbox("New role", list(Role), format_func=_label, key="admin_user_new_role")
+            or Role.CUSTOMER
         )
         role_button, state_button = st.columns(2)
         if chosen is None:
             return
         if role_button.button("Change role", key="admin_user_change_role"):
             _apply(
-                lambda: change_role(db, actor, chosen, Role(new_role), auth),
-                f"{chosen} is now {_label(Role(new_role)).lower()}.",
+                lambda: change_role(db, actor, chosen, new_role, auth),
+                f"{chosen} is now {_label(new_role).lower()}.",
             )
         if by_email[chosen].active:
             if state_button.button("Deactivate", key="admin_user_deactivate"):
@@ -79,9 +85,9 @@ def users_section(db: Engine, auth: AuthSettings, actor: str, *, hosted: bool) -
             _apply(lambda: reactivate_user(db, actor, chosen, auth), f"{chosen} may sign in again.")
 
 
-def _apply(change: object, done: str) -> None:
+def _apply(change: Callable[[], object], done: str) -> None:
     try:
-        change()  # type: ignore[operator]
+        change()
     except UserChangeRefused as exc:
         st.session_state[_FLASH] = ("error", str(exc))
     else:

@@ -50,7 +50,7 @@ def check_page_role(page_file: str) -> None:
     until the first ``st.navigation`` call of a process, Streamlit still serves the files of
     ``pages/`` by their address (its first multipage mode). So the page itself asks who is
     signed in, and refuses."""
-    entry = next(e for e in PAGES if Path(e.path).name == Path(page_file).name)
+    entry = {Path(e.path).name: e for e in PAGES}[Path(page_file).name]
     if auth_configured():
         if not st.user.is_logged_in:
             st.session_state.pop(SIGNED_IN_KEY, None)

@@ -5,6 +5,7 @@ role in the same session, as a link shared from an admin to a customer would."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,19 @@ def refused(role: str) -> list[PageEntry]:
 
 def page_title_shown(at: AppTest, entry: PageEntry) -> bool:
     return any(entry.title.lower() in t.value.lower() for t in at.title)
+
+
+@pytest.mark.parametrize("entry", PAGES, ids=[e.title for e in PAGES])
+def test_every_page_checks_the_role_before_anything_else(entry: PageEntry) -> None:
+    tree = ast.parse((Path(APP).parent / entry.path).read_text(encoding="utf-8"))
+    statements = [
+        node
+        for node in tree.body
+        if not isinstance(node, ast.Import | ast.ImportFrom)
+        and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+    ]
+
+    assert ast.unparse(statements[0]) == "check_page_role(__file__)"
 
 
 def test_the_pages_each_role_may_not_see() -> None:
