@@ -1,11 +1,14 @@
 """Support Observatory: the frame. Pages are in `pages/`, logic in `core/` and `observability/`.
 
-The navigation is built before the first-start bootstrap, so a fresh start shows its progress in
-the main area under the role's own pages (never Streamlit's automatic list of `pages/` files).
+Hosted with sign-in (``[auth]`` in Streamlit's secrets), nobody sees anything before signing in,
+and the navigation is the signed-in person's role's. Without it, the demo's navigation is built
+before the first-start bootstrap, so a fresh start shows its progress in the main area under the
+role's own pages (never Streamlit's automatic list of `pages/` files).
 """
 
 import streamlit as st
 
+from pages._shared.auth import account_sidebar, auth_configured, demo_notice, signed_in_person
 from pages._shared.navigation import PAGES, pages_for
 from pages._shared.roles import (
     current_role,
@@ -15,7 +18,8 @@ from pages._shared.roles import (
     stand_ins,
 )
 
-role = current_role()
+person = signed_in_person() if auth_configured() else None
+role = person.role.value if person is not None else current_role()
 sections = {
     section: [
         st.Page(entry.path, title=entry.title, icon=entry.icon, default=entry is PAGES[0])
@@ -26,12 +30,17 @@ sections = {
 next(iter(sections.values())).extend(stand_ins(role))
 page = st.navigation(sections)
 st.set_page_config(page_title="Support Observatory", page_icon="🔭", layout="wide")
-role_switch()
+if person is not None:
+    account_sidebar(person)
+else:
+    role_switch()
+    demo_notice()
 with st.spinner("Starting Support Observatory…"):
     # Imported once the navigation is drawn: providers, Qdrant and the seed take seconds.
     from pages._shared.startup import bootstrap, run_page
 
     bootstrap()
-staff_picker(role)
+if person is None:
+    staff_picker(role)
 follow_trace_link(role)
 run_page(page)

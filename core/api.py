@@ -27,8 +27,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import Receive, Send
 from starlette.types import Scope as AsgiScope
 
+from core.audit import AuditAction, command_line_actor, record_audit
 from core.conversation.escalation import ESCALATION_TOOLS
-from core.db import create_db_engine
+from core.db import create_db_engine, init_schema
 from core.db.held import HELD_WRITES
 from core.errors import ObservatoryError, SettingsError
 from core.settings import Settings, load_settings
@@ -223,9 +224,14 @@ def main(argv: list[str] | None = None) -> int:
     revoke.add_argument("client_id")
     args = parser.parse_args(argv)
     try:
-        registry = client_registry(load_settings())
+        settings = load_settings()
+        registry = client_registry(settings)
         if args.action == "create":
             made = registry.create(args.name, args.scopes, args.tier)
+            _audit(
+                settings, AuditAction.API_CLIENT_CREATED, made.client.client_id,
+                f"{made.client.name}: {' '.join(made.client.scopes)}, {made.client.tier}",
+            )  # fmt: skip
             print(f"client_id:     {made.client.client_id}")
             print(f"client_secret: {made.secret}")
             print(f"scopes:        {' '.join(made.client.scopes)}   tier: {made.client.tier}")
@@ -239,11 +245,22 @@ def main(argv: list[str] | None = None) -> int:
                 )
         else:
             gone = registry.revoke(args.client_id)
+            _audit(settings, AuditAction.API_CLIENT_REVOKED, gone.client_id, gone.name)
             print(f"{gone.client_id} ({gone.name}) is revoked.")
     except (ObservatoryError, ClientError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
     return 0
+
+
+def _audit(settings: Settings, action: AuditAction, target: str, detail: str) -> None:
+    """Record a change made from the command line in the app database's audit log."""
+    db = create_db_engine(settings.database_url)
+    try:
+        init_schema(db)
+        record_audit(db, command_line_actor(), action, target, detail)
+    finally:
+        db.dispose()
 
 
 if __name__ == "__main__":

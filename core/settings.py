@@ -249,6 +249,36 @@ class ApiSettings(BaseModel):
     """A trace costing at least this sends ``cost_threshold`` to websocket subscribers."""
 
 
+class UnknownEmail(StrEnum):
+    """What sign-in does with an e-mail the users table does not know (``AUTH__UNKNOWN_EMAIL``)."""
+
+    CUSTOMER = "customer"
+    """Make them a customer (a shop whose customers sign in with any account)."""
+    REFUSE = "refuse"
+    """Refuse them: an admin invites everyone first."""
+
+
+class AuthSettings(BaseModel):
+    """Who may sign in when the app is hosted with sign-in (``[auth]`` in Streamlit's secrets).
+
+    Whether sign-in is on is Streamlit's to know (its ``[auth]`` section); the page layer tells
+    ``core.users`` so. These settings only say what a signed-in e-mail becomes."""
+
+    admin_emails: list[str] = Field(default_factory=list)
+    """E-mails that are always admins (``AUTH__ADMIN_EMAILS``: a JSON list or comma-separated);
+    the first admins of a new deployment, who invite everyone else."""
+    unknown_email: UnknownEmail = UnknownEmail.CUSTOMER
+
+    @field_validator("admin_emails", mode="before")
+    @classmethod
+    def _split_emails(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(email).strip().lower() for email in value if str(email).strip()]
+        return value
+
+
 class Settings(BaseSettings):
     """Everything the app can be told. Construct with keywords to override in tests."""
 
@@ -266,6 +296,7 @@ class Settings(BaseSettings):
     engine: EngineSettings = Field(default_factory=EngineSettings)
     insights: InsightSettings = Field(default_factory=InsightSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
 
     @classmethod
     def settings_customise_sources(

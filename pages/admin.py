@@ -16,11 +16,18 @@ from pages._shared.admin_insights import (
     render_experiment_admin,
     render_price_admin,
 )
+from pages._shared.admin_users import users_section
 from pages._shared.api_clients import api_clients_section
+from pages._shared.audit_view import audit_log_section, record_pii_view
+from pages._shared.auth import check_page_role
 from pages._shared.demo_controls import demo_controls_section
 from pages._shared.resources import get_services
+from pages._shared.roles import current_user, signed_in
+
+check_page_role(__file__)
 
 services = get_services()
+actor = current_user().email  # who every change below is audited as
 since = utcnow() - timedelta(days=7)
 
 st.title("🛠️ Admin")
@@ -56,7 +63,7 @@ if breakers:
 else:
     st.caption("No model has been called since the app started, so every breaker is closed.")
 
-demo_controls_section(services)
+demo_controls_section(services, actor)
 
 st.subheader("Rate limits")
 engine_settings = services.settings.engine
@@ -83,6 +90,7 @@ else:
     st.info("Nobody has been rate limited in the last 7 days.")
 
 st.subheader("PII redactions")
+record_pii_view(services.db, actor)
 audit = list_pii_audit(services.db, since)
 if audit:
     events = pd.DataFrame(
@@ -100,8 +108,10 @@ else:
     st.info("No personal data has been redacted in the last 7 days.")
 
 trace_store = services.traces.engine
-render_experiment_admin(services.db)
+users_section(services.db, services.settings.auth, actor, hosted=signed_in() is not None)
+render_experiment_admin(services.db, actor)
 render_alert_admin(trace_store, services.settings.insights)
-render_budget_admin(trace_store, services.settings.insights)
-render_price_admin(trace_store)
-api_clients_section(services)
+render_budget_admin(trace_store, services.settings.insights, services.db, actor)
+render_price_admin(trace_store, services.db, actor)
+api_clients_section(services, actor)
+audit_log_section(services.db)

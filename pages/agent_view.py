@@ -18,10 +18,13 @@ from core.conversation import (
 )
 from core.db.models import Conversation, ConversationStatus, MessageRole, TicketPriority
 from core.errors import NotAllowed, ObservatoryError
+from pages._shared.auth import check_page_role
 from pages._shared.chat_widgets import format_cost, show_message, show_trace_link, traced_turns
 from pages._shared.consent import describe_pending
 from pages._shared.resources import get_services
 from pages._shared.roles import current_user
+
+check_page_role(__file__)
 
 REFRESH_S = 5
 # The open conversation's id: set only by the callbacks below, never by a widget, so a

@@ -15,6 +15,7 @@ from observability.queries import AnalyticsFilters, Dimension, TraceStoreUnavail
 from pages._shared import analytics_charts as charts
 from pages._shared import analytics_view as data
 from pages._shared.analytics_view import ANY, CUSTOM, FILTERS, GROUPS, PREFIX, RANGES, REFRESH
+from pages._shared.auth import check_page_role
 from pages._shared.insights_panels import (
     render_anomalies,
     render_experiments,
@@ -23,6 +24,8 @@ from pages._shared.insights_panels import (
 from pages._shared.resources import get_services
 from pages._shared.roles import current_user
 from pages._shared.startup import history_progress
+
+check_page_role(__file__)
 
 TOP = 10
 FILTER_LABELS = {"experiment": "Experiment", "variant": "Variant", "scenario": "Scenario",

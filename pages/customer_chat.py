@@ -24,6 +24,7 @@ from core.db.models import ConversationStatus, KbDocument, Message, MessageRole
 from core.directory import customer_guide, list_customers
 from core.errors import ObservatoryError, StorageError
 from core.experiments import list_experiments
+from pages._shared.auth import check_page_role
 from pages._shared.chat_widgets import (
     format_cost,
     show_demo_guide,
@@ -34,7 +35,9 @@ from pages._shared.chat_widgets import (
 )
 from pages._shared.consent import show_consent_card
 from pages._shared.resources import get_services
-from pages._shared.roles import sees_traces
+from pages._shared.roles import sees_traces, signed_in
+
+check_page_role(__file__)
 
 T = TypeVar("T")
 REFRESH_S = 4
@@ -60,9 +63,15 @@ def _read(read: Callable[[], T], fallback: T) -> T:
         return fallback
 
 
-# Kept from the last run that could read them, so the page still draws while the database is away.
-customers = _read(lambda: list_customers(services.db), state.get("chat_customers", []))
-state.chat_customers = customers
+# Hosted with sign-in, the customer is the signed-in person; the demo picks one in the sidebar.
+# The demo's list is kept from the last run that could read it, so the page still draws while
+# the database is away.
+person = signed_in()
+if person is not None:
+    customers = [person]
+else:
+    customers = _read(lambda: list_customers(services.db), state.get("chat_customers", []))
+    state.chat_customers = customers
 if not customers:
     st.warning("There are no customers yet: the demo data has not been loaded.")
     st.stop()
@@ -135,22 +144,26 @@ def _queue_message() -> None:
 
 
 with st.sidebar:
-    st.subheader("Chat as")
     by_id = {customer.id: customer for customer in customers}
-    user_id = st.selectbox(
-        "Customer",
-        list(by_id),
-        format_func=lambda key: f"{by_id[key].name} ({by_id[key].email})",
-        key="chat_user_id",
-    )
+    if person is not None:
+        user_id = state.chat_user_id = person.id
+    else:
+        st.subheader("Chat as")
+        user_id = st.selectbox(
+            "Customer",
+            list(by_id),
+            format_func=lambda key: f"{by_id[key].name} ({by_id[key].email})",
+            key="chat_user_id",
+        )
     if state.get("chat_conversation_owner") != user_id:
         state.chat_conversation_id = None
         state.chat_conversation_owner = user_id
     me = Actor.customer(user_id)
     zone = services.settings.app.store_timezone
-    guide = _read(lambda: customer_guide(services.db, user_id, timezone=zone, actor=me), None)
-    if guide is not None:
-        show_demo_guide(guide)
+    if person is None:
+        guide = _read(lambda: customer_guide(services.db, user_id, timezone=zone, actor=me), None)
+        if guide is not None:
+            show_demo_guide(guide)
     experiments = {e.name: e for e in _read(lambda: list_experiments(services.db), [])}
     st.selectbox(
         "Route or experiment",

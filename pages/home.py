@@ -12,10 +12,13 @@ from core.status import (
     describe_providers,
     describe_storage,
 )
+from pages._shared.auth import check_page_role
 from pages._shared.navigation import ADMIN
 from pages._shared.resources import get_db_engine, get_services, get_settings
 from pages._shared.roles import current_role
 from pages._shared.startup import history_progress
+
+check_page_role(__file__)
 
 settings = get_settings()
 engine = get_db_engine()

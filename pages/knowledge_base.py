@@ -18,7 +18,10 @@ from core.kb import (
     keyword_spans,
 )
 from pages._shared.acting import staff_actor
+from pages._shared.auth import check_page_role
 from pages._shared.resources import get_knowledge_base
+
+check_page_role(__file__)
 
 kb = get_knowledge_base()
 state = st.session_state

@@ -4,9 +4,11 @@ import streamlit as st
 
 from core.scenarios import SCENARIOS
 from pages._shared import scenario_view as view
+from pages._shared.auth import check_page_role
 from pages._shared.resources import get_services
 from pages._shared.roles import current_user
 
+check_page_role(__file__)
 current_user()
 services = get_services()
 

@@ -9,10 +9,13 @@ import streamlit as st
 
 from core.conversation.turn_titles import customer_words
 from observability.queries import TraceFilters, TraceStoreUnavailable, Window
+from pages._shared.auth import check_page_role
 from pages._shared.chat_widgets import format_cost
 from pages._shared.resources import get_services
 from pages._shared.roles import current_user
 from pages._shared.trace_charts import waterfall
+
+check_page_role(__file__)
 
 WINDOWS = {
     "Last hour": timedelta(hours=1),

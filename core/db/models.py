@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, Numeric, UniqueConstraint
+from sqlalchemy import DDL, JSON, Column, LargeBinary, Numeric, UniqueConstraint, event, true
 from sqlmodel import Field, SQLModel
 
 from core import clock
@@ -36,6 +36,9 @@ class Role(StrEnum):
 
 
 class User(SQLModel, table=True):
+    """A person: a customer (their id is their customer id everywhere: conversations, orders,
+    bookings) or staff. Signing in maps an e-mail to one row (``core.users``)."""
+
     __tablename__ = "users"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -45,6 +48,9 @@ class User(SQLModel, table=True):
     phone: str | None = None
     city: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    """False once an admin deactivates them: signing in is refused."""
+    last_sign_in_at: datetime | None = None
 
 
 class ConversationStatus(StrEnum):
@@ -346,3 +352,67 @@ class RateLimitHit(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", index=True)
     retry_after_s: float
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class AuditAction(StrEnum):
+    """What an audit event records (``core.audit``)."""
+
+    SIGN_IN = "sign_in"
+    SIGN_IN_REFUSED = "sign_in_refused"
+    USER_INVITED = "user_invited"
+    ROLE_CHANGED = "role_changed"
+    USER_DEACTIVATED = "user_deactivated"
+    USER_REACTIVATED = "user_reactivated"
+    API_CLIENT_CREATED = "api_client_created"
+    API_CLIENT_REVOKED = "api_client_revoked"
+    PRICE_OVERRIDE_SAVED = "price_override_saved"
+    BUDGET_SAVED = "budget_saved"
+    EXPERIMENT_CREATED = "experiment_created"
+    EXPERIMENT_STARTED = "experiment_started"
+    EXPERIMENT_ENDED = "experiment_ended"
+    FAULT_INJECTED = "fault_injected"
+    FAULT_CLEARED = "fault_cleared"
+    PII_AUDIT_VIEWED = "pii_audit_viewed"
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to what, and when. Rows are only ever added: the database refuses to
+    update or delete them (triggers below)."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(index=True)
+    """The e-mail of who acted, or ``command line (<os user>)``."""
+    action: AuditAction = Field(index=True)
+    target: str = ""
+    """What was acted on: an e-mail, a client id, a model, an experiment name…"""
+    detail: str = ""
+
+
+APPEND_ONLY_REFUSAL = "audit_events is append-only: its rows cannot be changed or deleted"
+
+_SQLITE_APPEND_ONLY = [
+    DDL(
+        f"CREATE TRIGGER IF NOT EXISTS audit_events_no_{verb.lower()} BEFORE {verb} "
+        f"ON audit_events BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_REFUSAL}'); END"
+    ).execute_if(dialect="sqlite")
+    for verb in ("UPDATE", "DELETE")
+]
+_POSTGRES_APPEND_ONLY = [
+    DDL(
+        "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger "
+        f"LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{APPEND_ONLY_REFUSAL}'; END $$"
+    ).execute_if(dialect="postgresql"),
+    DDL(
+        "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
+        "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
+    ).execute_if(dialect="postgresql"),
+    DDL(
+        "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()"
+    ).execute_if(dialect="postgresql"),
+]
+for _ddl in (*_SQLITE_APPEND_ONLY, *_POSTGRES_APPEND_ONLY):
+    event.listen(AuditEvent.__table__, "after_create", _ddl)  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from core.audit import AuditAction, record_audit
 from core.errors import ObservatoryError
 from core.experiments import (
     ExperimentInfo,
@@ -47,15 +48,16 @@ STARTER_VARIANTS = pd.DataFrame(
 )
 
 
-def render_experiment_admin(db: Engine) -> None:
-    """Create an experiment (a draft), start it, end it; every experiment with its state."""
+def render_experiment_admin(db: Engine, actor: str) -> None:
+    """Create an experiment (a draft), start it, end it; every experiment with its state.
+    Each change is audited as ``actor``'s."""
     st.subheader("Experiments")
     _flash("experiments")
     experiments = list_experiments(db, active_only=False)
     if experiments:
         st.dataframe(_experiment_table(experiments), hide_index=True, width="stretch")
         for experiment in experiments:
-            _lifecycle_buttons(db, experiment)
+            _lifecycle_buttons(db, experiment, actor)
     else:
         st.caption("No experiment yet.")
     with st.form("admin_new_experiment", clear_on_submit=False):
@@ -80,8 +82,9 @@ def render_experiment_admin(db: Engine) -> None:
             },
         )
         if st.form_submit_button("Create experiment"):
-            _create(db, name, description, Metric(metric or Metric.COST_PER_CONVERSATION),
-                    int(min_sample), variants)  # fmt: skip
+            _create(db, actor, name, description,
+                    Metric(metric or Metric.COST_PER_CONVERSATION), int(min_sample),
+                    variants)  # fmt: skip
 
 
 def _experiment_table(experiments: list[ExperimentInfo]) -> pd.DataFrame:
@@ -109,24 +112,28 @@ def _moment(at: datetime | None) -> str:
     return "—" if at is None else at.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _lifecycle_buttons(db: Engine, experiment: ExperimentInfo) -> None:
+def _lifecycle_buttons(db: Engine, experiment: ExperimentInfo, actor: str) -> None:
     if experiment.status is ExperimentStatus.DRAFT:
         st.button(
             f"Start {experiment.name}",
             key=f"admin_start_{experiment.name}",
-            on_click=_act, args=(start_experiment, db, experiment.name, "started"),
-        )  # fmt: skip
+            on_click=_act,
+            args=(start_experiment, db, actor, experiment.name, AuditAction.EXPERIMENT_STARTED),
+        )
     elif experiment.status is ExperimentStatus.RUNNING:
         st.button(
             f"End {experiment.name}",
             key=f"admin_end_{experiment.name}",
-            on_click=_act, args=(end_experiment, db, experiment.name, "ended"),
-        )  # fmt: skip
+            on_click=_act,
+            args=(end_experiment, db, actor, experiment.name, AuditAction.EXPERIMENT_ENDED),
+        )
 
 
-def _act(action: object, db: Engine, name: str, done: str) -> None:
+def _act(action: object, db: Engine, actor: str, name: str, audited: AuditAction) -> None:
+    done = "started" if audited is AuditAction.EXPERIMENT_STARTED else "ended"
     try:
         action(db, name)  # type: ignore[operator]
+        record_audit(db, actor, audited, name, f"experiment {done}")
     except ObservatoryError as exc:
         st.session_state["admin_flash_experiments"] = ("error", str(exc))
         return
@@ -135,6 +142,7 @@ def _act(action: object, db: Engine, name: str, done: str) -> None:
 
 def _create(
     db: Engine,
+    actor: str,
     name: str,
     description: str,
     metric: Metric,
@@ -154,6 +162,11 @@ def _create(
         created = create_experiment(
             db, name, variants, description, metric=metric, min_sample=min_sample, start=False
         )
+        record_audit(
+            db, actor, AuditAction.EXPERIMENT_CREATED, created.name,
+            f"draft decided on {metric.label}: "
+            + "; ".join(f"{v.name} ({v.weight:g})" for v in created.variants),
+        )  # fmt: skip
     except ObservatoryError as exc:
         st.error(str(exc))
         return
@@ -173,8 +186,11 @@ def _flash(section: str) -> None:
         (st.success if kind == "success" else st.error)(text)
 
 
-def render_budget_admin(trace_store: Engine, settings: InsightSettings) -> None:
-    """Daily budgets: overall, the default per customer, and any customer's own."""
+def render_budget_admin(
+    trace_store: Engine, settings: InsightSettings, db: Engine, actor: str
+) -> None:
+    """Daily budgets: overall, the default per customer, and any customer's own; each change
+    audited in ``db`` as ``actor``'s."""
     st.subheader("Daily budgets")
     _flash("budgets")
     try:
@@ -210,15 +226,20 @@ def render_budget_admin(trace_store: Engine, settings: InsightSettings) -> None:
         if st.form_submit_button("Save budget"):
             try:
                 save_budget(trace_store, who, amount or None)
-            except BudgetError as exc:
+                record_audit(
+                    db, actor, AuditAction.BUDGET_SAVED, who,
+                    f"${amount:,.2f} a day" if amount else "removed",
+                )  # fmt: skip
+            except (BudgetError, ObservatoryError) as exc:
                 st.error(str(exc))
             else:
                 st.session_state["admin_flash_budgets"] = ("success", f"Budget of {who} saved.")
                 st.rerun()
 
 
-def render_price_admin(trace_store: Engine) -> None:
-    """Price overrides: what an admin has set, and a form to add or change one."""
+def render_price_admin(trace_store: Engine, db: Engine, actor: str) -> None:
+    """Price overrides: what an admin has set, and a form to add or change one; each change
+    audited in ``db`` as ``actor``'s."""
     st.subheader("Prices")
     _flash("prices")
     st.caption(
@@ -247,7 +268,7 @@ def render_price_admin(trace_store: Engine) -> None:
             name: columns[i % 4].text_input(label) for i, (name, label) in enumerate(PRICE_FIELDS)
         }
         if st.form_submit_button("Save price"):
-            _save_price(trace_store, model, provider, effective, rates)
+            _save_price(trace_store, db, actor, model, provider, effective, rates)
 
 
 def render_alert_admin(trace_store: Engine, settings: InsightSettings) -> None:
@@ -329,7 +350,13 @@ def _override_table(overrides: list[PriceRule]) -> pd.DataFrame:
 
 
 def _save_price(
-    trace_store: Engine, model: str, provider: str, effective: object, rates: dict[str, str]
+    trace_store: Engine,
+    db: Engine,
+    actor: str,
+    model: str,
+    provider: str,
+    effective: object,
+    rates: dict[str, str],
 ) -> None:
     try:
         if not isinstance(effective, date):
@@ -358,7 +385,12 @@ def _save_price(
             long_output=parsed["long_output"],
         )
         saved = save_price_override(trace_store, rule)
-    except PriceOverrideError as exc:
+        record_audit(
+            db, actor, AuditAction.PRICE_OVERRIDE_SAVED, saved.model,
+            f"{saved.provider or 'any provider'}: ${saved.input} in / ${saved.output} out per "
+            f"1M tokens from {saved.effective}",
+        )  # fmt: skip
+    except (PriceOverrideError, ObservatoryError) as exc:
         st.error(str(exc))
         return
     st.session_state["admin_flash_prices"] = (

@@ -6,14 +6,16 @@ import pandas as pd
 import streamlit as st
 
 from core.api import client_registry
+from core.audit import AuditAction, record_audit
 from core.services import Services
 from observability.api import ClientError, NewClient, Scope, Tier
 
 _NEW = "admin_api_new_client"
 
 
-def api_clients_section(services: Services) -> None:
-    """Create, list and revoke the clients of the Analytics API (``/api/docs``)."""
+def api_clients_section(services: Services, actor: str) -> None:
+    """Create, list and revoke the clients of the Analytics API (``/api/docs``); each change
+    is audited as ``actor``'s."""
     registry = client_registry(services.settings, services.db)
     st.subheader("API clients")
     st.caption(
@@ -43,10 +45,15 @@ def api_clients_section(services: Services) -> None:
         )
         if st.form_submit_button("Create client"):
             try:
-                st.session_state[_NEW] = registry.create(name, scopes, tier or Tier.STANDARD)
+                made = registry.create(name, scopes, tier or Tier.STANDARD)
             except ClientError as exc:
                 st.error(str(exc))
             else:
+                st.session_state[_NEW] = made
+                record_audit(
+                    services.db, actor, AuditAction.API_CLIENT_CREATED, made.client.client_id,
+                    f"{made.client.name}: {' '.join(made.client.scopes)}, {made.client.tier}",
+                )  # fmt: skip
                 st.rerun()
     clients = registry.list()
     if not clients:
@@ -71,7 +78,8 @@ def api_clients_section(services: Services) -> None:
         "Revoke a client", list(active), format_func=lambda c: f"{active[c]} ({c})"
     )
     if st.button("Revoke", type="primary") and chosen:
-        registry.revoke(chosen)
+        gone = registry.revoke(chosen)
+        record_audit(services.db, actor, AuditAction.API_CLIENT_REVOKED, gone.client_id, gone.name)
         st.toast(f"{active[chosen]} is revoked: its secret and tokens no longer work.")
         st.rerun()
 

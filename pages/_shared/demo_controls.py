@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from core.audit import AuditAction, record_audit
 from core.demo_faults import (
     DEMO_KINDS,
     DemoFault,
@@ -16,7 +17,7 @@ from core.demo_faults import (
     fault_targets,
     list_armed_faults,
 )
-from core.faults import FaultKind, FaultPlan
+from core.faults import FaultKind
 from core.services import Services
 
 _SAID = "admin_demo_said"
@@ -25,8 +26,9 @@ _CALLS = "the next N calls"
 _MINUTES = "M minutes"
 
 
-def demo_controls_section(services: Services) -> None:
-    """Arm a fault for a provider and model, for the next N calls or M minutes; list and clear."""
+def demo_controls_section(services: Services, actor: str) -> None:
+    """Arm a fault for a provider and model, for the next N calls or M minutes; list and clear.
+    Every change is in the audit log as ``actor``'s."""
     st.subheader("Demo controls")
     modes = {s.provider: s.mode for s in services.providers.describe()}
     st.caption(
@@ -49,11 +51,14 @@ def demo_controls_section(services: Services) -> None:
     wanted = _form(kind or FaultKind.RATE_LIMIT, provider, model)
     if st.button("Arm", type="primary", key="admin_demo_arm"):
         try:
-            st.session_state[_SAID] = arm_demo_fault(services.faults, wanted, targets)
+            said = arm_demo_fault(services.faults, wanted, targets)
+            st.session_state[_SAID] = said
+            target = f"{wanted.provider or 'any provider'}/{wanted.model or 'any model'}"
+            record_audit(services.db, actor, AuditAction.FAULT_INJECTED, target, said)
         except FaultInputError as exc:
             st.session_state.pop(_SAID, None)
             st.error(str(exc))
-    _armed(services.faults)
+    _armed(services, actor)
 
 
 def _form(kind: FaultKind, provider: str | None, model: str | None) -> DemoFault:
@@ -88,9 +93,10 @@ def _form(kind: FaultKind, provider: str | None, model: str | None) -> DemoFault
 
 
 @st.fragment(run_every=3)
-def _armed(plan: FaultPlan) -> None:
+def _armed(services: Services, actor: str) -> None:
     """The armed faults with what is left (refreshed every few seconds), each with a Clear
     button, and Clear all."""
+    plan = services.faults
     said = st.session_state.get(_SAID)
     if said:
         st.success(said)
@@ -112,19 +118,23 @@ def _armed(plan: FaultPlan) -> None:
             "Clear",
             key=f"admin_demo_clear_{row.id}",
             on_click=_record,
-            args=(clear_demo_fault, plan, row.id),
+            args=(services, actor, f"fault {row.id}: {row.target}", clear_demo_fault, plan, row.id),
         )
     st.button(
         "Clear all",
         key="admin_demo_clear_all",
         on_click=_record,
-        args=(clear_all_demo_faults, plan),
+        args=(services, actor, "every armed fault", clear_all_demo_faults, plan),
     )
 
 
-def _record(change: Callable[..., str], *args: object) -> None:
-    """Run a change and keep its sentence to show (and, at merge, to audit)."""
-    st.session_state[_SAID] = change(*args)
+def _record(
+    services: Services, actor: str, target: str, change: Callable[..., str], *args: object
+) -> None:
+    """Run a clearing change, keep its sentence to show and put it in the audit log."""
+    said = change(*args)
+    st.session_state[_SAID] = said
+    record_audit(services.db, actor, AuditAction.FAULT_CLEARED, target, said)
 
 
 def _provider_label(name: str) -> str:

@@ -1,9 +1,12 @@
-"""The demo's role switch: who is using the app decides which pages the navigation lists.
+"""Who is using the app decides which pages the navigation lists and which page may render.
 
-Until sign-in exists, the sidebar picks a role (customer, agent, admin) and, for staff, which
-staff member; pages outside the role are not in the navigation at all. ``role_switch`` imports
-nothing slow (``app.py`` draws the navigation with it before the first-start bootstrap); the
-database layer is imported by the functions that need it.
+Hosted with sign-in (``pages._shared.auth``), the role is the signed-in person's, kept in the
+session by the server on every page view. Without sign-in (the demo), the sidebar picks a role
+(customer, agent, admin) and, for staff, which staff member. Pages outside the role are not in
+the navigation, and each page refuses to render for a role outside it
+(``pages._shared.auth.check_page_role``).
+``role_switch`` imports nothing slow (``ui.py`` draws the navigation with it before the
+first-start bootstrap); the database layer is imported by the functions that need it.
 """
 
 from __future__ import annotations
@@ -32,11 +35,21 @@ ROLE_KEY = "role"
 ROLE_WIDGET_KEY = "role_picker"
 STAFF_KEY = "staff_user_id"
 PENDING_TRACE_KEY = "pending_trace"
+SIGNED_IN_KEY = "signed_in_user"
+"""The signed-in ``User`` (hosted mode only), set by the server on every page view."""
 ROLE_LABELS = {CUSTOMER: "Customer", AGENT: "Support agent", ADMIN: "Admin"}
 
 
+def signed_in() -> User | None:
+    """The signed-in person when the app is hosted with sign-in; ``None`` in the demo."""
+    return st.session_state.get(SIGNED_IN_KEY)
+
+
 def current_role() -> str:
-    """The role the sidebar picked (a ``core.db.models.Role`` value); customer by default."""
+    """The signed-in person's role, or in the demo the role the sidebar picked (a
+    ``core.db.models.Role`` value; customer by default)."""
+    if (person := signed_in()) is not None:
+        return person.role.value
     role = str(st.session_state.get(ROLE_KEY, CUSTOMER))
     return role if role in ROLE_LABELS else CUSTOMER
 
@@ -73,11 +86,19 @@ def staff_picker(role: str) -> None:
 
 
 def current_user() -> User:
-    """The staff member the sidebar picked; stops the page for customers or when there is none."""
+    """The signed-in staff member, or in the demo the one the sidebar picked; stops the page
+    for customers or when there is none."""
     role = current_role()
+    person = signed_in()
     if role == CUSTOMER:
-        st.info("This page is for support staff: switch the sidebar to Support agent or Admin.")
+        st.info(
+            "This page is for support staff, and you are signed in as a customer."
+            if person is not None
+            else "This page is for support staff: switch the sidebar to Support agent or Admin."
+        )
         st.stop()
+    if person is not None:
+        return person
     staff = {user.id: user for user in _staff(role)}
     chosen = st.session_state.get(STAFF_KEY)
     if chosen in staff:
@@ -91,11 +112,11 @@ def current_user() -> User:
 def stand_ins(role: str) -> list[st.Page]:
     """Hidden pages at the addresses of the pages ``role`` may not open: a link to one (a trace
     link, ``/traces?trace=<id>``, in a new session) says who the page is for, instead of
-    Streamlit's "Page not found". A stand-in has its page's address, so once the role switch
-    gives the visitor a role that may open it, the same address runs the page itself."""
+    Streamlit's "Page not found". A stand-in has its page's address, so once the visitor has a
+    role that may open it, the same address runs the page itself."""
     return [
         st.Page(
-            functools.partial(_not_for_this_role, entry),
+            functools.partial(not_for_this_role, entry),
             title=entry.title,
             icon=entry.icon,
             url_path=Path(entry.path).stem,
@@ -106,17 +127,26 @@ def stand_ins(role: str) -> list[st.Page]:
     ]
 
 
-def _not_for_this_role(entry: PageEntry) -> None:
+def not_for_this_role(entry: PageEntry) -> None:
+    """One sentence: whom the page is for, and (in the demo) how to open it."""
     allowed = [label for role, label in ROLE_LABELS.items() if role in entry.roles]
     everyone = " and ".join(f"{label.lower()}s" for label in allowed)
     who = "support staff" if entry.roles == STAFF else everyone
-    switch_to = " or ".join(allowed)
     opens = "a trace on the Traces page" if PENDING_TRACE_KEY in st.session_state else "a page"
-    st.info(
-        f"This link opens {opens}, which is for {who}: switch the sidebar to {switch_to} and "
-        "it opens.",
-        icon=":material/lock:",
-    )
+    person = signed_in()
+    if person is not None:
+        role = ROLE_LABELS[person.role.value].lower()
+        article = "an" if role[0] in "aeiou" else "a"
+        message = (
+            f"This link opens {opens}, which is for {who}; you are signed in as {article} {role}."
+        )
+    else:
+        switch_to = " or ".join(allowed)
+        message = (
+            f"This link opens {opens}, which is for {who}: switch the sidebar to {switch_to} "
+            "and it opens."
+        )
+    st.info(message, icon=":material/lock:")
 
 
 def follow_trace_link(role: str) -> None:

@@ -45,7 +45,9 @@ def page_kb(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Knowledg
 
 
 def _page() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=TIMEOUT_S).run()
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT_S)
+    at.session_state["role"] = "agent"  # the page checks it is for staff
+    return at.run()
 
 
 def _upload(at: AppTest, *files: tuple[str, bytes, str]) -> AppTest:

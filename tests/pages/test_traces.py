@@ -51,10 +51,10 @@ def test_an_unknown_trace_says_so(app_env: Path) -> None:
 
 def test_a_trace_without_cost_says_so_instead_of_nan(app_env: Path) -> None:
     at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT_S).run()
-    at.session_state["role"] = Role.AGENT
     at.switch_page("pages/customer_chat.py").run()
     at.chat_input[0].set_value("What is your return window?").run()
 
+    at.session_state["role"] = Role.AGENT
     at.switch_page("pages/traces.py").run()
 
     table = at.dataframe[0].value
