@@ -17,8 +17,9 @@ here: the page caches each answer for a few seconds.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, assert_never
 
 import pandas as pd
@@ -29,14 +30,15 @@ from sqlalchemy import (
     Engine,
     FromClause,
     Select,
-    and_,
     case,
     cast,
     func,
     literal,
     literal_column,
+    or_,
     select,
     true,
+    union_all,
 )
 
 from observability.queries import (
@@ -55,15 +57,21 @@ from observability.store.schema import (
     DURATION_BINS,
     SUM_METRICS,
     TTFC_BINS,
+    TURN_METRICS,
     UtcDateTime,
+    rollup_day,
     rollup_hour,
     rollup_minute,
     rollup_spenders,
     spans,
     traces,
+    turn_rollup_day,
 )
+from observability.store.turns import turn_sums
 
-FLOAT_SUMS = ("cost_usd", "duration_ms_sum", "ttfc_ms_sum")
+FLOAT_SUMS = ("cost_usd", "duration_ms_sum", "ttfc_ms_sum", "quality_sum")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 HOURLY_UP_TO = timedelta(days=7)
 QUALITY_HOURLY_UP_TO = timedelta(days=2)
 UNITS: dict[Bucket, TimeUnit] = {Bucket.MINUTE: "minute", Bucket.HOUR: "hour", Bucket.DAY: "day"}
@@ -119,7 +127,7 @@ class AnalyticsQueries:
         provider and model: every rollup sum, and the latency and time-to-first-chunk
         histograms. The KPI tiles and the model table are made from it."""
         whole = Window(previous(window).start, window.end)
-        calls = self._calls(whole, filters)
+        calls = self._calls(whole, filters, cut=window.start, days=True)
         period = case(
             (calls.c.bucket >= window.start, literal("current")), else_=literal("previous")
         )
@@ -130,8 +138,9 @@ class AnalyticsQueries:
     def over_time(self, window: Window, filters: AnalyticsFilters) -> pd.DataFrame:
         """Per time bucket (see ``bucket_for``), provider and model: every rollup sum.
         Buckets without calls are absent."""
-        calls = self._calls(window, filters)
-        bucket = self._truncate(calls.c.bucket, bucket_for(window))
+        grain = bucket_for(window)
+        calls = self._calls(window, filters, days=grain is Bucket.DAY)
+        bucket = self._truncate(calls.c.bucket, grain)
         keys = [bucket.label("bucket"), calls.c.provider, calls.c.model]
         sums = [_sum(calls.c[m]).label(m) for m in SUM_METRICS]
         frame = self._frame(select(*keys, *sums).group_by(*keys).order_by(*keys))
@@ -184,36 +193,61 @@ class AnalyticsQueries:
 
     def outcomes(self, window: Window, filters: AnalyticsFilters) -> Outcomes:
         """Chat turns matching ``filters`` in ``window`` and the period before it, and PII
-        redactions in ``window`` (see ``Outcomes``). Read from ``traces``, where the writer
-        keeps what each trace's turn came to: its quality, status, hand-offs and latest vote;
-        a turn's provider and model are its trace's first chat call's."""
+        redactions in ``window`` (see ``Outcomes``). What each trace's turn came to (its
+        quality, status, hand-offs and latest vote) is kept in its ``traces`` row; a turn's
+        provider and model are its trace's first chat call's. Whole days come from the daily
+        turn rollup when the chart is by day and no customer is chosen, the rest from
+        ``traces`` itself: the same sums either way."""
+        grain = quality_bucket(window)
+        before = previous(window)
+        parts = []
+        for period, (start, end) in (
+            (PREVIOUS, (before.start, before.end)),
+            (CURRENT, (window.start, window.end)),
+        ):
+            first, stop = _whole_days(start, end)
+            t = traces.c
+            where = [t.start_time >= start, t.start_time < end, *_trace_filters(filters)]
+            if grain is Bucket.DAY and filters.customer is None and first < stop:
+                where.append(or_(t.start_time < first, t.start_time >= stop))
+                parts.append(self._turn_days(period, first, stop, filters))
+            parts.append(self._turn_traces(period, grain, where))
+        turns = union_all(*parts).subquery("turns")
+        keys = [turns.c.period, turns.c.bucket, turns.c.provider, turns.c.model]
+        sums = [_sum(turns.c[m]).label(m) for m in TURN_METRICS]
+        query = select(*keys, *sums).group_by(*keys).having(func.sum(turns.c.turns) > 0)
+        return Outcomes(self._frame(query), self._redactions(window, filters))
+
+    def _turn_days(
+        self, period: str, first: datetime, stop: datetime, filters: AnalyticsFilters
+    ) -> Select[Any]:
+        """The turn rollup's rows of the days [first, stop) matching ``filters``."""
+        r = turn_rollup_day.c
+        return select(
+            literal(period).label("period"),
+            r.bucket,
+            r.provider,
+            r.model,
+            *(r[m] for m in TURN_METRICS),
+        ).where(
+            r.bucket >= first,
+            r.bucket < stop,
+            *(r[k] == v for k, v in filters.call_keys().items()),
+        )
+
+    def _turn_traces(self, period: str, grain: Bucket, where: list[Any]) -> Select[Any]:
+        """The turn figures of the ``traces`` rows matching ``where``, per ``grain``."""
         t = traces.c
-        both = Window(previous(window).start, window.end)
         keys = [
-            self._period(t.start_time, window).label("period"),
-            truncate_time(
-                self._dialect, t.start_time, UNITS[quality_bucket(window)], UtcDateTime()
-            ).label("bucket"),
+            truncate_time(self._dialect, t.start_time, UNITS[grain], UtcDateTime()).label("bucket"),
             func.coalesce(t.provider, "").label("provider"),
             func.coalesce(t.model, "").label("model"),
         ]
-        escalated = func.coalesce(t.escalated, 0) > 0
-        query = (
-            select(
-                *keys,
-                _sum(t.turns).label("turns"),
-                func.count(t.quality).label("scored"),
-                func.coalesce(func.sum(t.quality), 0.0).label("quality_sum"),
-                _count(and_(t.answered == 1, ~escalated)).label("resolved"),
-                _count(escalated).label("escalated"),
-                _count(t.vote > 0).label("up"),
-                _count(t.vote < 0).label("down"),
-            )
-            .where(t.start_time >= both.start, t.start_time < both.end, t.turns > 0)
-            .where(*_trace_filters(filters))
+        return (
+            select(literal(period).label("period"), *keys, *turn_sums())
+            .where(t.turns > 0, *where)
             .group_by(*keys)
         )
-        return Outcomes(self._frame(query), self._redactions(window, filters))
 
     def _redactions(self, window: Window, filters: AnalyticsFilters) -> pd.DataFrame:
         """period ("current"), kind, texts: how many texts had each kind of PII redacted."""
@@ -240,11 +274,9 @@ class AnalyticsQueries:
 
     def options(self, window: Window) -> dict[str, list[str]]:
         """The values each filter can take in ``window`` (customers: the 500 that cost most)."""
-        table = rollup_hour
-        dims = [table.c[k] for k in CALL_DIMENSIONS]
-        combos = self._frame(
-            select(*dims).where(*_bucket_in(table.c.bucket, window, Bucket.HOUR)).group_by(*dims)
-        )
+        calls = self._calls(window, AnalyticsFilters(), days=True)
+        dims = [calls.c[k] for k in CALL_DIMENSIONS]
+        combos = self._frame(select(*dims).group_by(*dims))
         found = {k: sorted(v for v in combos[k].unique() if v) for k in CALL_DIMENSIONS}
         people = rollup_spenders.c
         customers = self._frame(
@@ -256,16 +288,30 @@ class AnalyticsQueries:
         )
         return found | {"customer": sorted(customers["user_id"])}
 
-    def _calls(self, window: Window, filters: AnalyticsFilters) -> FromClause:
+    def _calls(
+        self,
+        window: Window,
+        filters: AnalyticsFilters,
+        *,
+        cut: datetime | None = None,
+        days: bool = False,
+    ) -> FromClause:
         """The call rollup rows of ``window`` matching ``filters``, as a subquery with the
-        rollup's columns; with a customer, the same rows summed from that customer's spans."""
+        rollup's columns; with a customer, the same rows summed from that customer's spans.
+
+        Hour rows are those whose hour starts in the range (its start snapped down to the
+        hour); with ``days``, the days whose every hour is one of them come from the daily
+        rollup instead (a caller that tells rows apart by bucket names the time where it
+        does, ``cut``, and no day straddles it): the same sums from far fewer rows."""
         short = window.end - window.start <= MINUTE_ROLLUP_UP_TO
         table = rollup_minute if short else rollup_hour
         grain = Bucket.MINUTE if short else Bucket.HOUR
         if filters.customer is None:
-            where = [*_bucket_in(table.c.bucket, window, grain)]
-            where += [table.c[k] == v for k, v in filters.call_keys().items()]
-            return select(table).where(*where).subquery("calls")
+            keys = [table.c[k] == v for k, v in filters.call_keys().items()]
+            if short or not days:
+                return select(table).where(*_bucket_in(table.c.bucket, window, grain), *keys)\
+                    .subquery("calls")  # fmt: skip
+            return self._hours_and_days(window, filters, cut)
         dimensions = dimension_columns()
         bucket = truncate_time(self._dialect, spans.c.start_time, grain.value, UtcDateTime())
         columns = [bucket.label("bucket"), *(dimensions[k].label(k) for k in CALL_DIMENSIONS)]
@@ -286,6 +332,25 @@ class AnalyticsQueries:
             .group_by(*(literal_column(c.name) for c in columns))
             .subquery("calls")
         )
+
+    def _hours_and_days(
+        self, window: Window, filters: AnalyticsFilters, cut: datetime | None
+    ) -> FromClause:
+        """The hour rows of ``window`` as whole days where they can be (see ``_calls``)."""
+        bounds = [_floor(window.start, HOUR), *([cut] if cut is not None else []), window.end]
+        parts = []
+        for low, high in itertools.pairwise(bounds):
+            first, stop = _whole_days(low, _ceil(high, HOUR))
+            hour, day = rollup_hour.c, rollup_day.c
+            where = [hour.bucket >= low, hour.bucket < high]
+            if first < stop:
+                where.append(or_(hour.bucket < first, hour.bucket >= stop))
+                whole = [day.bucket >= first, day.bucket < stop]
+                whole += [day[k] == v for k, v in filters.call_keys().items()]
+                parts.append(select(rollup_day).where(*whole))
+            where += [hour[k] == v for k, v in filters.call_keys().items()]
+            parts.append(select(rollup_hour).where(*where))
+        return union_all(*parts).subquery("calls")
 
     def _truncate(self, column: ColumnElement[Any], bucket: Bucket) -> ColumnElement[Any]:
         if bucket is Bucket.DAY:
@@ -328,6 +393,21 @@ def _bucket_in(column: Any, window: Window, grain: Bucket) -> list[ColumnElement
     if grain is Bucket.HOUR:
         start = start.replace(minute=0)
     return [column >= start, column < window.end]
+
+
+def _floor(moment: datetime, unit: timedelta) -> datetime:
+    """``moment`` rounded down to a whole ``unit`` (an hour or a day) in UTC."""
+    return EPOCH + (moment - EPOCH) // unit * unit
+
+
+def _ceil(moment: datetime, unit: timedelta) -> datetime:
+    """``moment`` rounded up to a whole ``unit`` (an hour or a day) in UTC."""
+    return EPOCH - (EPOCH - moment) // unit * unit
+
+
+def _whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The UTC days [first, stop) that lie wholly within [start, end); none if first >= stop."""
+    return _ceil(start, DAY), _floor(end, DAY)
 
 
 def _in(table: Any, window: Window) -> list[ColumnElement[bool]]:

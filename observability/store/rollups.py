@@ -27,6 +27,7 @@ from observability.store.schema import (
     LATENCY_BOUNDS_MS,
     SUM_METRICS,
     TTFC_BINS,
+    rollup_day,
     rollup_hour,
     rollup_minute,
     rollup_spenders,
@@ -101,7 +102,8 @@ class RollupBatch:
         """Traces whose provider and model come from a chat call (which beats an embedding)."""
         self._buckets: dict[tuple[int, ...], tuple[datetime, datetime]] = {}
         """Minute and hour of each minute seen (``datetime.replace`` costs a microsecond)."""
-        self._hour_of: dict[datetime, datetime] = {}
+        self._coarser: dict[datetime, tuple[datetime, datetime]] = {}
+        """The hour and the day of each minute seen."""
 
     def add(self, row: SpanRow) -> None:
         """Count ``row`` in every rollup it belongs to and in its trace."""
@@ -170,16 +172,23 @@ class RollupBatch:
 
     def hour(self) -> dict[Key, list[Any]]:
         """The hourly call rollup rows, summed from the minute ones."""
-        hours: dict[Key, list[Any]] = {}
+        return self._summed(0)
+
+    def day(self) -> dict[Key, list[Any]]:
+        """The daily call rollup rows, summed from the minute ones."""
+        return self._summed(1)
+
+    def _summed(self, grain: int) -> dict[Key, list[Any]]:
+        sums: dict[Key, list[Any]] = {}
         for (minute, *dims), values in self.minute.items():
-            key = (self._hour_of[minute], *dims)
-            summed = hours.get(key)
-            hours[key] = values.copy() if summed is None else list(map(add, summed, values))
-        return hours
+            key = (self._coarser[minute][grain], *dims)
+            summed = sums.get(key)
+            sums[key] = values.copy() if summed is None else list(map(add, summed, values))
+        return sums
 
     def upserts(self, *, rollups: bool) -> list[tuple[Table, list[tuple[Any, ...]]]]:
         """What to upsert, per table, as tuples in the table's column order: the traces and,
-        with ``rollups``, the three rollups. Rows are sorted by key, so that concurrent
+        with ``rollups``, the call rollups. Rows are sorted by key, so that concurrent
         writers lock rows in one order."""
         merges: list[tuple[Table, list[tuple[Any, ...]]]] = [
             (traces, [tuple(self.traces[t]) for t in sorted(self.traces)])
@@ -189,6 +198,7 @@ class RollupBatch:
                 (rollup_minute, self.minute),
                 (rollup_hour, self.hour()),
                 (rollup_spenders, self.spenders),
+                (rollup_day, self.day()),
             ):
                 merges.append((table, [(*key, *values) for key, values in sorted(sums.items())]))
         return merges
@@ -199,8 +209,9 @@ class RollupBatch:
         buckets = self._buckets.get(fields)
         if buckets is None:
             minute = start.replace(second=0, microsecond=0)
-            buckets = self._buckets[fields] = (minute, minute.replace(minute=0))
-            self._hour_of[minute] = buckets[1]
+            hour = minute.replace(minute=0)
+            buckets = self._buckets[fields] = (minute, hour)
+            self._coarser[minute] = (hour, hour.replace(hour=0))
         return buckets
 
     def _add_trace(self, row: SpanRow, is_call: bool) -> None:
