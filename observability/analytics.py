@@ -20,11 +20,10 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, assert_never
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import (
-    JSON,
     BigInteger,
     ColumnElement,
     Engine,
@@ -50,8 +49,14 @@ from observability.queries import (
     answering,
     histogram_percentile,
 )
-from observability.store.dialect import StoreDialect, TimeUnit, truncate_time
-from observability.store.rollups import REDACTION, call_metrics, dimension_columns, rollup_filter
+from observability.store.dialect import StoreDialect, TimeUnit, array_items, truncate_time
+from observability.store.rollups import (
+    PII_KINDS,
+    REDACTION,
+    call_metrics,
+    dimension_columns,
+    rollup_filter,
+)
 from observability.store.schema import (
     CALL_DIMENSIONS,
     DURATION_BINS,
@@ -59,6 +64,7 @@ from observability.store.schema import (
     TTFC_BINS,
     TURN_METRICS,
     UtcDateTime,
+    redaction_rollup_day,
     rollup_day,
     rollup_hour,
     rollup_minute,
@@ -80,7 +86,6 @@ CURRENT, PREVIOUS = "current", "previous"
 """Over-time charts: minute points up to six hours, hour points up to seven days, then days."""
 REST = "(rest)"
 """The row of a breakdown that sums everyone outside the top ones."""
-PII_KINDS = "observatory.pii.kinds"
 
 
 def bucket_for(window: Window) -> Bucket:
@@ -250,23 +255,33 @@ class AnalyticsQueries:
         )
 
     def _redactions(self, window: Window, filters: AnalyticsFilters) -> pd.DataFrame:
-        """period ("current"), kind, texts: how many texts had each kind of PII redacted."""
+        """period ("current"), kind, texts: how many texts had each kind of PII redacted.
+        Whole days come from the daily redaction rollup unless a filter needs each span's
+        trace (provider, model) or customer; the rest from the ``redact_pii`` spans."""
         redaction, tr = spans.alias("redaction"), traces.c
-        kinds = _array_items(self._dialect, redaction.c.attributes, PII_KINDS)
-        period = self._period(redaction.c.start_time, window).label("period")
+        keys = filters.call_keys()
+        first, stop = _whole_days(window.start, window.end)
+        parts, where = [], [*_in(redaction, window), *_own_filters(redaction, filters)]
+        by_trace = filters.customer is not None or "provider" in keys or "model" in keys
+        if not by_trace and first < stop:
+            r = redaction_rollup_day.c
+            whole = [r.bucket >= first, r.bucket < stop, *(r[k] == v for k, v in keys.items())]
+            parts.append(select(r.kind, r.texts).where(*whole))
+            where.append(or_(redaction.c.start_time < first, redaction.c.start_time >= stop))
+        kinds = array_items(self._dialect, redaction.c.attributes, PII_KINDS)
         kind = kinds.c.value.label("kind")
-        query = (
-            select(period, kind, func.count().label("texts"))
+        parts.append(
+            select(kind, func.count().label("texts"))
             .select_from(
                 redaction.outerjoin(traces, tr.trace_id == redaction.c.trace_id).join(kinds, true())
             )
-            .where(
-                redaction.c.name == REDACTION,
-                *_in(redaction, window),
-                *_own_filters(redaction, filters),
-            )
-            .group_by(period, kind)
+            .where(redaction.c.name == REDACTION, *where)
+            .group_by(kind)
         )
+        found = union_all(*parts).subquery("redactions")
+        query = select(
+            literal(CURRENT).label("period"), found.c.kind, _sum(found.c.texts).label("texts")
+        ).group_by(found.c.kind)
         return self._frame(query)
 
     def _period(self, column: Any, window: Window) -> Any:
@@ -436,15 +451,3 @@ def _trace_filters(filters: AnalyticsFilters) -> list[ColumnElement[bool]]:
     if filters.customer is not None:
         conditions.append(t.user_id == filters.customer)
     return conditions
-
-
-def _array_items(dialect: StoreDialect, attributes: Any, key: str) -> Any:
-    """The items of an array attribute, as a table with a ``value`` column per span."""
-    match dialect:
-        case StoreDialect.SQLITE:
-            return func.json_each(attributes, f'$."{key}"').table_valued("value")
-        case StoreDialect.POSTGRESQL | StoreDialect.TIMESCALEDB:
-            items = func.json_array_elements_text(cast(attributes, JSON())[key])
-            return items.table_valued("value").lateral()
-        case _:
-            assert_never(dialect)

@@ -1,6 +1,7 @@
 """Where SQLite, PostgreSQL and TimescaleDB differ: one enum and a few helpers, nothing else.
 
-Queries and writers ask these helpers (``upsert``, ``smallest``/``largest``, ``truncate_time``)
+Queries and writers ask these helpers (``upsert``, ``smallest``/``largest``, ``truncate_time``,
+``array_items``)
 instead of branching on the backend themselves.
 """
 
@@ -12,9 +13,11 @@ from pathlib import Path
 from typing import Any, Literal, assert_never
 
 from sqlalchemy import (
+    JSON,
     Engine,
     Select,
     Table,
+    cast,
     create_engine,
     event,
     func,
@@ -163,6 +166,18 @@ def truncate_time(
         case _:
             assert_never(dialect)
     return type_coerce(truncated, as_type)
+
+
+def array_items(dialect: StoreDialect, attributes: Any, key: str) -> Any:
+    """The items of an array attribute, as a table with a ``value`` column per span."""
+    match dialect:
+        case StoreDialect.SQLITE:
+            return func.json_each(attributes, f'$."{key}"').table_valued("value")
+        case StoreDialect.POSTGRESQL | StoreDialect.TIMESCALEDB:
+            items = func.json_array_elements_text(cast(attributes, JSON())[key])
+            return items.table_valued("value").lateral()
+        case _:
+            assert_never(dialect)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:

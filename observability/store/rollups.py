@@ -16,17 +16,21 @@ from operator import add
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Table, and_, case, func
+from sqlalchemy import ColumnElement, Select, Table, and_, case, func, select, true
 from sqlalchemy.sql.elements import ColumnClause
 
 from observability import attributes as attr
+from observability.store.dialect import StoreDialect, array_items, truncate_time
 from observability.store.rows import SpanRow
 from observability.store.schema import (
     DURATION_BINS,
     HISTOGRAM_BINS,
     LATENCY_BOUNDS_MS,
+    REDACTION_DIMENSIONS,
     SUM_METRICS,
     TTFC_BINS,
+    UtcDateTime,
+    redaction_rollup_day,
     rollup_day,
     rollup_hour,
     rollup_minute,
@@ -72,6 +76,8 @@ TURN, FEEDBACK, ESCALATION, REDACTION = (
 )
 """Span names: a chat turn, a customer's vote on an answer, a hand-off to a human agent and a
 PII redaction (see ``observability.annotations`` and the engine in ``core``)."""
+PII_KINDS = "observatory.pii.kinds"
+"""The kinds of PII a ``redact_pii`` span redacted (an array)."""
 _NEW_TRACE: list[Any] = [
     0 if i in (_T_SPANS, _T_CALLS, _T_ERRORS, _T_INPUT, _T_OUTPUT, _T_TURNS, _T_ESCALATED) else None
     for i in range(len(_T))
@@ -96,6 +102,8 @@ class RollupBatch:
     def __init__(self) -> None:
         self.minute: dict[Key, list[Any]] = {}
         self.spenders: dict[Key, list[Any]] = {}
+        self.redactions: dict[Key, list[Any]] = {}
+        """Texts redacted per day, kind of PII and the ``redact_pii`` span's own ids."""
         self.traces: dict[str, list[Any]] = {}
         """Each trace's row so far, in the ``traces`` table's column order."""
         self._chatted: set[str] = set()
@@ -109,6 +117,8 @@ class RollupBatch:
         """Count ``row`` in every rollup it belongs to and in its trace."""
         is_call = row.operation is not None and row.provider is not None
         self._add_trace(row, is_call)
+        if row.name == REDACTION:
+            self._add_redaction(row)
         attempt = row.attempt
         if not is_call and attempt is None:
             return
@@ -199,9 +209,21 @@ class RollupBatch:
                 (rollup_hour, self.hour()),
                 (rollup_spenders, self.spenders),
                 (rollup_day, self.day()),
+                (redaction_rollup_day, self.redactions),
             ):
                 merges.append((table, [(*key, *values) for key, values in sorted(sums.items())]))
         return merges
+
+    def _add_redaction(self, row: SpanRow) -> None:
+        kinds = orjson.loads(row.attributes).get(PII_KINDS)
+        if not isinstance(kinds, list):
+            return
+        minute, _ = self._bucket(row.start_time)
+        ids = (row.experiment or "", row.variant or "", row.scenario or "", row.environment or "")
+        for kind in kinds:
+            key = (self._coarser[minute][1], str(kind), *ids)
+            texts = self.redactions.setdefault(key, [0])
+            texts[0] += 1
 
     def _bucket(self, start: datetime) -> tuple[datetime, datetime]:
         """The minute and the hour ``start`` falls in."""
@@ -341,3 +363,17 @@ def dimension_columns() -> dict[str, Any]:
 def rollup_filter() -> ColumnElement[bool]:
     """Spans that count in rollups: calls and attempts."""
     return (_is_call() | spans.c.attempt.is_not(None)).self_group()
+
+
+def redaction_query(dialect: StoreDialect, *where: Any) -> Select[Any]:
+    """The redaction rollup's rows computed from the ``redact_pii`` spans matching ``where``."""
+    kinds = array_items(dialect, spans.c.attributes, PII_KINDS)
+    bucket = truncate_time(dialect, spans.c.start_time, "day", UtcDateTime())
+    ids = [func.coalesce(spans.c[k], "").label(k) for k in REDACTION_DIMENSIONS[1:]]
+    keys = [bucket.label("bucket"), kinds.c.value.label("kind"), *ids]
+    return (
+        select(*keys, func.count().label("texts"))
+        .select_from(spans.join(kinds, true()))
+        .where(spans.c.name == REDACTION, *where)
+        .group_by(*keys)
+    )

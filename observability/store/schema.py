@@ -215,5 +215,16 @@ turn_rollup_day = Table(
 figures. The writer keeps it in step with ``traces`` (a batch takes out what the traces it
 touches added before and adds what they add now)."""
 Index("ix_turn_rollup_day_bucket", turn_rollup_day.c.bucket)
+REDACTION_DIMENSIONS = ("kind", "experiment", "variant", "scenario", "environment")
+redaction_rollup_day = Table(
+    "redaction_rollup_day",
+    metadata,
+    Column("bucket", UtcDateTime, primary_key=True),
+    *(Column(key, String(128), primary_key=True, default="") for key in REDACTION_DIMENSIONS),
+    Column("texts", BigInteger, nullable=False, default=0),
+)
+"""Per UTC day of a ``redact_pii`` span's start, kind of PII and the span's own ids: how many
+texts had that kind redacted (a span's provider and model are its trace's, so a filter on them
+reads the spans)."""
 ROLLUP_COLUMNS: dict[str, tuple[str, ...]] = {t.name: tuple(t.c.keys()) for t in ROLLUPS}
-PLAIN_TABLES = (spans, traces, *ROLLUPS, turn_rollup_day)
+PLAIN_TABLES = (spans, traces, *ROLLUPS, turn_rollup_day, redaction_rollup_day)

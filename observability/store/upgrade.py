@@ -2,9 +2,9 @@
 
 New columns of ``spans`` and ``traces`` are added (NULL in the rows stored before); rollups
 whose keys changed are derived data, so they are dropped, made again and filled from the spans;
-a rollup added since (created empty) is filled: the daily call rollup from the spans, the daily
-turn rollup from ``traces``, which holds each trace's turn figures; indexes added since are
-built.
+a rollup added since (created empty) is filled: the daily call and redaction rollups from the
+spans, the daily turn rollup from ``traces``, which holds each trace's turn figures; indexes
+added since are built.
 """
 
 from __future__ import annotations
@@ -25,11 +25,17 @@ from sqlalchemy import (
 )
 
 from observability.store.dialect import StoreDialect, TimeUnit, truncate_time
-from observability.store.rollups import call_metrics, dimension_columns, rollup_filter
+from observability.store.rollups import (
+    call_metrics,
+    dimension_columns,
+    redaction_query,
+    rollup_filter,
+)
 from observability.store.schema import (
     CALL_DIMENSIONS,
     SPENDER_DIMENSIONS,
     UtcDateTime,
+    redaction_rollup_day,
     rollup_day,
     rollup_hour,
     rollup_minute,
@@ -83,6 +89,12 @@ def upgrade_store(engine: Engine, dialect: StoreDialect) -> None:
         if _empty(conn, turn_rollup_day) and not _empty(conn, traces):
             logger.warning("filling rollup %s from the stored traces", turn_rollup_day.name)
             fill_turns(conn, dialect)
+        if _empty(conn, redaction_rollup_day) and not _empty(conn, traces):
+            logger.warning("filling rollup %s from the stored spans", redaction_rollup_day.name)
+            query = redaction_query(dialect)
+            conn.execute(
+                insert(redaction_rollup_day).from_select(list(query.selected_columns.keys()), query)
+            )
         for index in spans.indexes:
             index.create(conn, checkfirst=True)
 

@@ -21,6 +21,7 @@ from observability.store.rollups import RollupBatch
 from observability.store.rows import SpanRow
 from observability.store.schema import (
     SPAN_COLUMNS,
+    redaction_rollup_day,
     rollup_day,
     rollup_hour,
     rollup_minute,
@@ -30,7 +31,7 @@ from observability.store.schema import (
 )
 from observability.store.turns import postgres_turn_sql, sqlite_turns_kept
 
-_MERGED = (traces, rollup_minute, rollup_hour, rollup_spenders, rollup_day)
+_MERGED = (traces, rollup_minute, rollup_hour, rollup_spenders, rollup_day, redaction_rollup_day)
 
 
 class SpanWriter(Protocol):

@@ -9,7 +9,9 @@ reads whole days from the rollups is compared with the same answer computed from
 
 from __future__ import annotations
 
+import json
 import random
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +33,7 @@ from observability.store.rows import SpanRow, span_to_row
 from observability.store.schema import (
     TURN_METRICS,
     UtcDateTime,
+    redaction_rollup_day,
     rollup_day,
     spans,
     traces,
@@ -202,16 +205,43 @@ def test_turn_outcomes_equal_the_traces_scan(store: Engine, filters: AnalyticsFi
     assert got["up"].sum() > 0 and got["down"].sum() > 0 and got["escalated"].sum() > 0
 
 
+@pytest.mark.parametrize("filters", [AnalyticsFilters(), FILTERED], ids=["all", "filtered"])
+def test_redactions_equal_the_span_scan(store: Engine, filters: AnalyticsFilters) -> None:
+    got = AnalyticsQueries(store).outcomes(WINDOW, filters).redactions
+    expected: Counter[str] = Counter()
+    for batch in BATCHES:
+        for row in batch:
+            if row.name != "redact_pii" or not WINDOW.start <= row.start_time < WINDOW.end:
+                continue
+            trace = _trace_of(store, row.trace_id) if "provider" in filters.call_keys() else {}
+            own = {k: getattr(row, k) or "" for k in ("variant", "environment")} | trace
+            if all(own.get(k, v) == v for k, v in filters.call_keys().items()):
+                expected.update(json.loads(row.attributes)["observatory.pii.kinds"])
+    assert dict(zip(got["kind"], got["texts"], strict=True)) == dict(expected)
+    assert set(got["period"]) == {"current"} and sum(expected.values()) > 0
+
+
+def _trace_of(engine: Engine, trace_id: str) -> dict[str, str]:
+    with engine.connect() as conn:
+        provider = conn.execute(
+            select(traces.c.provider).where(traces.c.trace_id == trace_id)
+        ).scalar()
+    return {"provider": provider or ""}
+
+
 def test_an_earlier_store_gets_its_daily_rollups_filled(store: Engine) -> None:
     before = {
         "day": _rows(store, select(rollup_day)),
         "turns": _rows(store, select(turn_rollup_day).where(turn_rollup_day.c.turns != 0)),
+        "redactions": _rows(store, select(redaction_rollup_day)),
     }
     with store.begin() as conn:
-        conn.execute(delete(rollup_day))
-        conn.execute(delete(turn_rollup_day))
+        for table in (rollup_day, turn_rollup_day, redaction_rollup_day):
+            conn.execute(delete(table))
     upgrade_store(store, _dialect(store))
     day_keys = ["bucket", "provider", "model", "experiment", "variant", "scenario", "environment"]
     _same(_rows(store, select(rollup_day)), before["day"], day_keys)
     _same(_rows(store, select(turn_rollup_day)), before["turns"], day_keys)
+    redaction_keys = ["bucket", "kind", "experiment", "variant", "scenario", "environment"]
+    _same(_rows(store, select(redaction_rollup_day)), before["redactions"], redaction_keys)
     assert set(TURN_METRICS) <= set(before["turns"].columns)
