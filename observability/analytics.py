@@ -60,6 +60,7 @@ from observability.store.rollups import (
 from observability.store.schema import (
     CALL_DIMENSIONS,
     DURATION_BINS,
+    SPENDER_DAY_SUMS,
     SUM_METRICS,
     TTFC_BINS,
     TURN_METRICS,
@@ -68,6 +69,7 @@ from observability.store.schema import (
     rollup_day,
     rollup_hour,
     rollup_minute,
+    rollup_spender_day,
     rollup_spenders,
     spans,
     traces,
@@ -78,6 +80,7 @@ from observability.store.turns import turn_sums
 FLOAT_SUMS = ("cost_usd", "duration_ms_sum", "ttfc_ms_sum", "quality_sum")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+SPENDER_COLUMNS = ("user_id", "conversation_id", *SPENDER_DAY_SUMS)
 HOURLY_UP_TO = timedelta(days=7)
 QUALITY_HOURLY_UP_TO = timedelta(days=2)
 UNITS: dict[Bucket, TimeUnit] = {Bucket.MINUTE: "minute", Bucket.HOUR: "hour", Bucket.DAY: "day"}
@@ -160,12 +163,8 @@ class AnalyticsQueries:
         last_seen (the last hour with a call). Ties in cost are ranked by requests."""
         if not by.per_person:
             raise ValueError("Breakdowns are by customer or by conversation.")
-        table = rollup_spenders
+        table = self._spender_rows(window, filters)
         key = table.c[by.value]
-        where = [*_bucket_in(table.c.bucket, window, Bucket.HOUR), key != ""]
-        where += [table.c[k] == v for k, v in filters.call_keys().items()]
-        if filters.customer is not None:
-            where.append(table.c.user_id == filters.customer)
         sums = {
             "requests": _sum(table.c.requests),
             "tokens": _sum(table.c.input_tokens + table.c.output_tokens),
@@ -177,10 +176,10 @@ class AnalyticsQueries:
                 key.label(by.value),
                 func.max(table.c.user_id).label("customer"),
                 *(value.label(name) for name, value in sums.items()),
-                func.max(table.c.bucket).label("last_seen"),
+                func.max(table.c.last_seen).label("last_seen"),
                 *(_total(name, value).label(f"all_{name}") for name, value in sums.items()),
             )
-            .where(*where)
+            .where(key != "")
             .group_by(key)
             .order_by(sums["cost_usd"].desc(), sums["requests"].desc(), key)
             .limit(top)
@@ -293,10 +292,10 @@ class AnalyticsQueries:
         dims = [calls.c[k] for k in CALL_DIMENSIONS]
         combos = self._frame(select(*dims).group_by(*dims))
         found = {k: sorted(v for v in combos[k].unique() if v) for k in CALL_DIMENSIONS}
-        people = rollup_spenders.c
+        people = self._spender_rows(window, AnalyticsFilters()).c
         customers = self._frame(
             select(people.user_id)
-            .where(*_bucket_in(people.bucket, window, Bucket.HOUR), people.user_id != "")
+            .where(people.user_id != "")
             .group_by(people.user_id)
             .order_by(func.sum(people.cost_usd).desc(), people.user_id)
             .limit(500)
@@ -347,6 +346,28 @@ class AnalyticsQueries:
             .group_by(*(literal_column(c.name) for c in columns))
             .subquery("calls")
         )
+
+    def _spender_rows(self, window: Window, filters: AnalyticsFilters) -> FromClause:
+        """The spender rollup's hour rows of ``window`` matching ``filters`` (customer,
+        conversation, the sums and ``last_seen``, their hour); without a filter on calls,
+        whole days come from the daily spender rollup instead."""
+        hours = rollup_spenders.c
+        where = _bucket_in(hours.bucket, window, Bucket.HOUR)
+        where += [hours[k] == v for k, v in filters.call_keys().items()]
+        parts = []
+        first, stop = _whole_days(_floor(window.start, HOUR), _ceil(window.end, HOUR))
+        if not filters.call_keys() and first < stop:
+            days = rollup_spender_day.c
+            whole = [days.bucket >= first, days.bucket < stop]
+            if filters.customer is not None:
+                whole.append(days.user_id == filters.customer)
+            parts.append(select(*(days[c] for c in SPENDER_COLUMNS), days.last_seen).where(*whole))
+            where.append(or_(hours.bucket < first, hours.bucket >= stop))
+        if filters.customer is not None:
+            where.append(hours.user_id == filters.customer)
+        columns = [*(hours[c] for c in SPENDER_COLUMNS), hours.bucket.label("last_seen")]
+        parts.append(select(*columns).where(*where))
+        return union_all(*parts).subquery("spent")
 
     def _hours_and_days(
         self, window: Window, filters: AnalyticsFilters, cut: datetime | None

@@ -27,6 +27,7 @@ from observability.store.schema import (
     HISTOGRAM_BINS,
     LATENCY_BOUNDS_MS,
     REDACTION_DIMENSIONS,
+    SPENDER_DAY_SUMS,
     SUM_METRICS,
     TTFC_BINS,
     UtcDateTime,
@@ -34,6 +35,7 @@ from observability.store.schema import (
     rollup_day,
     rollup_hour,
     rollup_minute,
+    rollup_spender_day,
     rollup_spenders,
     spans,
     traces,
@@ -49,6 +51,7 @@ _COST, _DURATION_SUM, _TTFC_COUNT, _TTFC_SUM = (
     _M[n] for n in ("cost_usd", "duration_ms_sum", "ttfc_count", "ttfc_ms_sum")
 )
 _ATTEMPTS, _RETRIES, _FALLBACKS = (_M[n] for n in ("attempts", "retries", "fallbacks"))
+_SPENDER_DAY = tuple(_M[n] for n in SPENDER_DAY_SUMS)
 _TOKENS = tuple(
     _M[n] for n in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 )
@@ -188,6 +191,20 @@ class RollupBatch:
         """The daily call rollup rows, summed from the minute ones."""
         return self._summed(1)
 
+    def spender_days(self) -> dict[Key, list[Any]]:
+        """The daily spender rows: per day, customer and conversation, the sums and the latest
+        hour of the hourly spender rows."""
+        days: dict[Key, list[Any]] = {}
+        for (hour, user, conversation, *_), values in self.spenders.items():
+            key = (hour.replace(hour=0), user, conversation)
+            summed = days.get(key)
+            if summed is None:
+                summed = days[key] = [0] * len(_SPENDER_DAY) + [hour]
+            for i, index in enumerate(_SPENDER_DAY):
+                summed[i] += values[index]
+            summed[-1] = max(summed[-1], hour)
+        return days
+
     def _summed(self, grain: int) -> dict[Key, list[Any]]:
         sums: dict[Key, list[Any]] = {}
         for (minute, *dims), values in self.minute.items():
@@ -209,6 +226,7 @@ class RollupBatch:
                 (rollup_hour, self.hour()),
                 (rollup_spenders, self.spenders),
                 (rollup_day, self.day()),
+                (rollup_spender_day, self.spender_days()),
                 (redaction_rollup_day, self.redactions),
             ):
                 merges.append((table, [(*key, *values) for key, values in sorted(sums.items())]))
@@ -377,3 +395,12 @@ def redaction_query(dialect: StoreDialect, *where: Any) -> Select[Any]:
         .where(spans.c.name == REDACTION, *where)
         .group_by(*keys)
     )
+
+
+def spender_day_query(dialect: StoreDialect) -> Select[Any]:
+    """The daily spender rollup's rows computed from the hourly one."""
+    hours = rollup_spenders.c
+    day = truncate_time(dialect, hours.bucket, "day", UtcDateTime()).label("bucket")
+    keys = [day, hours.user_id, hours.conversation_id]
+    sums = [func.sum(hours[m]).label(m) for m in SPENDER_DAY_SUMS]
+    return select(*keys, *sums, func.max(hours.bucket).label("last_seen")).group_by(*keys)

@@ -30,6 +30,7 @@ from observability.store.rollups import (
     dimension_columns,
     redaction_query,
     rollup_filter,
+    spender_day_query,
 )
 from observability.store.schema import (
     CALL_DIMENSIONS,
@@ -39,6 +40,7 @@ from observability.store.schema import (
     rollup_day,
     rollup_hour,
     rollup_minute,
+    rollup_spender_day,
     rollup_spenders,
     spans,
     traces,
@@ -86,6 +88,14 @@ def upgrade_store(engine: Engine, dialect: StoreDialect) -> None:
         if _empty(conn, rollup_day) and not _empty(conn, rollup_hour):
             logger.warning("filling rollup %s from the stored spans", rollup_day.name)
             fill_rollup(conn, dialect, rollup_day, "day", CALL_DIMENSIONS, histograms=True)
+        if _empty(conn, rollup_spender_day) and not _empty(conn, rollup_spenders):
+            logger.warning(
+                "filling rollup %s from %s", rollup_spender_day.name, rollup_spenders.name
+            )
+            query = spender_day_query(dialect)
+            conn.execute(
+                insert(rollup_spender_day).from_select(list(query.selected_columns.keys()), query)
+            )
         if _empty(conn, turn_rollup_day) and not _empty(conn, traces):
             logger.warning("filling rollup %s from the stored traces", turn_rollup_day.name)
             fill_turns(conn, dialect)

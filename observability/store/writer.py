@@ -25,13 +25,22 @@ from observability.store.schema import (
     rollup_day,
     rollup_hour,
     rollup_minute,
+    rollup_spender_day,
     rollup_spenders,
     spans,
     traces,
 )
 from observability.store.turns import postgres_turn_sql, sqlite_turns_kept
 
-_MERGED = (traces, rollup_minute, rollup_hour, rollup_spenders, rollup_day, redaction_rollup_day)
+_MERGED = (
+    traces,
+    rollup_minute,
+    rollup_hour,
+    rollup_spenders,
+    rollup_day,
+    rollup_spender_day,
+    redaction_rollup_day,
+)
 
 
 class SpanWriter(Protocol):
@@ -76,6 +85,7 @@ class SqlSpanWriter:
         name = engine.dialect.name
         updates = {traces.name: _trace_update(name)}
         updates |= {t.name: _sum_update(t) for t in _MERGED if t is not traces}
+        updates[rollup_spender_day.name]["last_seen"] = lambda old, new: largest(name, old, new)
         tables = {t.name: t for t in _MERGED}
         self._upserts = {
             n: upsert(tables[n], name, _keys(tables[n]), update) for n, update in updates.items()

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, case, delete, func, literal, literal_column, sele
 from bench._spans import RESOURCE, generate_spans
 from bench.bench_dashboard import turn_spans
 from observability.analytics import AnalyticsQueries, previous
-from observability.queries import AnalyticsFilters, Window
+from observability.queries import AnalyticsFilters, Dimension, Window
 from observability.store import create_store_engine, prepare_store
 from observability.store.dialect import StoreDialect, truncate_time
 from observability.store.rollups import call_metrics, dimension_columns, rollup_filter
@@ -35,6 +35,8 @@ from observability.store.schema import (
     UtcDateTime,
     redaction_rollup_day,
     rollup_day,
+    rollup_spender_day,
+    rollup_spenders,
     spans,
     traces,
     turn_rollup_day,
@@ -229,14 +231,48 @@ def _trace_of(engine: Engine, trace_id: str) -> dict[str, str]:
     return {"provider": provider or ""}
 
 
+@pytest.mark.parametrize("by", [Dimension.USER, Dimension.CONVERSATION], ids=str)
+def test_breakdowns_equal_the_hourly_rollup(store: Engine, by: Dimension) -> None:
+    queries = AnalyticsQueries(store)
+    hours = rollup_spenders.c
+    key = hours[by.value]
+    start = WINDOW.start.replace(minute=0)
+    everyone = _rows(
+        store,
+        select(
+            key.label(by.value),
+            func.sum(hours.requests).label("requests"),
+            func.sum(hours.input_tokens + hours.output_tokens).label("tokens"),
+            func.sum(hours.cost_usd).label("cost_usd"),
+            func.sum(hours.unpriced).label("unpriced"),
+            func.max(hours.bucket).label("last_seen"),
+        )
+        .where(hours.bucket >= start, hours.bucket < WINDOW.end, key != "")
+        .group_by(key),
+    ).sort_values(["cost_usd", "requests", by.value], ascending=[False, False, True])
+    got = queries.spenders(WINDOW, AnalyticsFilters(), by, top=len(everyone))
+    expected = everyone.reset_index(drop=True)
+    expected["last_seen"] = pd.to_datetime(expected["last_seen"], utc=True)
+    got["last_seen"] = pd.to_datetime(got["last_seen"], utc=True)
+    assert list(got[by.value]) == list(expected[by.value])
+    _same(got.drop(columns="customer"), expected, [by.value, "last_seen"])
+    if by is Dimension.USER:
+        one = str(expected["user_id"].iloc[0])
+        mine = queries.spenders(WINDOW, AnalyticsFilters(customer=one), by)
+        assert list(mine["requests"]) == [expected["requests"].iloc[0]]
+        assert 0 < len(expected) < 500  # every customer is offered
+        assert queries.options(WINDOW)["customer"] == sorted(expected["user_id"])
+
+
 def test_an_earlier_store_gets_its_daily_rollups_filled(store: Engine) -> None:
     before = {
         "day": _rows(store, select(rollup_day)),
         "turns": _rows(store, select(turn_rollup_day).where(turn_rollup_day.c.turns != 0)),
         "redactions": _rows(store, select(redaction_rollup_day)),
+        "spenders": _rows(store, select(rollup_spender_day)),
     }
     with store.begin() as conn:
-        for table in (rollup_day, turn_rollup_day, redaction_rollup_day):
+        for table in (rollup_day, turn_rollup_day, redaction_rollup_day, rollup_spender_day):
             conn.execute(delete(table))
     upgrade_store(store, _dialect(store))
     day_keys = ["bucket", "provider", "model", "experiment", "variant", "scenario", "environment"]
@@ -244,4 +280,6 @@ def test_an_earlier_store_gets_its_daily_rollups_filled(store: Engine) -> None:
     _same(_rows(store, select(turn_rollup_day)), before["turns"], day_keys)
     redaction_keys = ["bucket", "kind", "experiment", "variant", "scenario", "environment"]
     _same(_rows(store, select(redaction_rollup_day)), before["redactions"], redaction_keys)
+    spender_keys = ["bucket", "user_id", "conversation_id", "last_seen"]
+    _same(_rows(store, select(rollup_spender_day)), before["spenders"], spender_keys)
     assert set(TURN_METRICS) <= set(before["turns"].columns)
