@@ -171,14 +171,16 @@ class AnalyticsQueries:
             "cost_usd": _sum(table.c.cost_usd),
             "unpriced": _sum(table.c.unpriced),
         }
+        whole = select(*(v.label(n) for n, v in sums.items())).where(key != "").subquery("whole")
         query = (
             select(
                 key.label(by.value),
                 func.max(table.c.user_id).label("customer"),
                 *(value.label(name) for name, value in sums.items()),
                 func.max(table.c.last_seen).label("last_seen"),
-                *(_total(name, value).label(f"all_{name}") for name, value in sums.items()),
+                *(func.max(whole.c[name]).label(f"all_{name}") for name in sums),
             )
+            .select_from(table.join(whole, true()))
             .where(key != "")
             .group_by(key)
             .order_by(sums["cost_usd"].desc(), sums["requests"].desc(), key)
@@ -415,12 +417,6 @@ def _sum(value: Any) -> Any:
     if name in FLOAT_SUMS:
         return func.sum(value)
     return cast(func.sum(value), BigInteger())
-
-
-def _total(name: str, value: Any) -> Any:
-    """The sum of ``value`` over every group of the query (a window over the groups)."""
-    total = func.sum(value).over()
-    return total if name in FLOAT_SUMS else cast(total, BigInteger())
 
 
 def _bucket_in(column: Any, window: Window, grain: Bucket) -> list[ColumnElement[bool]]:
