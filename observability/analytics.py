@@ -8,11 +8,16 @@ q.outcomes(window, filters)            # turns, votes, escalations and PII redac
 q.options(window)                      # the values each filter can take
 
 LLM calls are read from the rollups: the per-minute one for ranges up to six hours, else the
-per-hour one. A customer filter reads that customer's calls from the spans instead (the call
+per-hour one, with the whole days of a longer range from the per-day one (a month is 30 rows a
+key, not 720). A customer filter reads that customer's calls from the spans instead (the call
 rollups are not kept per customer; one customer's spans are few and found through their traces).
 Turns, votes and escalations are not calls: each trace's row in ``traces`` holds what its turn
-came to (the writer keeps it); PII redactions are read from their spans by name. No cache
-here: the page caches each answer for a few seconds.
+came to (the writer keeps it), and the daily turn rollup sums those rows per day and key (kept
+in step with them by the writer, see ``observability.store.turns``). PII redactions come from
+a daily rollup of the ``redact_pii`` spans, breakdowns by customer and conversation from a daily
+one of the spender rollup. Whatever a daily rollup cannot answer exactly (the ragged ends of a
+range, a filter it is not keyed by) is read from the finer source, so every figure is the same
+as scanning the spans and traces. No cache here: the page caches each answer for a few seconds.
 """
 
 from __future__ import annotations
