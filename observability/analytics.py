@@ -281,7 +281,7 @@ class AnalyticsQueries:
             .select_from(
                 redaction.outerjoin(traces, tr.trace_id == redaction.c.trace_id).join(kinds, true())
             )
-            .where(redaction.c.name == REDACTION, *where)
+            .where(redaction.c.name == literal(REDACTION, literal_execute=True), *where)
             .group_by(kind)
         )
         found = union_all(*parts).subquery("redactions")
