@@ -34,6 +34,7 @@ from sqlalchemy import (
     Engine,
     FromClause,
     Select,
+    and_,
     case,
     cast,
     func,
@@ -220,7 +221,7 @@ class AnalyticsQueries:
             t = traces.c
             where = [t.start_time >= start, t.start_time < end, *_trace_filters(filters)]
             if grain is Bucket.DAY and filters.customer is None and first < stop:
-                where.append(or_(t.start_time < first, t.start_time >= stop))
+                where[:2] = [_ends(t.start_time, start, end, first, stop)]
                 parts.append(self._turn_days(period, first, stop, filters))
             parts.append(self._turn_traces(period, grain, where))
         turns = union_all(*parts).subquery("turns")
@@ -268,12 +269,13 @@ class AnalyticsQueries:
         keys = filters.call_keys()
         first, stop = _whole_days(window.start, window.end)
         parts, where = [], [*_in(redaction, window), *_own_filters(redaction, filters)]
+        column = redaction.c.start_time
         by_trace = filters.customer is not None or "provider" in keys or "model" in keys
         if not by_trace and first < stop:
             r = redaction_rollup_day.c
             whole = [r.bucket >= first, r.bucket < stop, *(r[k] == v for k, v in keys.items())]
             parts.append(select(r.kind, r.texts).where(*whole))
-            where.append(or_(redaction.c.start_time < first, redaction.c.start_time >= stop))
+            where[:2] = [_ends(column, window.start, window.end, first, stop)]
         kinds = array_items(self._dialect, redaction.c.attributes, PII_KINDS)
         kind = kinds.c.value.label("kind")
         parts.append(
@@ -360,16 +362,17 @@ class AnalyticsQueries:
         whole days come from the daily spender rollup instead."""
         hours = rollup_spenders.c
         where = _bucket_in(hours.bucket, window, Bucket.HOUR)
+        low = _floor(window.start, HOUR)
         where += [hours[k] == v for k, v in filters.call_keys().items()]
         parts = []
-        first, stop = _whole_days(_floor(window.start, HOUR), _ceil(window.end, HOUR))
+        first, stop = _whole_days(low, _ceil(window.end, HOUR))
         if not filters.call_keys() and first < stop:
             days = rollup_spender_day.c
             whole = [days.bucket >= first, days.bucket < stop]
             if filters.customer is not None:
                 whole.append(days.user_id == filters.customer)
             parts.append(select(*(days[c] for c in SPENDER_COLUMNS), days.last_seen).where(*whole))
-            where.append(or_(hours.bucket < first, hours.bucket >= stop))
+            where[:2] = [_ends(hours.bucket, low, window.end, first, stop)]
         if filters.customer is not None:
             where.append(hours.user_id == filters.customer)
         columns = [*(hours[c] for c in SPENDER_COLUMNS), hours.bucket.label("last_seen")]
@@ -387,7 +390,7 @@ class AnalyticsQueries:
             hour, day = rollup_hour.c, rollup_day.c
             where = [hour.bucket >= low, hour.bucket < high]
             if first < stop:
-                where.append(or_(hour.bucket < first, hour.bucket >= stop))
+                where = [_ends(hour.bucket, low, high, first, stop)]
                 whole = [day.bucket >= first, day.bucket < stop]
                 whole += [day[k] == v for k, v in filters.call_keys().items()]
                 parts.append(select(rollup_day).where(*whole))
@@ -445,6 +448,12 @@ def _ceil(moment: datetime, unit: timedelta) -> datetime:
 def _whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     """The UTC days [first, stop) that lie wholly within [start, end); none if first >= stop."""
     return _ceil(start, DAY), _floor(end, DAY)
+
+
+def _ends(column: Any, low: datetime, high: datetime, first: datetime, stop: datetime) -> Any:
+    """[low, high) without the whole days [first, stop), as two ranges (each one index range:
+    SQLite reads a filter on the whole range row by row)."""
+    return or_(and_(column >= low, column < first), and_(column >= stop, column < high))
 
 
 def _in(table: Any, window: Window) -> list[ColumnElement[bool]]:
