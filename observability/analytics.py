@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     ColumnElement,
     Engine,
     FromClause,
@@ -210,20 +211,26 @@ class AnalyticsQueries:
         provider and model are its trace's first chat call's. Whole days come from the daily
         turn rollup when the chart is by day and no customer is chosen, the rest from
         ``traces`` itself: the same sums either way."""
-        grain = quality_bucket(window)
-        before = previous(window)
-        parts = []
-        for period, (start, end) in (
-            (PREVIOUS, (before.start, before.end)),
-            (CURRENT, (window.start, window.end)),
+        grain, before, t = quality_bucket(window), previous(window), traces.c
+        periods = {PREVIOUS: (before.start, before.end), CURRENT: (window.start, window.end)}
+        days = {p: _whole_days(*ends) for p, ends in periods.items()}
+        if (
+            grain is not Bucket.DAY
+            or filters.customer is not None
+            or all(first >= stop for first, stop in days.values())
         ):
-            first, stop = _whole_days(start, end)
-            t = traces.c
+            period = self._period(t.start_time, window).label("period")
+            where = [t.start_time >= before.start, t.start_time < window.end]
+            query = self._turn_traces(period, grain, [*where, *_trace_filters(filters)])
+            return Outcomes(self._frame(query), self._redactions(window, filters))
+        parts = []
+        for name, (start, end) in periods.items():
+            first, stop = days[name]
             where = [t.start_time >= start, t.start_time < end, *_trace_filters(filters)]
-            if grain is Bucket.DAY and filters.customer is None and first < stop:
+            if first < stop:
                 where[:2] = [_ends(t.start_time, start, end, first, stop)]
-                parts.append(self._turn_days(period, first, stop, filters))
-            parts.append(self._turn_traces(period, grain, where))
+                parts.append(self._turn_days(name, first, stop, filters))
+            parts.append(self._turn_traces(literal(name).label("period"), grain, where))
         turns = union_all(*parts).subquery("turns")
         keys = [turns.c.period, turns.c.bucket, turns.c.provider, turns.c.model]
         sums = [_sum(turns.c[m]).label(m) for m in TURN_METRICS]
@@ -247,18 +254,18 @@ class AnalyticsQueries:
             *(r[k] == v for k, v in filters.call_keys().items()),
         )
 
-    def _turn_traces(self, period: str, grain: Bucket, where: list[Any]) -> Select[Any]:
-        """The turn figures of the ``traces`` rows matching ``where``, per ``grain``."""
+    def _turn_traces(self, period: Any, grain: Bucket, where: list[Any]) -> Select[Any]:
+        """The turn figures of the ``traces`` rows matching ``where``, per ``period`` (a
+        constant, or an expression it is grouped by too) and ``grain``."""
         t = traces.c
         keys = [
             truncate_time(self._dialect, t.start_time, UNITS[grain], UtcDateTime()).label("bucket"),
             func.coalesce(t.provider, "").label("provider"),
             func.coalesce(t.model, "").label("model"),
         ]
+        grouped = [] if isinstance(period.element, BindParameter) else [period]
         return (
-            select(literal(period).label("period"), *keys, *turn_sums())
-            .where(t.turns > 0, *where)
-            .group_by(*keys)
+            select(period, *keys, *turn_sums()).where(t.turns > 0, *where).group_by(*grouped, *keys)
         )
 
     def _redactions(self, window: Window, filters: AnalyticsFilters) -> pd.DataFrame:
@@ -384,10 +391,12 @@ class AnalyticsQueries:
     ) -> FromClause:
         """The hour rows of ``window`` as whole days where they can be (see ``_calls``)."""
         bounds = [_floor(window.start, HOUR), *([cut] if cut is not None else []), window.end]
+        days = [_whole_days(low, _ceil(high, HOUR)) for low, high in itertools.pairwise(bounds)]
+        hour, day = rollup_hour.c, rollup_day.c
+        if all(first >= stop for first, stop in days):
+            return self._calls(window, filters)
         parts = []
-        for low, high in itertools.pairwise(bounds):
-            first, stop = _whole_days(low, _ceil(high, HOUR))
-            hour, day = rollup_hour.c, rollup_day.c
+        for (low, high), (first, stop) in zip(itertools.pairwise(bounds), days, strict=True):
             where = [hour.bucket >= low, hour.bucket < high]
             if first < stop:
                 where = [_ends(hour.bucket, low, high, first, stop)]
