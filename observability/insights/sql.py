@@ -36,5 +36,3 @@ def work_mem(dialect: StoreDialect) -> Any:
 
 def _quoted(key: str) -> str:
     return key.replace("'", "''")
-
-

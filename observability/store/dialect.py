@@ -1,6 +1,7 @@
 """Where SQLite, PostgreSQL and TimescaleDB differ: one enum and a few helpers, nothing else.
 
-Queries and writers ask these helpers (``upsert``, ``smallest``/``largest``, ``truncate_time``)
+Queries and writers ask these helpers (``upsert``, ``smallest``/``largest``, ``truncate_time``,
+``array_items``)
 instead of branching on the backend themselves.
 """
 
@@ -11,7 +12,19 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, assert_never
 
-from sqlalchemy import Engine, Table, create_engine, event, func, select, text, type_coerce
+from sqlalchemy import (
+    JSON,
+    Engine,
+    Select,
+    Table,
+    cast,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -108,16 +121,22 @@ def upsert(
     update: dict[str, Any],
     *,
     from_table: str | None = None,
+    from_select: Select[Any] | None = None,
 ) -> Insert:
     """``INSERT … ON CONFLICT (keys) DO UPDATE``; ``update`` maps columns to functions of
     ``(existing column, excluded column)`` returning the new value. With ``from_table`` the
-    rows come from that (same-shaped) table instead of parameters."""
+    rows come from that (same-shaped) table instead of parameters, with ``from_select`` from
+    that query (its columns named as the table's)."""
     module: Any = postgresql if dialect_name == "postgresql" else sqlite
     statement = module.insert(table)
     if from_table is not None:
         names = list(table.c.keys())
         source = sql_table(from_table, *(sql_column(n) for n in names))
         statement = statement.from_select(names, select(*source.c))
+    if from_select is not None:
+        statement = statement.from_select(
+            [c.name for c in from_select.selected_columns], from_select
+        )
     values = {
         name: combine(table.c[name], statement.excluded[name]) for name, combine in update.items()
     }
@@ -147,6 +166,18 @@ def truncate_time(
         case _:
             assert_never(dialect)
     return type_coerce(truncated, as_type)
+
+
+def array_items(dialect: StoreDialect, attributes: Any, key: str) -> Any:
+    """The items of an array attribute, as a table with a ``value`` column per span."""
+    match dialect:
+        case StoreDialect.SQLITE:
+            return func.json_each(attributes, f'$."{key}"').table_valued("value")
+        case StoreDialect.POSTGRESQL | StoreDialect.TIMESCALEDB:
+            items = func.json_array_elements_text(cast(attributes, JSON())[key])
+            return items.table_valued("value").lateral()
+        case _:
+            assert_never(dialect)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:

@@ -16,19 +16,26 @@ from operator import add
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Table, and_, case, func
+from sqlalchemy import ColumnElement, Select, Table, and_, case, func, select, true
 from sqlalchemy.sql.elements import ColumnClause
 
 from observability import attributes as attr
+from observability.store.dialect import StoreDialect, array_items, truncate_time
 from observability.store.rows import SpanRow
 from observability.store.schema import (
     DURATION_BINS,
     HISTOGRAM_BINS,
     LATENCY_BOUNDS_MS,
+    REDACTION_DIMENSIONS,
+    SPENDER_DAY_SUMS,
     SUM_METRICS,
     TTFC_BINS,
+    UtcDateTime,
+    redaction_rollup_day,
+    rollup_day,
     rollup_hour,
     rollup_minute,
+    rollup_spender_day,
     rollup_spenders,
     spans,
     traces,
@@ -44,6 +51,7 @@ _COST, _DURATION_SUM, _TTFC_COUNT, _TTFC_SUM = (
     _M[n] for n in ("cost_usd", "duration_ms_sum", "ttfc_count", "ttfc_ms_sum")
 )
 _ATTEMPTS, _RETRIES, _FALLBACKS = (_M[n] for n in ("attempts", "retries", "fallbacks"))
+_SPENDER_DAY = tuple(_M[n] for n in SPENDER_DAY_SUMS)
 _TOKENS = tuple(
     _M[n] for n in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 )
@@ -71,6 +79,8 @@ TURN, FEEDBACK, ESCALATION, REDACTION = (
 )
 """Span names: a chat turn, a customer's vote on an answer, a hand-off to a human agent and a
 PII redaction (see ``observability.annotations`` and the engine in ``core``)."""
+PII_KINDS = "observatory.pii.kinds"
+"""The kinds of PII a ``redact_pii`` span redacted (an array)."""
 _NEW_TRACE: list[Any] = [
     0 if i in (_T_SPANS, _T_CALLS, _T_ERRORS, _T_INPUT, _T_OUTPUT, _T_TURNS, _T_ESCALATED) else None
     for i in range(len(_T))
@@ -95,18 +105,23 @@ class RollupBatch:
     def __init__(self) -> None:
         self.minute: dict[Key, list[Any]] = {}
         self.spenders: dict[Key, list[Any]] = {}
+        self.redactions: dict[Key, list[Any]] = {}
+        """Texts redacted per day, kind of PII and the ``redact_pii`` span's own ids."""
         self.traces: dict[str, list[Any]] = {}
         """Each trace's row so far, in the ``traces`` table's column order."""
         self._chatted: set[str] = set()
         """Traces whose provider and model come from a chat call (which beats an embedding)."""
         self._buckets: dict[tuple[int, ...], tuple[datetime, datetime]] = {}
         """Minute and hour of each minute seen (``datetime.replace`` costs a microsecond)."""
-        self._hour_of: dict[datetime, datetime] = {}
+        self._coarser: dict[datetime, tuple[datetime, datetime]] = {}
+        """The hour and the day of each minute seen."""
 
     def add(self, row: SpanRow) -> None:
         """Count ``row`` in every rollup it belongs to and in its trace."""
         is_call = row.operation is not None and row.provider is not None
         self._add_trace(row, is_call)
+        if row.name == REDACTION:
+            self._add_redaction(row)
         attempt = row.attempt
         if not is_call and attempt is None:
             return
@@ -170,16 +185,37 @@ class RollupBatch:
 
     def hour(self) -> dict[Key, list[Any]]:
         """The hourly call rollup rows, summed from the minute ones."""
-        hours: dict[Key, list[Any]] = {}
+        return self._summed(0)
+
+    def day(self) -> dict[Key, list[Any]]:
+        """The daily call rollup rows, summed from the minute ones."""
+        return self._summed(1)
+
+    def spender_days(self) -> dict[Key, list[Any]]:
+        """The daily spender rows: per day, customer and conversation, the sums and the latest
+        hour of the hourly spender rows."""
+        days: dict[Key, list[Any]] = {}
+        for (hour, user, conversation, *_), values in self.spenders.items():
+            key = (hour.replace(hour=0), user, conversation)
+            summed = days.get(key)
+            if summed is None:
+                summed = days[key] = [0] * len(_SPENDER_DAY) + [hour]
+            for i, index in enumerate(_SPENDER_DAY):
+                summed[i] += values[index]
+            summed[-1] = max(summed[-1], hour)
+        return days
+
+    def _summed(self, grain: int) -> dict[Key, list[Any]]:
+        sums: dict[Key, list[Any]] = {}
         for (minute, *dims), values in self.minute.items():
-            key = (self._hour_of[minute], *dims)
-            summed = hours.get(key)
-            hours[key] = values.copy() if summed is None else list(map(add, summed, values))
-        return hours
+            key = (self._coarser[minute][grain], *dims)
+            summed = sums.get(key)
+            sums[key] = values.copy() if summed is None else list(map(add, summed, values))
+        return sums
 
     def upserts(self, *, rollups: bool) -> list[tuple[Table, list[tuple[Any, ...]]]]:
         """What to upsert, per table, as tuples in the table's column order: the traces and,
-        with ``rollups``, the three rollups. Rows are sorted by key, so that concurrent
+        with ``rollups``, the call rollups. Rows are sorted by key, so that concurrent
         writers lock rows in one order."""
         merges: list[tuple[Table, list[tuple[Any, ...]]]] = [
             (traces, [tuple(self.traces[t]) for t in sorted(self.traces)])
@@ -189,9 +225,23 @@ class RollupBatch:
                 (rollup_minute, self.minute),
                 (rollup_hour, self.hour()),
                 (rollup_spenders, self.spenders),
+                (rollup_day, self.day()),
+                (rollup_spender_day, self.spender_days()),
+                (redaction_rollup_day, self.redactions),
             ):
                 merges.append((table, [(*key, *values) for key, values in sorted(sums.items())]))
         return merges
+
+    def _add_redaction(self, row: SpanRow) -> None:
+        kinds = orjson.loads(row.attributes).get(PII_KINDS)
+        if not isinstance(kinds, list):
+            return
+        minute, _ = self._bucket(row.start_time)
+        ids = (row.experiment or "", row.variant or "", row.scenario or "", row.environment or "")
+        for kind in kinds:
+            key = (self._coarser[minute][1], str(kind), *ids)
+            texts = self.redactions.setdefault(key, [0])
+            texts[0] += 1
 
     def _bucket(self, start: datetime) -> tuple[datetime, datetime]:
         """The minute and the hour ``start`` falls in."""
@@ -199,8 +249,9 @@ class RollupBatch:
         buckets = self._buckets.get(fields)
         if buckets is None:
             minute = start.replace(second=0, microsecond=0)
-            buckets = self._buckets[fields] = (minute, minute.replace(minute=0))
-            self._hour_of[minute] = buckets[1]
+            hour = minute.replace(minute=0)
+            buckets = self._buckets[fields] = (minute, hour)
+            self._coarser[minute] = (hour, hour.replace(hour=0))
         return buckets
 
     def _add_trace(self, row: SpanRow, is_call: bool) -> None:
@@ -330,3 +381,26 @@ def dimension_columns() -> dict[str, Any]:
 def rollup_filter() -> ColumnElement[bool]:
     """Spans that count in rollups: calls and attempts."""
     return (_is_call() | spans.c.attempt.is_not(None)).self_group()
+
+
+def redaction_query(dialect: StoreDialect, *where: Any) -> Select[Any]:
+    """The redaction rollup's rows computed from the ``redact_pii`` spans matching ``where``."""
+    kinds = array_items(dialect, spans.c.attributes, PII_KINDS)
+    bucket = truncate_time(dialect, spans.c.start_time, "day", UtcDateTime())
+    ids = [func.coalesce(spans.c[k], "").label(k) for k in REDACTION_DIMENSIONS[1:]]
+    keys = [bucket.label("bucket"), kinds.c.value.label("kind"), *ids]
+    return (
+        select(*keys, func.count().label("texts"))
+        .select_from(spans.join(kinds, true()))
+        .where(spans.c.name == REDACTION, *where)
+        .group_by(*keys)
+    )
+
+
+def spender_day_query(dialect: StoreDialect) -> Select[Any]:
+    """The daily spender rollup's rows computed from the hourly one."""
+    hours = rollup_spenders.c
+    day = truncate_time(dialect, hours.bucket, "day", UtcDateTime()).label("bucket")
+    keys = [day, hours.user_id, hours.conversation_id]
+    sums = [func.sum(hours[m]).label(m) for m in SPENDER_DAY_SUMS]
+    return select(*keys, *sums, func.max(hours.bucket).label("last_seen")).group_by(*keys)

@@ -109,6 +109,15 @@ Index("ix_spans_start_time", spans.c.start_time)
 Index("ix_spans_conversation", spans.c.conversation_id)
 Index("ix_spans_name", spans.c.name, spans.c.start_time)
 """The PII chart reads the ``redact_pii`` spans by name."""
+Index(
+    "ix_spans_redaction_user",
+    spans.c.user_id,
+    spans.c.start_time,
+    postgresql_where=spans.c.name == "redact_pii",
+    sqlite_where=spans.c.name == "redact_pii",
+)
+"""One customer's ``redact_pii`` spans (the PII chart with a customer filter), without reading
+every customer's."""
 
 SPAN_COLUMNS: tuple[str, ...] = tuple(c.name for c in spans.columns)
 
@@ -194,7 +203,59 @@ def _rollup(name: str, keys: tuple[str, ...], *, histograms: bool) -> Table:
 
 rollup_minute = _rollup("span_rollup_minute", CALL_DIMENSIONS, histograms=True)
 rollup_hour = _rollup("span_rollup_hour", CALL_DIMENSIONS, histograms=True)
+rollup_day = _rollup("span_rollup_day", CALL_DIMENSIONS, histograms=True)
+"""Per UTC day: a month's charts read 30 rows a key instead of 720 (the hour rows fill in the
+ragged ends of a range)."""
 rollup_spenders = _rollup("span_rollup_spender_hour", SPENDER_DIMENSIONS, histograms=False)
-ROLLUPS = (rollup_minute, rollup_hour, rollup_spenders)
+ROLLUPS = (rollup_minute, rollup_hour, rollup_spenders, rollup_day)
+TURN_METRICS = ("turns", "scored", "quality_sum", "resolved", "escalated", "up", "down")
+"""What the ``traces`` rows with a chat turn add up to (see ``AnalyticsQueries.outcomes``)."""
+turn_rollup_day = Table(
+    "turn_rollup_day",
+    metadata,
+    Column("bucket", UtcDateTime, primary_key=True),
+    *(Column(key, String(128), primary_key=True, default="") for key in CALL_DIMENSIONS),
+    *(
+        Column(m, Float if m == "quality_sum" else BigInteger, nullable=False, default=0)
+        for m in TURN_METRICS
+    ),
+)
+"""Per UTC day of a trace's start and its provider, model and ids: the sums of its turn
+figures. The writer keeps it in step with ``traces`` (a batch takes out what the traces it
+touches added before and adds what they add now)."""
+Index("ix_turn_rollup_day_bucket", turn_rollup_day.c.bucket)
+SPENDER_DAY_SUMS = ("requests", "input_tokens", "output_tokens", "cost_usd", "unpriced")
+rollup_spender_day = Table(
+    "span_rollup_spender_day",
+    metadata,
+    Column("bucket", UtcDateTime, primary_key=True),
+    Column("user_id", String(128), primary_key=True, default=""),
+    Column("conversation_id", String(128), primary_key=True, default=""),
+    *(_metric_column(metric) for metric in SPENDER_DAY_SUMS),
+    Column("last_seen", UtcDateTime, nullable=False),
+    sqlite_with_rowid=False,
+)
+"""The spender rollup's rows of a UTC day summed over every key but customer and conversation,
+with the latest hour among them: the breakdowns without a filter on calls read a month in a
+quarter of the rows. Its key starts with the day, so a range is read in key order (on SQLite
+the rows are stored in that order: a month is one range of the table, not 50,000 lookups)."""
+REDACTION_DIMENSIONS = ("kind", "experiment", "variant", "scenario", "environment")
+redaction_rollup_day = Table(
+    "redaction_rollup_day",
+    metadata,
+    Column("bucket", UtcDateTime, primary_key=True),
+    *(Column(key, String(128), primary_key=True, default="") for key in REDACTION_DIMENSIONS),
+    Column("texts", BigInteger, nullable=False, default=0),
+)
+"""Per UTC day of a ``redact_pii`` span's start, kind of PII and the span's own ids: how many
+texts had that kind redacted (a span's provider and model are its trace's, so a filter on them
+reads the spans)."""
 ROLLUP_COLUMNS: dict[str, tuple[str, ...]] = {t.name: tuple(t.c.keys()) for t in ROLLUPS}
-PLAIN_TABLES = (spans, traces, *ROLLUPS)
+PLAIN_TABLES = (
+    spans,
+    traces,
+    *ROLLUPS,
+    rollup_spender_day,
+    turn_rollup_day,
+    redaction_rollup_day,
+)

@@ -1,7 +1,8 @@
 """Bulk writing of span rows: COPY on PostgreSQL (psycopg 3), executemany on SQLite.
 
 One batch is one transaction: the spans, their traces and the rollups (on TimescaleDB too, so
-that spans of any age count in them). A batch is either written whole or not at all, so the
+that spans of any age count in them), the turn rollup kept in step with the traces
+(``observability.store.turns``). A batch is either written whole or not at all, so the
 exporter can retry it as is. On PostgreSQL a write comes in two parts, ``begin`` (send the
 batch) and the ``Finish`` it returns (the server's merges and the commit), so the exporter can
 send the next batch while the server merges this one.
@@ -20,14 +21,26 @@ from observability.store.rollups import RollupBatch
 from observability.store.rows import SpanRow
 from observability.store.schema import (
     SPAN_COLUMNS,
+    redaction_rollup_day,
+    rollup_day,
     rollup_hour,
     rollup_minute,
+    rollup_spender_day,
     rollup_spenders,
     spans,
     traces,
 )
+from observability.store.turns import postgres_turn_sql, sqlite_turns_kept
 
-_MERGED = (traces, rollup_minute, rollup_hour, rollup_spenders)
+_MERGED = (
+    traces,
+    rollup_minute,
+    rollup_hour,
+    rollup_spenders,
+    rollup_day,
+    rollup_spender_day,
+    redaction_rollup_day,
+)
 
 
 class SpanWriter(Protocol):
@@ -72,6 +85,7 @@ class SqlSpanWriter:
         name = engine.dialect.name
         updates = {traces.name: _trace_update(name)}
         updates |= {t.name: _sum_update(t) for t in _MERGED if t is not traces}
+        updates[rollup_spender_day.name]["last_seen"] = lambda old, new: largest(name, old, new)
         tables = {t.name: t for t in _MERGED}
         self._upserts = {
             n: upsert(tables[n], name, _keys(tables[n]), update) for n, update in updates.items()
@@ -88,6 +102,10 @@ class SqlSpanWriter:
             )
             for n, update in updates.items()
         } if dialect.is_postgres else {}  # fmt: skip
+        if dialect.is_postgres:
+            self._merge_sql[traces.name] = postgres_turn_sql(
+                dialect, engine.dialect, self._merge_sql[traces.name]
+            )
 
     def write(self, rows: Iterable[SpanRow]) -> None:
         """Write ``rows`` and what they add to traces and rollups, in one transaction."""
@@ -128,9 +146,14 @@ class SqlSpanWriter:
         with self._engine.begin() as conn:
             conn.execute(insert(spans), [row._asdict() for row in rows])
             for table, merged in batch.upserts(rollups=True):
-                if merged:
-                    names = table.c.keys()
-                    params = [dict(zip(names, values, strict=True)) for values in merged]
+                if not merged:
+                    continue
+                names = table.c.keys()
+                params = [dict(zip(names, values, strict=True)) for values in merged]
+                if table is traces:
+                    with sqlite_turns_kept(conn, [values[0] for values in merged]):
+                        conn.execute(self._upserts[table.name], params)
+                else:
                     conn.execute(self._upserts[table.name], params)
 
     def _send_postgres(self, driver: Any, rows: Iterable[SpanRow]) -> str:

@@ -225,7 +225,7 @@ def test_a_store_made_by_an_earlier_version_still_takes_spans(postgres_url: str)
     engine = create_store_engine(postgres_url)
     dialect = prepare_store(engine, compress_after_days=7, drop_after_days=90)
     with engine.begin() as conn:
-        for table in PLAIN_TABLES:
+        for table in (t for t in PLAIN_TABLES if "cost_usd" in t.c):
             conn.exec_driver_sql(
                 f"ALTER TABLE {table.name} ALTER COLUMN cost_usd TYPE numeric(18, 10)"
             )

@@ -37,6 +37,7 @@ def test_statements_call_the_extension_by_its_schema_with_the_settings() -> None
         (ROLLUPS[0], "minute", CALL_DIMENSIONS, True),
         (ROLLUPS[1], "hour", CALL_DIMENSIONS, True),
         (ROLLUPS[2], "hour", SPENDER_DIMENSIONS, False),
+        (ROLLUPS[3], "day", CALL_DIMENSIONS, True),
     ],
     ids=lambda v: getattr(v, "name", None),
 )
