@@ -45,7 +45,7 @@ def test_every_page_checks_the_role_before_anything_else(entry: PageEntry) -> No
 
 def test_the_pages_each_role_may_not_see() -> None:
     assert [e.title for e in refused(CUSTOMER)] == [
-        "Agent view", "Knowledge base", "Traces", "Analytics", "Admin",
+        "Scenarios", "Agent view", "Knowledge base", "Traces", "Analytics", "Admin",
     ]  # fmt: skip
     assert [e.title for e in refused(AGENT)] == ["Customer chat", "Admin"]
 

@@ -72,7 +72,7 @@ def test_a_visitor_sees_only_the_sign_in_screen(app_env: Path) -> None:
     ("person", "pages"),
     [
         (CUSTOMER, ["Home", "Customer chat"]),
-        (AGENT, ["Home", "Agent view", "Knowledge base", "Traces", "Analytics"]),
+        (AGENT, ["Home", "Scenarios", "Agent view", "Knowledge base", "Traces", "Analytics"]),
         (ADMIN, [entry.title for entry in PAGES]),
     ],
     ids=["customer", "agent", "admin"],
