@@ -4,7 +4,8 @@
 name) to its vector. While the seed documents are ingested, ``shipped_vectors(kb)`` answers the
 knowledge base's embedding calls from it; a chunk that is not there — a changed or new seed
 document, another embedding model — is embedded as usual. ``python -m seed.vectors`` writes
-the file again from a fresh ingest (do it after editing a seed document;
+the file again from a fresh ingest of every seed document (do it after editing a seed document
+or how chunks are indexed;
 ``tests/seed/test_vectors.py`` fails until then).
 """
 
@@ -105,7 +106,7 @@ def write_vectors(path: Path = VECTORS_FILE) -> int:
     from core.db import create_db_engine
     from core.kb import create_knowledge_base
     from core.settings import AppSettings, Settings
-    from seed.knowledge_base import seed_knowledge_base
+    from seed.documents import iter_seed_documents
     from seed.setup import prepare_database
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -116,7 +117,10 @@ def write_vectors(path: Path = VECTORS_FILE) -> int:
         recorder = RecordingEmbedding(kb.embedding)
         kb.embedding = recorder
         try:
-            seed_knowledge_base(kb)
+            # Not ``seed_knowledge_base``: it answers from the file being rewritten, so only
+            # the changed chunks would reach the recorder.
+            for document in iter_seed_documents():
+                kb.ingest(document.filename, document.data, source="seed", title=document.title)
         finally:
             kb.close()
             engine.dispose()
