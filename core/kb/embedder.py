@@ -17,10 +17,12 @@ import onnxruntime as ort
 from tokenizers import Encoding, Tokenizer
 
 from core.errors import KnowledgeBaseError
+from core.kb.exact_int8 import load_exact_int8
 
 MODEL_DIR: Final = Path(__file__).resolve().parent / "model"
 MODEL_FILE: Final = "model_int8.onnx"
-"""MatMul weights in int8 per channel: mean cosine 0.994 with fp32, same top-1 (see README)."""
+"""MatMul weights in int8 per channel: mean cosine 0.994 with fp32, same top-1 (see README).
+Its integer products are done in fp32 (``core.kb.exact_int8``): the same vectors on every CPU."""
 MODEL_NAME: Final = "all-MiniLM-L6-v2"
 DIMENSION: Final = 384
 MAX_TOKENS: Final = 256
@@ -47,7 +49,7 @@ class LocalEmbedder:
             # burns the CPU the app's other threads (and the first start's progress) need.
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._session = ort.InferenceSession(
-                str(model_file), options, providers=["CPUExecutionProvider"]
+                load_exact_int8(model_file), options, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # onnxruntime and tokenizers raise bare Exceptions
             raise KnowledgeBaseError(
