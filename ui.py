@@ -6,6 +6,8 @@ before the first-start bootstrap, so a fresh start shows its progress in the mai
 role's own pages (never Streamlit's automatic list of `pages/` files).
 """
 
+import sys
+
 import streamlit as st
 
 from pages._shared.auth import account_sidebar, auth_configured, demo_notice, signed_in_person
@@ -35,11 +37,15 @@ if person is not None:
 else:
     role_switch()
     demo_notice()
-with st.spinner("Starting Support Observatory…"):
-    # Imported once the navigation is drawn: providers, Qdrant and the seed take seconds.
-    from pages._shared.startup import bootstrap, run_page
+starting = st.empty()
+if "pages._shared.startup" not in sys.modules:
+    # The process's first page run says so at once (a spinner would wait 0.5 s to show).
+    starting.caption("Starting Support Observatory…")
+# Imported once the navigation is drawn: providers, Qdrant and the seed take seconds.
+from pages._shared.startup import bootstrap, run_page  # noqa: E402
 
-    bootstrap()
+bootstrap()
+starting.empty()
 if person is None:
     staff_picker(role)
 follow_trace_link(role)

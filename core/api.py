@@ -15,7 +15,6 @@ import logging
 import os
 import secrets
 import sys
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -127,10 +126,12 @@ def export_held_writes(services: ApiServices) -> None:
 
 class ApiServer:
     """The API inside the app's process: an ASGI app that answers 503 (``not_ready``) until
-    ``lifespan`` has built it from settings, then hands every request to it. Ingest waits for
-    ``sink_source`` (the UI's Observatory, built on a thread so start-up is not held up), whose
-    spans then also feed the websocket's events. ``services.events`` is where other parts of
-    the app publish events (the anomaly seam: ``EventHub.publish(EventType.ANOMALY, ...)``)."""
+    ``lifespan`` has built it from settings, then hands every request to it. Ingest's sink,
+    ``sink_source`` (the UI's Observatory), is built in ``lifespan`` too, before the server
+    answers anyone: built beside the first page run, its imports held the GIL and the first
+    visitor waited 2–3 s for the start-up notice. Its spans also feed the websocket's events.
+    ``services.events`` is where other parts of the app publish events (the anomaly seam:
+    ``EventHub.publish(EventType.ANOMALY, ...)``)."""
 
     def __init__(self, sink_source: Callable[[], Observatory]) -> None:
         self._sink_source = sink_source
@@ -178,7 +179,7 @@ class ApiServer:
             return None
         self.services = services
         self._api = create_api(services)
-        threading.Thread(target=self._connect_sink, name="api-ingest-start", daemon=True).start()
+        self._connect_sink()
         return store
 
     def _connect_sink(self) -> None:
