@@ -23,7 +23,6 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -120,21 +119,25 @@ def load_history(
 
 
 def describe_history(db: Engine, timezone: str) -> str | None:
-    """One paragraph on what the demo history in ``db`` holds, or ``None`` without one."""
+    """One paragraph on what the demo history in ``db`` holds, or ``None`` without one. Its
+    times are in UTC, like every chart and table of the app; the rhythm is the shop's."""
     recorded = recorded_history(db)
     if recorded is None:
         return None
-    end = _aware(recorded.ends_at)
-    zone = ZoneInfo(timezone)
+    end = _aware(recorded.ends_at).astimezone(UTC)
     incident = incident_of(end, recorded.days, timezone)
-    started = experiment_start(end, recorded.days).astimezone(zone)
+    slow_from, down_from, until = (
+        moment.astimezone(UTC)
+        for moment in (incident.slow_from, incident.down_from, incident.until)
+    )
+    started = experiment_start(end, recorded.days).astimezone(UTC)
     return (
         f"The demo history: {recorded.days} days of conversations by the demo customers up to "
-        f"{end.astimezone(zone):%a %d %b %H:%M} with a daily and weekly rhythm; an OpenAI outage "
-        f"on {incident.down_from:%a %d %b} from {incident.slow_from:%H:%M} (slow answers) and "
-        f"{incident.down_from:%H:%M} to {incident.until:%H:%M} (Anthropic answers instead); the "
-        f"A/B experiment “{EXPERIMENT}” since {started:%a %d %b}; escalations and thumbs-down "
-        "in the agent queue. Its spans are labelled environment “demo”."
+        f"{end:%a %d %b %H:%M} UTC with a daily and weekly rhythm in the shop's time zone "
+        f"({timezone}); an OpenAI outage on {down_from:%a %d %b} from {slow_from:%H:%M} UTC "
+        f"(slow answers) and {down_from:%H:%M} to {until:%H:%M} UTC (Anthropic answers "
+        f"instead); the A/B experiment “{EXPERIMENT}” since {started:%a %d %b}; escalations and "
+        "thumbs-down in the agent queue. Its spans are labelled environment “demo”."
     )
 
 

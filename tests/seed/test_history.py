@@ -21,7 +21,7 @@ from core.db.models import Conversation, Feedback, Message, Ticket
 from core.services import Services, create_services
 from core.settings import AppSettings, ProviderSettings, Settings
 from observability.store.schema import spans as spans_table
-from seed.history import HistoryProgress, load_history
+from seed.history import HistoryProgress, describe_history, load_history
 from seed.history_plan import plan_history
 from seed.setup import prepare_database, seed_demo
 
@@ -129,6 +129,18 @@ def test_the_incident_falls_back_to_anthropic_in_its_window(loaded: Loaded) -> N
     assert failed and all(down_from <= s["start_time"] < until for s in failed)
     assert len(rescued) >= len(outage_traces) * 0.8
     assert fallbacks and all(down_from <= s["start_time"] < until for s in fallbacks)
+
+
+def test_the_description_gives_the_outage_in_utc_like_the_charts(loaded: Loaded) -> None:
+    plan = plan_history(DAYS, end=_recorded_end(loaded), timezone=ZONE, customers=60)
+    down_from = plan.incident.down_from.astimezone(UTC)
+    until = plan.incident.until.astimezone(UTC)
+
+    described = describe_history(loaded.db, ZONE)
+
+    assert described is not None
+    assert f"{down_from:%H:%M} to {until:%H:%M} UTC" in described
+    assert ZONE in described
 
 
 def test_openai_slows_down_before_the_outage(loaded: Loaded) -> None:
