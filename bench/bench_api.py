@@ -25,6 +25,7 @@ each on the writer thread, which would land in whichever figure happened to be r
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import tempfile
@@ -164,8 +165,11 @@ class Rate(NamedTuple):
 
 @contextmanager
 def measured(count: int) -> Iterator[list[Rate]]:
-    """Times the block; the ``Rate`` of ``count`` spans is in the yielded list afterwards."""
+    """Times the block; the ``Rate`` of ``count`` spans is in the yielded list afterwards. The
+    garbage of making the inputs is collected first, so that its collection does not land in
+    whichever figure runs next."""
     out: list[Rate] = []
+    gc.collect()
     began, cpu = time.perf_counter(), time.process_time()
     yield out
     took, cpu_took = time.perf_counter() - began, time.process_time() - cpu

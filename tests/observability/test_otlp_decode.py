@@ -3,8 +3,14 @@ JSON; spans the store cannot hold are left out and counted."""
 
 from __future__ import annotations
 
+import base64
+import gc
+
 import orjson
 import pytest
+from google.protobuf.json_format import MessageToDict
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
@@ -93,3 +99,53 @@ def test_a_json_attribute_without_a_key_makes_the_body_undecodable() -> None:
     )
     with pytest.raises(OtlpDecodeError, match="not an OTLP JSON trace request"):
         decode_request(orjson.dumps(request), Encoding.JSON)
+
+
+def _every_kind_of_value() -> bytes:
+    """A protobuf request whose attributes hold every kind of OTLP value, nested too."""
+    payloads = _payloads()
+    request = ExportTraceServiceRequest.FromString(protobuf_request(payloads))
+    chat = request.resource_spans[0].scope_spans[0].spans[0]
+    tags = AnyValue(array_value=ArrayValue(values=[AnyValue(string_value="a"),
+                                                   AnyValue(int_value=2)]))  # fmt: skip
+    nested = AnyValue(kvlist_value=KeyValueList(values=[
+        KeyValue(key="tier", value=AnyValue(string_value="gold")),
+        KeyValue(key="scores", value=AnyValue(array_value=ArrayValue(values=[
+            AnyValue(double_value=0.5), AnyValue(bool_value=False)]))),
+    ]))  # fmt: skip
+    chat.attributes.extend([KeyValue(key="tags", value=tags),
+                            KeyValue(key="customer", value=nested),
+                            KeyValue(key="empty", value=AnyValue())])  # fmt: skip
+    return request.SerializeToString()
+
+
+def _as_otlp_json(body: bytes) -> bytes:
+    """The same request in OTLP/JSON: proto3 JSON (enum names, 64-bit integers as strings),
+    with the ids in hex as OTLP asks instead of base64."""
+    request = MessageToDict(ExportTraceServiceRequest.FromString(body))
+    for resource_spans in request["resourceSpans"]:
+        for scope_spans in resource_spans["scopeSpans"]:
+            for span in scope_spans["spans"]:
+                for name in ("traceId", "spanId", "parentSpanId"):
+                    if name in span:
+                        span[name] = base64.b64decode(span[name]).hex()
+    return orjson.dumps(request)
+
+
+def test_json_and_protobuf_of_the_same_spans_store_the_same_rows() -> None:
+    body = _every_kind_of_value()
+    from_protobuf = decode_request(body, Encoding.PROTOBUF)
+    from_json = decode_request(_as_otlp_json(body), Encoding.JSON)
+    assert from_json.rows == from_protobuf.rows
+    chat = orjson.loads(from_json.rows[0].attributes)
+    assert chat["tags"] == ["a", 2] and chat["empty"] is None
+    assert chat["customer"] == {"tier": "gold", "scores": [0.5, False]}
+    assert chat["gen_ai.usage.input_tokens"] == 1200 and chat["gen_ai.request.stream"] is True
+
+
+def test_the_garbage_collector_is_on_again_after_decoding() -> None:
+    decode_request(orjson.dumps(json_request(_payloads())), Encoding.JSON)
+    assert gc.isenabled()
+    with pytest.raises(OtlpDecodeError):
+        decode_request(b'{"resourceSpans": 5}', Encoding.JSON)
+    assert gc.isenabled()
