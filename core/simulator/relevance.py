@@ -174,8 +174,10 @@ def is_pointer(unit: Unit) -> bool:
 
 
 def _context_text(unit: Unit, question: Question) -> str:
-    """Heading, list lead and column names, unless they say "not" and the question does not."""
-    context = " ".join([unit.heading, unit.lead, *(unit.row.header if unit.row else ())])
+    """Heading, list lead, the opening of its list item and column names, unless they say
+    "not" and the question does not."""
+    header = unit.row.header if unit.row else ()
+    context = " ".join([unit.heading, unit.lead, unit.opening, *header])
     return "" if says_not(context) and not question.negated else context
 
 
