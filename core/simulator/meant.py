@@ -13,7 +13,8 @@ as holding none, and those about the doing gain ``ACTION_BONUS``; a value counte
 ("refund within 5–7 days after the item reaches the warehouse" for "how long do returns take to
 reach it?") is about something else. A piece of an article whose
 title names what the question is about ("Contact Support and Hours" for "opening hours") gains
-``TITLE_BONUS``. The best piece answers, in its
+``TITLE_BONUS``; a table row holding the value in a column named for it ("Return window: 60
+days" for "how many days do I get…") gains ``COLUMN_BONUS``. The best piece answers, in its
 context (``cited.quote``); a second piece follows when it is nearly as close (``SECOND_SHARE``)
 and says something else, so the fact asked for comes first, in one or two sentences, not in a
 stitch of fragments. A key word of the question (one few pieces hold: "Sunday", "instalments",
@@ -31,7 +32,7 @@ from collections import Counter
 from core.simulator.meaning import similarities
 from core.simulator.passages import Kind, Unit, read_units
 from core.simulator.question import Question, read_question
-from core.simulator.relevance import Evidence
+from core.simulator.relevance import Evidence, column_answers
 from core.simulator.selection import MAX_SENTENCES, distinct
 from core.simulator.sources import Source
 from core.simulator.words import content_stems
@@ -42,6 +43,7 @@ UNSHAPED_PENALTY = 0.12
 OTHER_ACTOR_PENALTY = 0.12
 ACTION_BONUS = 0.08
 TITLE_BONUS = 0.1
+COLUMN_BONUS = 0.08
 _PAGE_KINDS = frozenset(content_stems("policy terms conditions guide article faq overview"))
 """Title words naming a kind of page, not a topic ("Returns Policy")."""
 SECOND_SHARE = 0.93
@@ -88,7 +90,8 @@ def rank_by_meaning(
         words = LEXICAL_WEIGHT * lexical.get(position, 0.0) / top
         shape = _shape(question, unit.text, words_held if action else None)
         titled = TITLE_BONUS if question.stems & _topic_of(source) else 0.0
-        total = float(score) + shape + _actor(question, unit.text) + words + titled
+        column = COLUMN_BONUS if question.wants_value and column_answers(question, unit) else 0.0
+        total = float(score) + shape + _actor(question, unit.text) + words + titled + column
         ranked.append(Evidence(source, unit, total, (), position, question.stems & words_held))
     ranked.sort(key=lambda evidence: (-evidence.score, evidence.position))
     return ranked

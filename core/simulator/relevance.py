@@ -154,15 +154,14 @@ def _fit(question: Question, unit: Unit) -> float:
         factor *= SHAPE_FACTOR
     if question.wants_value:
         factor *= SHAPE_FACTOR if question.is_answered_by(unit.text) else UNSHAPED_FACTOR
-    if question.wants_value and unit.row is not None and _column_answers(question, unit):
+    if question.wants_value and unit.row is not None and column_answers(question, unit):
         factor *= COLUMN_FACTOR
     return factor
 
 
-def _column_answers(question: Question, unit: Unit) -> bool:
+def column_answers(question: Question, unit: Unit) -> bool:
     """A row whose column for the kind of value asked for holds one ("Price: $6.95")."""
-    assert unit.row is not None
-    return any(
+    return unit.row is not None and any(
         question.names_value(name) and question.is_answered_by(cell)
         for name, cell in unit.row.columns()
     )

@@ -44,3 +44,26 @@ def test_initials_match_the_name_they_stand_for() -> None:
     answer = compose_cited_answer("How long does EU delivery take?", [Source(1, "Shipping", ZONES)])
 
     assert answer is not None and answer.startswith("European Union")
+
+
+CLUB = """## Trail Rewards
+
+- Rewards appear in **Account → Trail Club** 30 days after delivery (after the standard return \
+window, so returned items don't earn).
+- You earn 5% of the amount paid for full-price items.
+"""
+WINDOWS = """## How long you have
+
+| Customer | Return window | Starts on |
+|---|---|---|
+| Everyone | 30 days | the delivery date |
+| Trail Club members | 60 days | the delivery date |
+"""
+
+
+def test_a_row_with_the_value_in_a_column_named_for_it_answers_first() -> None:
+    sources = [Source(1, "Trail Club Membership", CLUB), Source(2, "Returns Policy", WINDOWS)]
+
+    answer = compose_cited_answer("I'm in Trail Club, how many days do I get for returns?", sources)
+
+    assert answer is not None and answer.startswith("Trail Club members: return window 60 days")
