@@ -85,6 +85,15 @@ class LocalEmbedder:
         np.add.at(sums, np.asarray(owner), pooled)
         return _normalise(sums)
 
+    def embed_each(self, texts: Sequence[str]) -> np.ndarray:
+        """As ``embed``, each text run on its own: the model quantises its activations with
+        one scale per run, so a text embedded beside others gets a vector a little different
+        (cosine about 0.99) from the one it gets alone. Slower, but a text's vector depends on
+        the text only, as a question's does."""
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        return np.vstack([self.embed([text]) for text in texts])
+
     def _pool_windows(self, windows: list[Encoding]) -> np.ndarray:
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
         pooled = np.zeros((len(windows), DIMENSION), dtype=np.float32)

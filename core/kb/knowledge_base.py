@@ -41,7 +41,8 @@ from core.kb.retrieval import (
     to_hit,
 )
 from core.kb.sparse import SparseVector, document_vector, query_vector
-from core.kb.vector_store import VectorStore
+from core.kb.table_rows import table_row_texts
+from core.kb.vector_store import ROW_KEY, VectorStore
 from core.plain_text import one_line, storable
 from core.settings import VectorSettings
 
@@ -80,8 +81,10 @@ class ReindexReport:
 @dataclass(frozen=True)
 class _Vectors:
     payloads: list[dict[str, object]]
+    """The chunks', then their table rows' (``ROW_KEY``)."""
     dense: np.ndarray
     sparse: list[SparseVector]
+    """The chunks' only."""
 
 
 class KnowledgeBase:
@@ -336,9 +339,17 @@ class KnowledgeBase:
         return None
 
     def _embed(self, row: KbDocument | documents.NewDocument, chunks: list[Chunk]) -> _Vectors:
+        """Each chunk's vectors, then one more per table row it holds (``table_rows``), stored
+        with the chunk's payload and no keyword vector, so a row can find its chunk."""
         texts = [f"{row.title}\n{chunk.text}" for chunk in chunks]
-        dense = self.embedding.embed(texts)
+        rows = [
+            (index, text)
+            for index, chunk in enumerate(chunks)
+            for text in table_row_texts(row.title, chunk.heading, chunk.text)
+        ]
+        dense = self.embedding.embed(texts + [text for _, text in rows])
         payloads = [_payload(row, chunk) for chunk in chunks]
+        payloads += [{**payloads[index], "chunk": index, ROW_KEY: True} for index, _ in rows]
         return _Vectors(payloads, dense, [document_vector(t) for t in texts])
 
     def _write(self, row: KbDocument, vectors: _Vectors, pages: int) -> None:
@@ -349,7 +360,7 @@ class KnowledgeBase:
         except KnowledgeBaseError as exc:
             documents.mark_failed(self.engine, document_id, str(exc))
             raise
-        chunks = len(vectors.payloads)
+        chunks = len(vectors.sparse)
         documents.mark_indexed(self.engine, document_id, pages=pages, chunks=chunks)
 
     def _remove(self, document_id: int) -> None:

@@ -28,6 +28,9 @@ from core.settings import Settings, redact_url
 
 DENSE = "dense"
 KEYWORD = "keyword"
+ROW_KEY = "row"
+"""Payload flag of a table row's point: the chunk's payload (``chunk`` its index), a dense vector
+only, found as its chunk and not counted as a chunk."""
 _POINT_NAMESPACE = uuid.UUID("6f1c9a52-93a5-4a7e-9d0b-3c55b8a4e210")
 
 
@@ -128,23 +131,26 @@ class VectorStore:
         dense: np.ndarray,
         keyword: Sequence[SparseVector],
     ) -> None:
-        """Store a document's chunks (ids are stable, so re-indexing overwrites)."""
+        """Store a document's chunks (ids are stable, so re-indexing overwrites): a keyword
+        vector per chunk, the first ``len(keyword)`` payloads; the rest are table rows
+        (``ROW_KEY``), stored with their dense vector only."""
         points = [
             models.PointStruct(
                 id=point_id(document_id, index),
-                vector={
-                    DENSE: dense[index].tolist(),
-                    KEYWORD: models.SparseVector(indices=sparse.indices, values=sparse.values),
+                vector=_vectors(dense[index], keyword[index] if index < len(keyword) else None),
+                payload={
+                    **payload,
+                    "document_id": document_id,
+                    "chunk": payload.get("chunk", index),
                 },
-                payload={**payload, "document_id": document_id, "chunk": index},
             )
-            for index, (payload, sparse) in enumerate(zip(payloads, keyword, strict=True))
+            for index, payload in enumerate(payloads)
         ]
         with self._guard():
             for start in range(0, len(points), 256):
                 self.client.upsert(self.collection, points[start : start + 256], wait=True)
             if self._keywords is not None:
-                for point, payload, sparse in zip(points, payloads, keyword, strict=True):
+                for point, payload, sparse in zip(points, payloads, keyword, strict=False):
                     self._keywords.add(str(point.id), str(payload.get("scope")), sparse)
 
     def delete_document(self, document_id: int) -> None:
@@ -156,8 +162,13 @@ class VectorStore:
             self.client.delete(self.collection, points_selector=selector, wait=True)
 
     def count(self, document_id: int | None = None) -> int:
-        """Chunks stored, for one document or all."""
-        where = None if document_id is None else _match("document_id", document_id)
+        """Chunks stored, for one document or all (table rows' points not counted)."""
+        rows = models.FieldCondition(key=ROW_KEY, match=models.MatchValue(value=True))
+        where = models.Filter(must_not=[rows])
+        if document_id is not None:
+            where.must = [
+                models.FieldCondition(key="document_id", match=models.MatchValue(value=document_id))
+            ]
         with self._guard():
             return self.client.count(self.collection, count_filter=where, exact=True).count
 
@@ -170,8 +181,12 @@ class VectorStore:
         scopes: Sequence[str] | None,
     ) -> list[Candidate]:
         """The best ``limit`` chunks of each side; every candidate gets its dense score."""
-        where = None if scopes is None else models.Filter(
-            must=[models.FieldCondition(key="scope", match=models.MatchAny(any=list(scopes)))]
+        where = (
+            None
+            if scopes is None
+            else models.Filter(
+                must=[models.FieldCondition(key="scope", match=models.MatchAny(any=list(scopes)))]
+            )
         )
         requests = [
             models.QueryRequest(
@@ -182,8 +197,12 @@ class VectorStore:
             sparse = models.SparseVector(indices=keyword.indices, values=keyword.values)
             requests.append(
                 models.QueryRequest(
-                    query=sparse, using=KEYWORD, limit=limit, filter=where,
-                    with_payload=True, with_vector=[DENSE],
+                    query=sparse,
+                    using=KEYWORD,
+                    limit=limit,
+                    filter=where,
+                    with_payload=True,
+                    with_vector=[DENSE],
                 )
             )
         with self._guard():
@@ -207,8 +226,11 @@ class VectorStore:
         by_id = {str(record.id): record for record in records}
         return [
             models.ScoredPoint(
-                id=point, version=0, score=score,
-                payload=by_id[point].payload, vector=by_id[point].vector,
+                id=point,
+                version=0,
+                score=score,
+                payload=by_id[point].payload,
+                vector=by_id[point].vector,
             )
             for point, score in found
             if point in by_id
@@ -229,8 +251,12 @@ class VectorStore:
         offset: models.ExtendedPointId | None = None
         while True:
             page, offset = self.client.scroll(
-                self.collection, scroll_filter=where, limit=1024, offset=offset,
-                with_payload=["scope"], with_vectors=vectors or False,
+                self.collection,
+                scroll_filter=where,
+                limit=1024,
+                offset=offset,
+                with_payload=["scope"],
+                with_vectors=vectors or False,
             )
             records += page
             if offset is None:
@@ -262,23 +288,41 @@ def _match(key: str, value: int) -> models.Filter:
     return models.Filter(must=[condition])
 
 
+def _vectors(dense: np.ndarray, sparse: SparseVector | None) -> dict[str, Any]:
+    vectors: dict[str, Any] = {DENSE: dense.tolist()}
+    if sparse is not None:
+        vectors[KEYWORD] = models.SparseVector(indices=sparse.indices, values=sparse.values)
+    return vectors
+
+
+def _chunk_key(point: models.ScoredPoint) -> tuple[object, object]:
+    payload = point.payload or {}
+    return payload.get("document_id"), payload.get("chunk")
+
+
 def _merge(
     dense_hits: Sequence[models.ScoredPoint],
     keyword_hits: Sequence[models.ScoredPoint],
     query: np.ndarray,
 ) -> list[Candidate]:
-    found: dict[str, Candidate] = {}
-    for rank, point in enumerate(dense_hits):
-        found[str(point.id)] = Candidate(point.payload or {}, point.score, None, rank, None)
+    """One candidate per chunk: its closest point (the chunk or one of its table rows) ranks
+    it on the dense side."""
+    found: dict[tuple[object, object], Candidate] = {}
+    for point in dense_hits:
+        if _chunk_key(point) not in found:
+            rank = len(found)
+            found[_chunk_key(point)] = Candidate(point.payload or {}, point.score, None, rank, None)
     for rank, point in enumerate(keyword_hits):
-        known = found.get(str(point.id))
+        known = found.get(_chunk_key(point))
         if known is not None:
-            found[str(point.id)] = Candidate(
+            found[_chunk_key(point)] = Candidate(
                 known.payload, known.dense_score, point.score, known.dense_rank, rank
             )
             continue
         vectors = point.vector if isinstance(point.vector, dict) else {}
         stored = np.asarray(vectors.get(DENSE, np.zeros_like(query)), dtype=np.float32)
         dense_score = float(stored @ query / max(float(np.linalg.norm(stored)), 1e-12))
-        found[str(point.id)] = Candidate(point.payload or {}, dense_score, point.score, None, rank)
+        found[_chunk_key(point)] = Candidate(
+            point.payload or {}, dense_score, point.score, None, rank
+        )
     return list(found.values())

@@ -113,7 +113,9 @@ def asks_to_change(intent: Intent, text: str) -> bool:
 
 def similarities(text: str, candidates: list[str]) -> np.ndarray:
     """Cosine similarity of ``text`` with each candidate, by the shared embedding model
-    (candidates' vectors are remembered: the same passages come back turn after turn)."""
+    (candidates' vectors are remembered: the same passages come back turn after turn). Each
+    candidate is embedded on its own, so its vector, and the answer, do not depend on which
+    other passages came with it or were read before."""
     if not candidates:
         return np.zeros(0, dtype=np.float32)
     return np.asarray(_vectors(candidates) @ _embedder().embed([text])[0])
@@ -123,7 +125,7 @@ def _vectors(texts: list[str]) -> np.ndarray:
     with _remembered_lock:
         missing = list(dict.fromkeys(t for t in texts if t not in _remembered))
     if missing:
-        fresh = _embedder().embed(missing)
+        fresh = _embedder().embed_each(missing)
         with _remembered_lock:
             if len(_remembered) > REMEMBERED:
                 _remembered.clear()

@@ -9,9 +9,12 @@ holding the kind of value asked for ("how long" → a duration, "how much" → a
 ("We issue your refund within…") loses ``OTHER_ACTOR_PENALTY``. When the value is asked about a
 doing ("How long do I have to return a jacket?") and some piece holds one about it ("return
 window 30 days"), a piece whose value is about something else (the jacket's warranty) counts
-as holding none, and those about the doing gain ``ACTION_BONUS``. A piece of an article whose
+as holding none, and those about the doing gain ``ACTION_BONUS``; a value counted from the doing
+("refund within 5–7 days after the item reaches the warehouse" for "how long do returns take to
+reach it?") is about something else. A piece of an article whose
 title names what the question is about ("Contact Support and Hours" for "opening hours") gains
-``TITLE_BONUS``. The best piece answers, in its
+``TITLE_BONUS``; a table row holding the value in a column named for it ("Return window: 60
+days" for "how many days do I get…") gains ``COLUMN_BONUS``. The best piece answers, in its
 context (``cited.quote``); a second piece follows when it is nearly as close (``SECOND_SHARE``)
 and says something else, so the fact asked for comes first, in one or two sentences, not in a
 stitch of fragments. A key word of the question (one few pieces hold: "Sunday", "instalments",
@@ -27,9 +30,9 @@ import re
 from collections import Counter
 
 from core.simulator.meaning import similarities
-from core.simulator.passages import Kind, read_units
+from core.simulator.passages import Kind, Unit, read_units
 from core.simulator.question import Question, read_question
-from core.simulator.relevance import Evidence
+from core.simulator.relevance import Evidence, column_answers
 from core.simulator.selection import MAX_SENTENCES, distinct
 from core.simulator.sources import Source
 from core.simulator.words import content_stems
@@ -40,6 +43,7 @@ UNSHAPED_PENALTY = 0.12
 OTHER_ACTOR_PENALTY = 0.12
 ACTION_BONUS = 0.08
 TITLE_BONUS = 0.1
+COLUMN_BONUS = 0.08
 _PAGE_KINDS = frozenset(content_stems("policy terms conditions guide article faq overview"))
 """Title words naming a kind of page, not a topic ("Returns Policy")."""
 SECOND_SHARE = 0.93
@@ -70,13 +74,15 @@ def rank_by_meaning(
             (source, unit) for source in sources for unit in read_units(source.text)
         )
     ]
+    leads = _leads([(source, unit) for source, unit, _ in pieces])
     texts = [
-        _embedded_text(source, unit.heading, unit.lead, unit.text) for source, unit, _ in pieces
+        _embedded_text(source, unit.heading, lead, unit.text)
+        for (source, unit, _), lead in zip(pieces, leads, strict=True)
     ]
     closeness = similarities(question_text, texts)
     held = [
-        frozenset(content_stems(_piece_words(source, unit.heading, unit.lead, unit.text)))
-        for source, unit, _ in pieces
+        frozenset(content_stems(_piece_words(source, unit.heading, lead, unit.text)))
+        for (source, unit, _), lead in zip(pieces, leads, strict=True)
     ]
     action = _action_told(question, [unit.text for _, unit, _ in pieces], held)
     ranked = []
@@ -84,7 +90,8 @@ def rank_by_meaning(
         words = LEXICAL_WEIGHT * lexical.get(position, 0.0) / top
         shape = _shape(question, unit.text, words_held if action else None)
         titled = TITLE_BONUS if question.stems & _topic_of(source) else 0.0
-        total = float(score) + shape + _actor(question, unit.text) + words + titled
+        column = COLUMN_BONUS if question.wants_value and column_answers(question, unit) else 0.0
+        total = float(score) + shape + _actor(question, unit.text) + words + titled + column
         ranked.append(Evidence(source, unit, total, (), position, question.stems & words_held))
     ranked.sort(key=lambda evidence: (-evidence.score, evidence.position))
     return ranked
@@ -183,7 +190,8 @@ def _shape(question: Question, text: str, held: frozenset[str] | None) -> float:
         return -UNSHAPED_PENALTY
     if held is None:
         return SHAPE_BONUS
-    return SHAPE_BONUS + ACTION_BONUS if question.action <= held else -UNSHAPED_PENALTY
+    about = question.action <= held and not question.counts_from(text)
+    return SHAPE_BONUS + ACTION_BONUS if about else -UNSHAPED_PENALTY
 
 
 def _actor(question: Question, text: str) -> float:
@@ -193,6 +201,12 @@ def _actor(question: Question, text: str) -> float:
 
 def _topic_of(source: Source) -> set[str]:
     return content_stems(source.title) - _PAGE_KINDS
+
+
+def _leads(pieces: list[tuple[Source, Unit]]) -> list[str]:
+    """What each piece is read under: its list's or table's lead and, for a later sentence of
+    a list item or step, the item's opening sentence."""
+    return [" ".join(filter(None, (unit.lead, unit.opening))) for _, unit in pieces]
 
 
 def _piece_words(source: Source, heading: str, lead: str, text: str) -> str:

@@ -49,7 +49,9 @@ class _Line(StrEnum):
 class Unit:
     """One quotable piece of a passage. ``group`` numbers its paragraph, list or table within
     the passage, ``item`` the list item or row within that (a list item of several sentences
-    gives a piece per sentence), ``section`` its heading's section."""
+    gives a piece per sentence), ``section`` its heading's section, ``opening`` the first
+    sentence of its list item when it is a later one ("The parcel reaches the warehouse." for
+    "Most US returns arrive 3–8 business days after drop-off.")."""
 
     text: str
     kind: Kind
@@ -59,12 +61,15 @@ class Unit:
     group: int = 0
     item: int = 0
     row: Row | None = None
+    opening: str = ""
 
     @property
     def own_text(self) -> str:
         """What the piece itself says: a row's cells (its column names label it, like a
         heading), else its text."""
-        return " ".join(self.row.cells) if self.row is not None else self.text
+        if self.row is None:
+            return self.text
+        return " ".join((self.row.name, *self.row.cells[1:]))
 
 
 @dataclass
@@ -83,9 +88,14 @@ def read_units(text: str) -> list[Unit]:
     for index, block in enumerate(blocks):
         following = blocks[index + 1] if index + 1 < len(blocks) else None
         lead = _lead(blocks[index - 1], block) if index else ""
+        openings: dict[int, str] = {}
         for item, piece, row in _pieces(block, following):
+            first = openings.setdefault(item, piece)
+            opening = first if block.kind in (Kind.ITEM, Kind.STEP) and first != piece else ""
             units.append(
-                Unit(piece, block.kind, block.heading, lead, block.section, index, item, row)
+                Unit(
+                    piece, block.kind, block.heading, lead, block.section, index, item, row, opening
+                )
             )
     return units
 

@@ -105,6 +105,8 @@ _OWN_WINDOW = re.compile(
 _ACTION = re.compile(r"\bto (\w+(?: back)?)|\b(?:for|before|after|on) (\w+ing(?: back)?)\b")
 """The doing a value is asked about: "how long do I have *to return*…", "the time limit *for
 returning*…"."""
+_SINCE = re.compile(r"\s+(?:after|once|from|since)\s+([^,;.]*)", re.IGNORECASE)
+"""What a value is counted from: "within 5–7 business days *after the item reaches…*"."""
 _YES_NO = re.compile(r"^\W*(?:is|are|can|could|do|does|did|will|would|should|may|have|has)\b")
 """A question answered by yes or no: about one thing in particular, not an overview."""
 _ENUMERATION = re.compile(r"\w[\w /&-]*(?:, [\w /&-]+){1,}(?:,)? (?:and|or) \w")
@@ -167,6 +169,19 @@ class Question:
         hours, when asked, rather than any length of time: "when are you open?")."""
         asks = {Ask.HOURS} if Ask.HOURS in self.asks else self.asks
         return any(_SHAPES[ask].search(text) for ask in asks if ask in _SHAPES)
+
+    def counts_from(self, text: str) -> bool:
+        """True when ``text``'s value is counted from the doing asked about, so it measures
+        something else: "we refund you within 5–7 days *after the item reaches* the warehouse"
+        does not say how long a return takes to reach it."""
+        if not self.action:
+            return False
+        for shape in (_SHAPES[ask] for ask in self.asks if ask in _SHAPES):
+            for value in shape.finditer(text):
+                since = _SINCE.match(text, value.end())
+                if since and self.action <= content_stems(expand_question(since.group(1))):
+                    return True
+        return False
 
 
 def says_not(text: str) -> bool:

@@ -154,15 +154,14 @@ def _fit(question: Question, unit: Unit) -> float:
         factor *= SHAPE_FACTOR
     if question.wants_value:
         factor *= SHAPE_FACTOR if question.is_answered_by(unit.text) else UNSHAPED_FACTOR
-    if question.wants_value and unit.row is not None and _column_answers(question, unit):
+    if question.wants_value and unit.row is not None and column_answers(question, unit):
         factor *= COLUMN_FACTOR
     return factor
 
 
-def _column_answers(question: Question, unit: Unit) -> bool:
+def column_answers(question: Question, unit: Unit) -> bool:
     """A row whose column for the kind of value asked for holds one ("Price: $6.95")."""
-    assert unit.row is not None
-    return any(
+    return unit.row is not None and any(
         question.names_value(name) and question.is_answered_by(cell)
         for name, cell in unit.row.columns()
     )
@@ -174,8 +173,10 @@ def is_pointer(unit: Unit) -> bool:
 
 
 def _context_text(unit: Unit, question: Question) -> str:
-    """Heading, list lead and column names, unless they say "not" and the question does not."""
-    context = " ".join([unit.heading, unit.lead, *(unit.row.header if unit.row else ())])
+    """Heading, list lead, the opening of its list item and column names, unless they say
+    "not" and the question does not."""
+    header = unit.row.header if unit.row else ()
+    context = " ".join([unit.heading, unit.lead, unit.opening, *header])
     return "" if says_not(context) and not question.negated else context
 
 

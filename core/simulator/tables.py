@@ -3,7 +3,9 @@
 A Markdown row ``| Everyone | 30 days | the delivery date |`` under ``| Customer | Return window
 | Starts on |`` reads ``Everyone: return window 30 days, starts on the delivery date.``; Yes/No
 columns read as where something applies (``PayPal: online.``) and a "Notes" column as a
-parenthesis. Text extracted from a PDF has no column marks: each cell is a short line without
+parenthesis. A size code naming a row of a size table ("M" under "Size") reads with the size's
+name ("M (medium)"), so a customer who asks about a medium finds it. Text extracted from a PDF
+has no column marks: each cell is a short line without
 closing punctuation, and rows whose cells wrap cannot be put back together reliably, so such
 runs are recognised (``is_cell_line``) and left out rather than quoted as a jumble of words.
 """
@@ -22,6 +24,19 @@ _NOTES = frozenset({"notes", "note", "details", "comments", "remarks"})
 _YES_NO = re.compile(r"^(yes|no)\b\W*(.*)$", re.IGNORECASE)
 _OPEN_NAME = re.compile(r"^(what|how|why|when|where|who|which)\b|[?\d]$", re.IGNORECASE)
 _MARKUP = re.compile(r"^(#|\||[-*•]\s|\d+[.)]\s)")
+SIZE_NAMES = {
+    "XXS": "extra extra small",
+    "XS": "extra small",
+    "S": "small",
+    "M": "medium",
+    "L": "large",
+    "XL": "extra large",
+    "XXL": "extra extra large",
+    "2XL": "extra extra large",
+    "XXXL": "extra extra extra large",
+    "3XL": "extra extra extra large",
+}
+"""Clothing size codes and the words customers use for them."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,18 @@ class Row:
 
     header: tuple[str, ...]
     cells: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """The first cell, a size code with its size's name ("M (medium)") when the first
+        column holds sizes."""
+        first = self.cells[0]
+        size = (
+            SIZE_NAMES.get(first.upper())
+            if self.header and "size" in self.header[0].lower()
+            else None
+        )
+        return f"{first} ({size})" if size else first
 
     def columns(self) -> list[tuple[str, str]]:
         """(column name, cell) after the first column, leaving out empty cells."""
@@ -61,7 +88,7 @@ class Row:
         if missing and not applies:
             parts.append("not " + " or ".join(missing))
         parts.extend(described)
-        text = f"{self.cells[0]}: {', '.join(parts)}" if parts else self.cells[0]
+        text = f"{self.name}: {', '.join(parts)}" if parts else self.name
         return text + (f" ({'; '.join(notes)})" if notes else "") + "."
 
 

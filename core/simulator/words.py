@@ -24,6 +24,8 @@ we've we'll they're they've
 
 
 _SUFFIXES = ("ing", "ed", "es", "s")
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ ]+[A-Z][a-z]+)+\b")
+"""A name of several capitalised words: "European Union", "United States"."""
 
 
 def _contraction_forms(contraction: str) -> set[str]:
@@ -43,10 +45,13 @@ def normalise_apostrophes(text: str) -> str:
 
 
 def content_words(text: str) -> list[str]:
-    """The non-trivial words in order, crudely stemmed (see ``stem``). Hyphenated words stay
-    whole, so "out-of-warranty" is not "warranty"."""
+    """The non-trivial words in order, crudely stemmed (see ``stem``), then the initials of
+    each name of several capitalised words ("European Union" → "eu"), so a customer who writes
+    "EU" finds it. Hyphenated words stay whole, so "out-of-warranty" is not "warranty"."""
     words = re.findall(r"[a-z0-9][a-z0-9'-]*", normalise_apostrophes(text.lower()))
-    return [stem(word) for word in words if word not in STOPWORDS and len(word) > 1]
+    initials = ["".join(word[0] for word in name.split()).lower() for name in _NAME.findall(text)]
+    kept = [stem(word) for word in words if word not in STOPWORDS and len(word) > 1]
+    return kept + [letters for letters in initials if letters not in STOPWORDS]
 
 
 def stem(word: str) -> str:

@@ -12,6 +12,7 @@ from core.db import create_db_engine, init_schema
 from core.db.models import DocumentStatus
 from core.errors import KnowledgeBaseError
 from core.kb import create_knowledge_base
+from core.kb.embedder import get_local_embedder
 from core.providers import create_providers
 from core.providers.openai_provider import OpenAIChatProvider
 from core.settings import AppSettings, ProviderSettings, Settings, VectorSettings
@@ -149,3 +150,14 @@ def test_local_and_real_openai_embeddings_are_not_called_simulated(
     finally:
         kb.close()
         engine.dispose()
+
+
+def test_a_text_embedded_on_its_own_gets_the_same_vector_whatever_comes_with_it() -> None:
+    embedder = get_local_embedder()
+    text = "Trail Club members: return window 60 days, starts on the delivery date."
+    alone = embedder.embed([text])[0]
+
+    each = embedder.embed_each([text, "short", "a much longer text " * 20])[0]
+
+    assert (each == alone).all()
+    assert float(embedder.embed([text, "short", "a much longer text " * 20])[0] @ alone) < 0.999

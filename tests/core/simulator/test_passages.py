@@ -107,3 +107,23 @@ def test_a_question_in_two_parts_is_read_part_by_part() -> None:
     assert [sorted(part.stems) for part in question.parts] == [["cover", "warra"], ["claim"]]
     assert question.parts[1].wants(Ask.STEPS)
     assert "jacke" in question.stems
+
+
+def test_a_size_code_reads_as_the_size_it_names() -> None:
+    table = "| Size | Chest (in) |\n|---|---|\n| S | 35–38 |\n| M | 38–41 |\n"
+
+    [small, medium] = read_units(table)
+
+    assert medium.text == "M (medium): chest (in) 38–41."
+    assert content_stems("medium") <= content_stems(medium.own_text)
+    assert "medium" not in small.own_text
+
+
+def test_a_later_sentence_of_a_list_item_knows_the_items_opening() -> None:
+    steps = (
+        "1. **The parcel reaches the warehouse.** Most returns arrive 3–8 business days later.\n"
+    )
+
+    [opening, later] = read_units(steps)
+
+    assert (opening.opening, later.opening) == ("", "The parcel reaches the warehouse.")
