@@ -380,9 +380,7 @@ class TraceQueries:
             raise QueryError("page and page_size start at 1.")
         offset = (page - 1) * page_size
 
-        def rows(chosen: TraceFilters) -> pd.DataFrame:
-            with answering():
-                matches, common = self._indexed_text_matches(chosen)
+        def rows(chosen: TraceFilters, matches: list[str] | None, common: bool) -> pd.DataFrame:
             query = self.traces_select(chosen, text_matches=matches, common_text=common)
             return self._trace_frame(query.limit(page_size + 1).offset(offset))
 
@@ -404,9 +402,7 @@ class TraceQueries:
         if offset < 0 or limit < 1:
             raise QueryError("offset starts at 0 and limit at 1.")
 
-        def rows(chosen: TraceFilters) -> pd.DataFrame:
-            with answering():
-                matches, common = self._indexed_text_matches(chosen)
+        def rows(chosen: TraceFilters, matches: list[str] | None, common: bool) -> pd.DataFrame:
             query = self.traces_select(chosen, text_matches=matches, common_text=common)
             if before is not None:
                 start, trace_id = before
@@ -447,28 +443,28 @@ class TraceQueries:
     def _newest_first(
         self,
         filters: TraceFilters,
-        rows: Callable[[TraceFilters], pd.DataFrame],
+        rows: Callable[[TraceFilters, list[str] | None, bool], pd.DataFrame],
         wanted: int,
         *,
         anchor: datetime | None = None,
     ) -> pd.DataFrame:
-        """``rows(filters)``, the first ``wanted`` rows of the trace list, asked first of the
-        list's newest ``NEWEST_FIRST`` (before ``anchor``, the end of the window, or now) when
-        each trace's spans are looked up in turn (TimescaleDB, filters on spans): the
-        hypertable's chunks of that day alone are then planned for, where the whole window's
-        took longer to plan than to read a page (about 2 ms a chunk). A narrower window holds
-        the newest traces of the wider one, in the same order, so when it fills the page its
-        rows are the page's; otherwise the whole window is asked."""
-        if not (filters.provider or filters.model or filters.text):
-            return rows(filters)
+        """``rows(filters, text matches, common text)``, the first ``wanted`` rows of the trace
+        list (the text looked up through the indexes once, for the whole window). When each
+        trace's spans are looked up in turn (TimescaleDB: provider, model or a common text),
+        the list's newest ``NEWEST_FIRST`` (before ``anchor``, the end of the window, or now)
+        is asked first: the hypertable's chunks of that day alone are then planned for, where
+        the whole window's took longer to plan than to read a page (about 2 ms a chunk). A
+        narrower window holds the newest traces of the wider one, in the same order, so when
+        it fills the page its rows are the page's; otherwise the whole window is asked."""
         with answering():
-            if not self._is_timescale():
-                return rows(filters)
+            matches, common = self._indexed_text_matches(filters)
+            per_trace = (filters.provider or filters.model or common) and self._is_timescale()
         newest = (anchor or filters.end or datetime.now(UTC)) - NEWEST_FIRST
-        if filters.start is not None and filters.start >= newest:
-            return rows(filters)
-        frame = rows(replace(filters, start=newest))
-        return frame if len(frame) >= wanted else rows(filters)
+        if per_trace and (filters.start is None or filters.start < newest):
+            frame = rows(replace(filters, start=newest), matches, common)
+            if len(frame) >= wanted:
+                return frame
+        return rows(filters, matches, common)
 
     def _trace_frame(self, query: Select[Any]) -> pd.DataFrame:
         frame = self._frame(query)
