@@ -71,7 +71,12 @@ from observability.store.schema import (
 )
 from observability.store.sqlite_text import indexed_upto, text_table_arms
 from observability.store.timescale import is_timescale_store
-from observability.store.timescale_text import has_search_tables, search_arms, searchable_days
+from observability.store.timescale_text import (
+    has_search_tables,
+    search_arms,
+    search_serially,
+    searchable_days,
+)
 
 MINUTE_ROLLUP_UP_TO = timedelta(hours=6)
 """Windows up to this long read the per-minute rollup; longer ones the per-hour rollup."""
@@ -532,6 +537,7 @@ class TraceQueries:
                     # made stale is scanned, never read from its copy.
                     conn.execution_options(isolation_level="REPEATABLE READ")
                     if has_search_tables(conn) and (days := searchable_days(conn)):
+                        search_serially(conn)
                         matches = partial(_text_match, self._dialect, pattern)
                         probe = union_all(*search_arms(days, start, indexed, matches))
                 elif days := self._indexed_days():
