@@ -225,6 +225,7 @@ class TraceQueries:
         self._dialect = StoreDialect.SQLITE if sqlite else StoreDialect.POSTGRESQL
         self._text_index: bool | None = None
         self._timescale: bool | None = None
+        self._search_tables = False  # TimescaleDB: the text copy's tables, once found, stay
         self._days: tuple[float, list[date]] = (-DAYS_RECHECK_S, [])
 
     @property
@@ -536,7 +537,8 @@ class TraceQueries:
                     # The copied days and the search in one snapshot: a day a late span
                     # made stale is scanned, never read from its copy.
                     conn.execution_options(isolation_level="REPEATABLE READ")
-                    if has_search_tables(conn) and (days := searchable_days(conn)):
+                    self._search_tables = self._search_tables or has_search_tables(conn)
+                    if self._search_tables and (days := searchable_days(conn)):
                         search_serially(conn)
                         matches = partial(_text_match, self._dialect, pattern)
                         probe = union_all(*search_arms(days, start, indexed, matches))
