@@ -71,12 +71,7 @@ from observability.store.schema import (
 )
 from observability.store.sqlite_text import indexed_upto, text_table_arms
 from observability.store.timescale import is_timescale_store
-from observability.store.timescale_text import (
-    has_search_tables,
-    search_arms,
-    search_serially,
-    searchable_days,
-)
+from observability.store.timescale_text import days_to_search, has_search_tables, search_arms
 
 MINUTE_ROLLUP_UP_TO = timedelta(hours=6)
 """Windows up to this long read the per-minute rollup; longer ones the per-hour rollup."""
@@ -538,8 +533,7 @@ class TraceQueries:
                     # made stale is scanned, never read from its copy.
                     conn.execution_options(isolation_level="REPEATABLE READ")
                     self._search_tables = self._search_tables or has_search_tables(conn)
-                    if self._search_tables and (days := searchable_days(conn)):
-                        search_serially(conn)
+                    if self._search_tables and (days := days_to_search(conn)):
                         matches = partial(_text_match, self._dialect, pattern)
                         probe = union_all(*search_arms(days, start, indexed, matches))
                 elif days := self._indexed_days():
