@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -71,7 +71,7 @@ from observability.store.schema import (
 )
 from observability.store.sqlite_text import indexed_upto, text_table_arms
 from observability.store.timescale import is_timescale_store
-from observability.store.timescale_text import has_search_tables, search_arms, searchable_days
+from observability.store.timescale_text import days_to_search, has_search_tables, search_arms
 
 MINUTE_ROLLUP_UP_TO = timedelta(hours=6)
 """Windows up to this long read the per-minute rollup; longer ones the per-hour rollup."""
@@ -82,6 +82,9 @@ TOP_SERIES = 10
 """Usage over time by user or conversation: how many spenders get a series of their own."""
 OTHERS = "(others)"
 """The series that sums every user or conversation outside the top ones."""
+NEWEST_FIRST = timedelta(days=1)
+"""TimescaleDB: a trace list filtered on its spans is first asked of this newest part of its
+window (see ``TraceQueries._newest_first``)."""
 INDEXED_TEXT_MATCHES = 2_000
 """Text search with trigram indexes: up to this many matching spans are looked up through them."""
 DAYS_RECHECK_S = 60.0
@@ -217,6 +220,7 @@ class TraceQueries:
         self._dialect = StoreDialect.SQLITE if sqlite else StoreDialect.POSTGRESQL
         self._text_index: bool | None = None
         self._timescale: bool | None = None
+        self._search_tables = False  # TimescaleDB: the text copy's tables, once found, stay
         self._days: tuple[float, list[date]] = (-DAYS_RECHECK_S, [])
 
     @property
@@ -375,15 +379,13 @@ class TraceQueries:
         tokens, cost, first provider/model, conversation and user."""
         if page < 1 or page_size < 1:
             raise QueryError("page and page_size start at 1.")
-        filters = searchable(filters or TraceFilters())
-        with answering():
-            matches, common = self._indexed_text_matches(filters)
-        query = self.traces_select(filters, text_matches=matches, common_text=common)
-        frame = self._frame(query.limit(page_size + 1).offset((page - 1) * page_size))
-        for column in ("start_time", "end_time"):
-            frame[column] = pd.to_datetime(frame[column], utc=True)
-        frame["duration_ms"] = (frame["end_time"] - frame["start_time"]).dt.total_seconds() * 1e3
-        frame["status"] = np.where(frame["error_count"] > 0, "error", "ok")
+        offset = (page - 1) * page_size
+
+        def rows(chosen: TraceFilters, matches: list[str] | None, common: bool) -> pd.DataFrame:
+            query = self.traces_select(chosen, text_matches=matches, common_text=common)
+            return self._trace_frame(query.limit(page_size + 1).offset(offset))
+
+        frame = self._newest_first(searchable(filters or TraceFilters()), rows, page_size + 1)
         has_more = len(frame) > page_size
         return TracePage(frame.head(page_size).reset_index(drop=True), page, page_size, has_more)
 
@@ -400,17 +402,20 @@ class TraceQueries:
         the newest-first order."""
         if offset < 0 or limit < 1:
             raise QueryError("offset starts at 0 and limit at 1.")
+
+        def rows(chosen: TraceFilters, matches: list[str] | None, common: bool) -> pd.DataFrame:
+            query = self.traces_select(chosen, text_matches=matches, common_text=common)
+            if before is not None:
+                start, trace_id = before
+                t = traces.c
+                query = query.where(
+                    (t.start_time < start) | ((t.start_time == start) & (t.trace_id < trace_id))
+                )
+            return self._trace_frame(query.limit(limit + 1).offset(offset))
+
         filters = searchable(filters or TraceFilters())
-        with answering():
-            matches, common = self._indexed_text_matches(filters)
-        query = self.traces_select(filters, text_matches=matches, common_text=common)
-        if before is not None:
-            start, trace_id = before
-            t = traces.c
-            query = query.where(
-                (t.start_time < start) | ((t.start_time == start) & (t.trace_id < trace_id))
-            )
-        frame = self._trace_frame(query.limit(limit + 1).offset(offset))
+        anchor = before[0] if before is not None else None
+        frame = self._newest_first(filters, rows, limit + 1, anchor=anchor)
         return TracePage(frame.head(limit).reset_index(drop=True), 0, limit, len(frame) > limit)
 
     def search_traces(
@@ -435,6 +440,32 @@ class TraceQueries:
     def trace_summary(self, trace_id: str) -> pd.DataFrame:
         """The trace list's row for one trace (empty when there is no such trace)."""
         return self._trace_frame(select(traces).where(traces.c.trace_id == trace_id))
+
+    def _newest_first(
+        self,
+        filters: TraceFilters,
+        rows: Callable[[TraceFilters, list[str] | None, bool], pd.DataFrame],
+        wanted: int,
+        *,
+        anchor: datetime | None = None,
+    ) -> pd.DataFrame:
+        """``rows(filters, text matches, common text)``, the first ``wanted`` rows of the trace
+        list (the text looked up through the indexes once, for the whole window). When each
+        trace's spans are looked up in turn (TimescaleDB: provider, model or a common text),
+        the list's newest ``NEWEST_FIRST`` (before ``anchor``, the end of the window, or now)
+        is asked first: the hypertable's chunks of that day alone are then planned for, where
+        the whole window's took longer to plan than to read a page (about 2 ms a chunk). A
+        narrower window holds the newest traces of the wider one, in the same order, so when
+        it fills the page its rows are the page's; otherwise the whole window is asked."""
+        with answering():
+            matches, common = self._indexed_text_matches(filters)
+            per_trace = (filters.provider or filters.model or common) and self._is_timescale()
+        newest = (anchor or filters.end or datetime.now(UTC)) - NEWEST_FIRST
+        if per_trace and (filters.start is None or filters.start < newest):
+            frame = rows(replace(filters, start=newest), matches, common)
+            if len(frame) >= wanted:
+                return frame
+        return rows(filters, matches, common)
 
     def _trace_frame(self, query: Select[Any]) -> pd.DataFrame:
         frame = self._frame(query)
@@ -501,7 +532,8 @@ class TraceQueries:
                     # The copied days and the search in one snapshot: a day a late span
                     # made stale is scanned, never read from its copy.
                     conn.execution_options(isolation_level="REPEATABLE READ")
-                    if has_search_tables(conn) and (days := searchable_days(conn)):
+                    self._search_tables = self._search_tables or has_search_tables(conn)
+                    if self._search_tables and (days := days_to_search(conn)):
                         matches = partial(_text_match, self._dialect, pattern)
                         probe = union_all(*search_arms(days, start, indexed, matches))
                 elif days := self._indexed_days():

@@ -40,8 +40,7 @@ def prepare_timescale(conn: Connection, *, compress_after_days: int, drop_after_
     schema = ensure_extension(conn)
     replaced = drop_continuous_aggregates(conn)
     metadata.create_all(conn, tables=list(PLAIN_TABLES))
-    if replaced:
-        fill_rollups(conn)
+    fill_rollups(conn, replaced)
     for statement in timescale_statements(
         schema,
         compress_after_days=compress_after_days,
@@ -105,10 +104,12 @@ def drop_continuous_aggregates(conn: Connection) -> list[str]:
     return [str(n) for n in found]
 
 
-def fill_rollups(conn: Connection) -> None:
-    """Sum every stored span into the (empty) rollup tables."""
+def fill_rollups(conn: Connection, names: list[str]) -> None:
+    """Sum every stored span into the rollup tables named ``names``, just made in place of
+    continuous aggregates (the other rollups were tables already and keep their rows)."""
     for table, grain, keys, histograms in ROLLUP_SOURCES:
-        fill_rollup(conn, StoreDialect.POSTGRESQL, table, grain, keys, histograms=histograms)
+        if table.name in names:
+            fill_rollup(conn, StoreDialect.POSTGRESQL, table, grain, keys, histograms=histograms)
 
 
 def is_timescale_store(conn: Connection) -> bool:

@@ -188,13 +188,26 @@ def _index_day(engine: Engine, day: date) -> None:
 
 def searchable_days(conn: Connection) -> list[date]:
     """The days, oldest first, read from their copy (copied, and no late span since)."""
+    return list(conn.execute(_searchable_days_query()).scalars())
+
+
+def _searchable_days_query() -> Select[Any]:
     late = select(span_search_late.c.day)
-    query = (
+    return (
         select(span_search_days.c.day)
         .where(span_search_days.c.day.not_in(late))
         .order_by(span_search_days.c.day)
     )
-    return list(conn.execute(query).scalars())
+
+
+def days_to_search(conn: Connection) -> list[date]:
+    """``searchable_days``, with the rest of ``conn``'s transaction set to run without
+    parallel workers, in one round trip: the search's arms are a few index lookups and one
+    day's scan, done in less time than starting workers took (30-day text search with
+    workers 87 ms, without 53, at load average 5.6)."""
+    serial = func.set_config("max_parallel_workers_per_gather", "0", True)
+    days = func.array(_searchable_days_query().scalar_subquery())
+    return list(conn.execute(select(serial, days)).one()[1])
 
 
 def has_search_tables(conn: Connection) -> bool:

@@ -284,6 +284,16 @@ def _answers(q: TraceQueries, trace_ids: list[str], rare: str) -> dict[str, pd.D
             ("rare", TraceFilters(start=w.start, text=rare)),
         ):
             answers[f"traces {name} {label}"] = q.list_traces(filters, page_size=500).traces
+            # Small pages fill from the newest day alone (asked first on TimescaleDB).
+            first = q.list_traces(filters, page_size=5).traces
+            answers[f"traces {name} {label} page 2"] = q.list_traces(
+                filters, page=2, page_size=5
+            ).traces
+            if len(first):
+                last = first.iloc[-1]
+                cursor = (last["start_time"].to_pydatetime(), str(last["trace_id"]))
+                after = q.page_traces(filters, limit=5, before=cursor).traces
+                answers[f"traces {name} {label} after page 1"] = after
     for trace_id in trace_ids:
         answers[f"trace {trace_id}"] = q.trace_spans(trace_id).drop(columns=["events"])
     return answers
@@ -306,6 +316,8 @@ def test_every_query_counts_old_spans_and_equals_plain_postgres(
     assert len(ours[f"trace {compressed[0]}"]) > 1
     assert len(ours["traces 60 d rare"]) > 0
     assert len(ours["traces 60 d model"]) > 0
+    assert len(ours["traces 60 d provider page 2"]) == 5
+    assert len(ours["traces 60 d text after page 1"]) == 5
     for name, frame in ours.items():
         pd.testing.assert_frame_equal(
             frame.reset_index(drop=True), theirs[name].reset_index(drop=True),
