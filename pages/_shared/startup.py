@@ -83,21 +83,29 @@ def run_page(page: StreamlitPage) -> None:
 def history_progress() -> None:
     """What the demo history holds and, while it loads, a progress bar that follows it (every
     2 s); a warning if it stopped."""
+    history = get_history()
+    if history.started and not history.progress.finished and not history.progress.error:
+        _history_bar()
+        return
+    _history_story()
+    if history.progress.error:
+        st.warning(history.progress.error)
+
+
+def _history_story() -> None:
     story = describe_history(get_db_engine(), get_settings().app.store_timezone)
     if story:
         st.caption(story)
-    history = get_history()
-    if history.progress.error:
-        st.warning(history.progress.error)
-    elif history.started and not history.progress.finished:
-        _history_bar()
 
 
 @st.fragment(run_every=2)
 def _history_bar() -> None:
+    """The history's story (it is written down once the load has begun, maybe after the
+    page's first run) and its progress."""
     progress = get_history().progress
     if progress.finished:
         st.rerun(scope="app")
+    _history_story()
     made = progress.done + progress.already
     stage = {"short": "a first sample of every day", "full": "the rest"}.get(
         progress.stage, "starting"
