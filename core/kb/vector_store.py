@@ -163,12 +163,8 @@ class VectorStore:
 
     def count(self, document_id: int | None = None) -> int:
         """Chunks stored, for one document or all (table rows' points not counted)."""
-        rows = models.FieldCondition(key=ROW_KEY, match=models.MatchValue(value=True))
-        where = models.Filter(must_not=[rows])
-        if document_id is not None:
-            where.must = [
-                models.FieldCondition(key="document_id", match=models.MatchValue(value=document_id))
-            ]
+        where = models.Filter() if document_id is None else _match("document_id", document_id)
+        where.must_not = [models.FieldCondition(key=ROW_KEY, match=models.MatchValue(value=True))]
         with self._guard():
             return self.client.count(self.collection, count_filter=where, exact=True).count
 
